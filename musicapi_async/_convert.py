@@ -1,0 +1,142 @@
+"""THE cattrs converter: every rule for turning models into JSON and JSON into models.
+
+Rules kept here, off the models:
+- requests unstructure to wire dicts without the fields left at ``None`` (not sent);
+- ``StudioConfig`` nests its source song as ``{"source": {"song_id": ...}}``;
+- results keep the keys they do not name in ``extra`` (the API drifts);
+- unknown ``state``/``task_type`` strings become open-enum values, not errors;
+- ``duration`` arrives as an integer, a float or a decimal string, and leaves as a float;
+- studio ``tags`` arrive as a list and are joined the way sonic sends them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn
+
+from ._models import (
+    Clip,
+    ClipState,
+    Credits,
+    LyricsCandidate,
+    LyricsRequest,
+    NuroInstrumentalRequest,
+    NuroVocalRequest,
+    Persona,
+    PersonaRequest,
+    SonicRequest,
+    SonicTaskType,
+    StudioConfig,
+    StudioRequest,
+    TaskAccepted,
+    UploadedClip,
+    UploadRequest,
+)
+
+__all__ = ["converter", "structure_open", "to_wire"]
+
+T = TypeVar("T")
+
+converter: Final = cattrs.Converter(forbid_extra_keys=False)
+
+
+def _to_float(value: object, _: object = None) -> float | None:
+    """Durations and other numbers: int, float or a decimal string; junk becomes None."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _to_str(value: object, _: object = None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+converter.register_structure_hook(float | None, _to_float)
+converter.register_structure_hook(str | None, _to_str)
+converter.register_structure_hook(ClipState, lambda v, _: ClipState(str(v)))
+converter.register_structure_hook(SonicTaskType, lambda v, _: SonicTaskType(str(v)))
+
+
+def _open_structure(cls: type[T]) -> Callable[[Mapping[str, Any]], T]:
+    """A structure function for ``cls`` that keeps unknown keys in its ``extra`` field."""
+    known = frozenset(a.name for a in attrs.fields(cls)) - {"extra"}  # type: ignore[arg-type]
+    base = make_dict_structure_fn(cls, converter)
+
+    def structure(data: Mapping[str, Any], _: object = None) -> T:
+        extra = {k: v for k, v in data.items() if k not in known}
+        if not extra:
+            return base(data, cls)
+        return base({**{k: data[k] for k in known if k in data}, "extra": extra}, cls)
+
+    return structure
+
+
+_OPEN_RESULTS: Final = (Clip, TaskAccepted, Persona, UploadedClip, Credits)
+_OPEN_STRUCTURE: Final[dict[type, Callable[[Mapping[str, Any]], Any]]] = {}
+for _cls in _OPEN_RESULTS:
+    _OPEN_STRUCTURE[_cls] = _open_structure(_cls)
+    converter.register_structure_hook(_cls, _OPEN_STRUCTURE[_cls])
+converter.register_structure_hook(LyricsCandidate, make_dict_structure_fn(LyricsCandidate,
+                                                                          converter))  # fmt: skip
+
+
+def structure_open(data: Mapping[str, Any], cls: type[T]) -> T:
+    """Structure ``data`` into one of the result models, keeping unknown keys."""
+    return converter.structure(data, cls)
+
+
+# ----------------------------------------------------------------------------- requests
+
+
+def _unstructure_request(obj: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field in attrs.fields(type(obj)):
+        value = getattr(obj, field.name)
+        if value is None:
+            continue
+        out[field.name] = converter.unstructure(value)
+    return out
+
+
+def _unstructure_studio_config(config: StudioConfig) -> dict[str, Any]:
+    out: dict[str, Any] = {"mode": config.mode}
+    if config.source_song_id is not None:
+        out["source"] = {"song_id": config.source_song_id}
+    if config.context_length is not None:
+        out["context_length"] = config.context_length
+    return out
+
+
+for _req in (
+    SonicRequest,
+    PersonaRequest,
+    UploadRequest,
+    LyricsRequest,
+    NuroVocalRequest,
+    NuroInstrumentalRequest,
+    StudioRequest,
+):
+    converter.register_unstructure_hook(_req, _unstructure_request)
+converter.register_unstructure_hook(StudioConfig, _unstructure_studio_config)
+converter.register_unstructure_hook(tuple, list)
+
+
+def to_wire(request: object) -> dict[str, Any]:
+    """The JSON object MusicAPI expects for ``request`` (fields left at None are omitted)."""
+    body: dict[str, Any] = converter.unstructure(request)
+    return body

@@ -1,0 +1,222 @@
+"""The one exception tree of musicapi_async, split by whose fault it is.
+
+::
+
+    MusicAPIError                   every error this package raises
+    ├── CallerError                 yours: change the request (or the account) first
+    │   ├── InvalidRequest          400, or rejected locally before any request was sent
+    │   │   └── TaskNotFound        "task not found." / nuro 404
+    │   ├── AuthenticationError     401: missing, malformed, invalid or expired key
+    │   ├── InsufficientCredits     403: credits used up / no active subscription
+    │   └── ContentRejected         403: moderation, copyright, lyrics format
+    ├── ServiceError                theirs: the service failed or refused for now
+    │   ├── RateLimited             429, 403 "API QPS limit exceeded" / "Queue is full" / usage
+    │   ├── ServerError             5xx and HTML gateway pages
+    │   ├── ResponseDecodeError     the answer did not fit the documented shape
+    │   └── NetworkError            the request provably never reached the server, or an
+    │                               idempotent call lost its answer (safe to send again)
+    ├── TaskError                   the generation task's own outcome
+    │   ├── TaskFailed              a clip ended ``failed`` (credits are refunded upstream)
+    │   └── TaskTimeout             a wait hit its deadline (also a ``TimeoutError``)
+    └── SubmissionOutcomeUnknown    a paid POST was sent but its answer was lost: it may have
+                                    been billed. Reconcile before sending it again.
+
+Every error carries what exists of: the HTTP ``status``, the API's ``api_message`` and the
+``raw_body``. None ever carries the API key: messages are built from server text and
+request fields, and ``Authorization`` is not one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._models import Clip, TaskSnapshot
+
+__all__ = [
+    "AuthenticationError",
+    "CallerError",
+    "ContentRejected",
+    "InsufficientCredits",
+    "InvalidRequest",
+    "MusicAPIError",
+    "NetworkError",
+    "RateLimited",
+    "ResponseDecodeError",
+    "ServerError",
+    "ServiceError",
+    "SubmissionOutcomeUnknown",
+    "TaskError",
+    "TaskFailed",
+    "TaskNotFound",
+    "TaskTimeout",
+]
+
+# Raw bodies are kept for debugging but never dumped whole into a message.
+_BODY_PREVIEW = 200
+
+
+class MusicAPIError(Exception):
+    """Base class of every error raised by musicapi_async.
+
+    Attributes:
+        message: human-readable explanation.
+        status: HTTP status of the answer, when there was one.
+        api_message: the ``message`` (or ``error``/``detail``) the API sent, verbatim.
+        raw_body: the undecoded body of the answer, when there was one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        api_message: str | None = None,
+        raw_body: bytes | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.api_message = api_message
+        self.raw_body = raw_body
+
+    def __str__(self) -> str:
+        return self.message if self.status is None else f"{self.message} (HTTP {self.status})"
+
+
+class CallerError(MusicAPIError):
+    """The request or the account must change before this can succeed."""
+
+
+class InvalidRequest(CallerError):
+    """The request is invalid: rejected by the API (400) or locally, before sending.
+
+    Attributes:
+        field: the wire field at fault, when known.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.field = field
+
+
+class TaskNotFound(InvalidRequest):
+    """The API does not know this task id."""
+
+    def __init__(self, message: str, *, task_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.task_id = task_id
+
+
+class AuthenticationError(CallerError):
+    """The API key is missing, malformed, invalid or expired (401)."""
+
+
+class InsufficientCredits(CallerError):
+    """The account lacks credits or an active subscription (403)."""
+
+
+class ContentRejected(CallerError):
+    """Moderation refused the lyrics or description (403); ``api_message`` says why."""
+
+
+class ServiceError(MusicAPIError):
+    """The service failed or refused for now; the same request may succeed later."""
+
+
+class RateLimited(ServiceError):
+    """The API is throttling this key (429, or 403 QPS-limit / queue-full / usage-limit).
+
+    Attributes:
+        retry_after: seconds the server asked to wait, when it said.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(ServiceError):
+    """The server broke (5xx, or a gateway's HTML page)."""
+
+
+class ResponseDecodeError(ServiceError):
+    """The answer was not the JSON shape MusicAPI documents; ``raw_body`` holds it."""
+
+    def __str__(self) -> str:
+        preview = (self.raw_body or b"")[:_BODY_PREVIEW]
+        return f"{super().__str__()}; body starts {preview!r}"
+
+
+class NetworkError(ServiceError):
+    """The connection failed in a way that is safe to retry.
+
+    Raised for requests that provably never reached the server (the connection could not
+    be opened) and for idempotent requests (GETs) whose answer was lost.
+    """
+
+
+class TaskError(MusicAPIError):
+    """The outcome of a generation task, seen while waiting on it.
+
+    Attributes:
+        task_id: the task's id, always set: keep it to resume or reconcile.
+        snapshot: the last state seen, when one was seen.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        task_id: str,
+        snapshot: TaskSnapshot | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.task_id = task_id
+        self.snapshot = snapshot
+
+
+class TaskFailed(TaskError):
+    """At least one clip of the task ended ``failed``.
+
+    Attributes:
+        clips: every clip of the task as last seen (failed and succeeded ones).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        task_id: str,
+        clips: Sequence[Clip] = (),
+        snapshot: TaskSnapshot | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, task_id=task_id, snapshot=snapshot, **kwargs)
+        self.clips = tuple(clips)
+
+
+class TaskTimeout(TaskError, TimeoutError):
+    """A wait reached its deadline before every clip was terminal.
+
+    The task itself goes on upstream; wait again with its ``task_id`` to resume.
+    """
+
+
+class SubmissionOutcomeUnknown(MusicAPIError):
+    """A paid request was sent but its answer was lost: it may or may not have been billed.
+
+    It is never re-sent automatically. Reconcile (``get_credits()``, the task list in the
+    dashboard, or a webhook) before sending ``request`` again.
+
+    Attributes:
+        endpoint: the name of the endpoint that was called.
+        request: the request model that was sent.
+    """
+
+    def __init__(self, message: str, *, endpoint: str, request: object, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.endpoint = endpoint
+        self.request = request

@@ -1,0 +1,345 @@
+"""Frozen attrs models for MusicAPI requests and results. No I/O and no JSON here.
+
+Request models use MusicAPI's own wire field names, so the vendor's documentation maps
+one to one; ``None`` means "not sent". How models become JSON (and back) is owned by
+the converter in ``_convert``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any, ClassVar, Final
+
+import attrs
+
+__all__ = [
+    "Clip",
+    "ClipState",
+    "Credits",
+    "Family",
+    "LyricsCandidate",
+    "LyricsRequest",
+    "NuroInstrumentalRequest",
+    "NuroVocalRequest",
+    "Persona",
+    "PersonaRequest",
+    "SonicRequest",
+    "SonicTaskType",
+    "StudioConfig",
+    "StudioRequest",
+    "TaskAccepted",
+    "TaskSnapshot",
+    "UploadRequest",
+    "UploadedClip",
+]
+
+
+def _redact(value: object) -> str:
+    """Repr of a secret: says whether it is set, never what it is."""
+    return "None" if value is None else "'***'"
+
+
+class _OpenStrEnum(enum.StrEnum):
+    """A str enum that keeps values it does not know instead of failing.
+
+    The real API drifts: a new state or task type must reach the caller intact, compare
+    equal to its wire string, and simply not be one of the known members.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value.upper()
+        member._value_ = value
+        return member
+
+    @property
+    def is_known(self) -> bool:
+        """Whether this value is one of the documented members."""
+        return self._name_ in type(self).__members__
+
+
+class ClipState(_OpenStrEnum):
+    """The state of one clip; compares equal to the wire string."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    STREAMING = "streaming"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the clip will not change any more."""
+        return self in _TERMINAL_STATES
+
+
+_TERMINAL_STATES: Final = frozenset({ClipState.SUCCEEDED, ClipState.FAILED})
+
+
+class Family(enum.StrEnum):
+    """The product family a task belongs to; each has its own task endpoint and shape."""
+
+    SONIC = "sonic"
+    NURO = "nuro"
+    STUDIO = "studio"
+
+
+class SonicTaskType(_OpenStrEnum):
+    """Values of ``task_type`` on ``POST /api/v1/sonic/create``."""
+
+    CREATE_MUSIC = "create_music"
+    EXTEND_MUSIC = "extend_music"
+    CONCAT_MUSIC = "concat_music"
+    COVER_MUSIC = "cover_music"
+    PERSONA_MUSIC = "persona_music"
+    EXTEND_UPLOAD_MUSIC = "extend_upload_music"
+    COVER_UPLOAD_MUSIC = "cover_upload_music"
+    REMASTER = "remaster"
+    ADD_INSTRUMENTAL = "add_instrumental"
+    ADD_VOCALS = "add_vocals"
+
+
+# --------------------------------------------------------------------------- requests
+
+
+@attrs.frozen(kw_only=True)
+class SonicRequest:
+    """Body of ``POST /api/v1/sonic/create`` (every ``task_type``)."""
+
+    task_type: SonicTaskType = SonicTaskType.CREATE_MUSIC
+    custom_mode: bool | None = None
+    mv: str | None = None
+    prompt: str | None = None
+    title: str | None = None
+    tags: str | None = None
+    negative_tags: str | None = None
+    make_instrumental: bool | None = None
+    gpt_description_prompt: str | None = None
+    continue_clip_id: str | None = None
+    continue_at: float | None = None
+    persona_id: str | None = None
+    auto_lyrics: bool | None = None
+    vocal_gender: str | None = None
+    style_weight: float | None = None
+    weirdness_constraint: float | None = None
+    audio_weight: float | None = None
+    variation_category: str | None = None
+    overpainting_start_s: float | None = None
+    overpainting_end_s: float | None = None
+    use_suno_cdn: bool | None = None
+    duration: int | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = attrs.field(default=None, repr=_redact)
+
+    family: ClassVar[Family] = Family.SONIC
+
+
+@attrs.frozen(kw_only=True)
+class PersonaRequest:
+    """Body of ``POST /api/v1/sonic/persona`` in the documented seed shape.
+
+    The newer ``clip_id``/``describe`` spellings are accepted by the API too; this model
+    sends the seed's ``continue_clip_id``/``description``.
+    """
+
+    name: str
+    continue_clip_id: str
+    description: str | None = None
+    styles: str | None = None
+    vox_audio_id: str | None = None
+    vocal_start_s: float | None = None
+    vocal_end_s: float | None = None
+
+
+@attrs.frozen(kw_only=True)
+class UploadRequest:
+    """Body of ``POST /api/v1/sonic/upload``: a public URL of an audio file."""
+
+    url: str
+
+
+@attrs.frozen(kw_only=True)
+class LyricsRequest:
+    """Body of ``POST /api/v1/sonic/lyrics``."""
+
+    description: str
+
+
+@attrs.frozen(kw_only=True)
+class NuroVocalRequest:
+    """Body of ``POST /api/v1/nuro/create`` with ``type: vocal``."""
+
+    type: str = attrs.field(default="vocal", init=False)
+    lyrics: str
+    gender: str | None = None
+    genre: str | None = None
+    mood: str | None = None
+    timbre: str | None = None
+    duration: int | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = attrs.field(default=None, repr=_redact)
+
+    family: ClassVar[Family] = Family.NURO
+
+
+@attrs.frozen(kw_only=True)
+class NuroInstrumentalRequest:
+    """Body of ``POST /api/v1/nuro/create`` with ``type: bgm``."""
+
+    type: str = attrs.field(default="bgm", init=False)
+    description: str
+    genre: tuple[str, ...] | None = None
+    mood: tuple[str, ...] | None = None
+    instrument: tuple[str, ...] | None = None
+    theme: tuple[str, ...] | None = None
+    duration: int | None = None
+    version: str | None = None
+    segments: tuple[Mapping[str, Any], ...] | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = attrs.field(default=None, repr=_redact)
+
+    family: ClassVar[Family] = Family.NURO
+
+
+@attrs.frozen(kw_only=True)
+class StudioConfig:
+    """The ``config`` object of a studio request (``source`` flattened to its song id)."""
+
+    mode: str = "regular"
+    source_song_id: str | None = None
+    context_length: float | None = None
+
+
+@attrs.frozen(kw_only=True)
+class StudioRequest:
+    """Body of ``POST /api/v1/studio/create``; defaults are the documented examples."""
+
+    prompt: str
+    lyrics_type: str = "generate"
+    model_type: str = "studio130-v1.5"
+    lyrics: str | None = None
+    bypass_prompt_optimization: bool | None = None
+    seed: int | None = None
+    song_section_start: float | None = None
+    song_section_end: float | None = None
+    lyrics_placement_start: float | None = None
+    lyrics_placement_end: float | None = None
+    prompt_strength: float = 0.5
+    clarity_strength: float = 0.25
+    lyrics_strength: float = 0.5
+    generation_quality: float = 0.75
+    negative_prompt: str | None = None
+    config: StudioConfig = attrs.field(factory=StudioConfig)
+
+    family: ClassVar[Family] = Family.STUDIO
+
+
+# --------------------------------------------------------------------------- results
+
+
+@attrs.frozen(kw_only=True)
+class TaskAccepted:
+    """A generation request was accepted and billed; ``task_id`` names the task."""
+
+    task_id: str
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class Clip:
+    """One generated song, whichever family produced it.
+
+    ``duration`` is in seconds (the API sends an integer or a decimal string). Fields the
+    server sent that this model does not name are kept in ``extra``.
+    """
+
+    clip_id: str
+    state: ClipState
+    title: str | None = None
+    tags: str | None = None
+    lyrics: str | None = None
+    audio_url: str | None = None
+    image_url: str | None = None
+    video_url: str | None = None
+    duration: float | None = None
+    mv: str | None = None
+    created_at: str | None = None
+    gpt_description_prompt: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether this clip will not change any more."""
+        return self.state.is_terminal
+
+
+@attrs.frozen(kw_only=True)
+class TaskSnapshot:
+    """What one poll of a task's endpoint said.
+
+    Attributes:
+        ready: ``False`` while the API answers ``{"type": "not_ready"}`` (no clips yet).
+        status: the family-level status (nuro/studio), verbatim.
+        progress: percent complete where the family reports it (nuro, studio).
+    """
+
+    task_id: str
+    family: Family
+    clips: tuple[Clip, ...] = ()
+    ready: bool = True
+    status: str | None = None
+    progress: float | None = None
+    message: str | None = None
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @property
+    def done(self) -> bool:
+        """Whether the task is over: ready, with clips, every one of them terminal."""
+        return self.ready and bool(self.clips) and all(c.is_terminal for c in self.clips)
+
+    @property
+    def failed_clips(self) -> tuple[Clip, ...]:
+        """The clips that ended ``failed``."""
+        return tuple(c for c in self.clips if c.state is ClipState.FAILED)
+
+
+@attrs.frozen(kw_only=True)
+class Persona:
+    """A created persona; pass ``persona_id`` to ``sonic.create_with_persona``."""
+
+    persona_id: str
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class UploadedClip:
+    """An uploaded audio file; ``clip_id`` feeds the ``*_upload_music`` task types."""
+
+    clip_id: str
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class LyricsCandidate:
+    """One of the lyrics the API wrote for a description."""
+
+    title: str
+    lyrics: str
+
+
+@attrs.frozen(kw_only=True)
+class Credits:
+    """The account's balance; ``extra_credits`` are spent first and do not expire."""
+
+    credits: int
+    extra_credits: int = 0
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @property
+    def total(self) -> int:
+        """Subscription and extra credits together."""
+        return self.credits + self.extra_credits

@@ -1,0 +1,368 @@
+"""Sans-I/O MusicAPI protocol: build requests, parse answers, read task snapshots.
+
+Nothing here touches the network. ``build_request`` turns a request model into an
+``HttpRequest``; ``parse_response`` turns ``(status, headers, body)`` into a result model
+or raises the right ``MusicAPIError``. Transports only move bytes.
+
+How an answer is judged, in order:
+
+1. ``status >= 400``, or a 2xx JSON object whose integer ``code`` is >= 400: an error,
+   classified by status and the API's message (``error_for``).
+2. A body that is not JSON, or JSON of the wrong shape: ``ResponseDecodeError``.
+3. Otherwise the family's envelope is opened (sonic: ``task_id`` / ``data: [clips]`` /
+   ``type: not_ready``; nuro: a flat object; studio: string ``code`` and ``data``).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Mapping
+from typing import Any, Final
+
+import attrs
+import cattrs
+
+from ._convert import converter, structure_open, to_wire
+from ._endpoints import ENDPOINTS, Endpoint
+from ._errors import (
+    AuthenticationError,
+    CallerError,
+    ContentRejected,
+    InsufficientCredits,
+    InvalidRequest,
+    MusicAPIError,
+    RateLimited,
+    ResponseDecodeError,
+    ServerError,
+    TaskFailed,
+    TaskNotFound,
+)
+from ._models import (
+    Clip,
+    ClipState,
+    Credits,
+    Family,
+    LyricsCandidate,
+    Persona,
+    TaskAccepted,
+    TaskSnapshot,
+    UploadedClip,
+)
+from ._validation import validate_body
+
+__all__ = [
+    "HttpRequest",
+    "HttpResponse",
+    "build_request",
+    "error_for",
+    "parse_response",
+    "parse_retry_after",
+    "parse_snapshot",
+]
+
+
+@attrs.frozen
+class HttpRequest:
+    """A request ready to send. Carries no credentials: the transport adds them."""
+
+    endpoint: Endpoint
+    method: str
+    path: str
+    body: bytes | None = attrs.field(default=None, repr=False)
+    model: object = None
+    task_id: str | None = None
+
+
+@attrs.frozen
+class HttpResponse:
+    """An answer as received: status, headers (lower-case names) and the raw body."""
+
+    status: int
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    body: bytes = b""
+
+
+def build_request(
+    endpoint: Endpoint | str, model: object = None, *, task_id: str | None = None
+) -> HttpRequest:
+    """Validate ``model`` and encode it as a request to ``endpoint``.
+
+    Raises:
+        InvalidRequest: the request breaks a documented rule; nothing was sent.
+    """
+    ep = ENDPOINTS[endpoint] if isinstance(endpoint, str) else endpoint
+    if task_id is not None and not task_id.strip():
+        raise InvalidRequest("missing task id.", field="task_id")
+    body: bytes | None = None
+    if ep.request_types:
+        if not isinstance(model, ep.request_types):
+            raise TypeError(f"{ep.name} takes {ep.request_types}, not {type(model).__name__}")
+        wire = to_wire(model)
+        validate_body(ep.name, wire)
+        body = json.dumps(wire, separators=(",", ":"), ensure_ascii=False).encode()
+    return HttpRequest(ep, ep.method, ep.url_path(task_id), body, model, task_id)
+
+
+# ------------------------------------------------------------------------------ errors
+
+_CREDITS_MARKERS: Final = ("credits are not enough", "active subscription")
+_THROTTLE_MARKERS: Final = ("qps limit", "queue is full", "usage limit", "rate limit",
+                            "too many requests")  # fmt: skip
+_CONTENT_MARKERS: Final = ("lyrics", "moderation", "copyright", "inappropriate",
+                           "artist name", "producer tag", "song description")  # fmt: skip
+_TASK_FAILED_MARKER: Final = "task failed"
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def _decode_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _api_message(data: Any) -> str | None:
+    if isinstance(data, Mapping):
+        for key in ("message", "error", "detail", "msg", "fail_reason"):
+            value = data.get(key)
+            if isinstance(value, str) and value:
+                return value
+            if isinstance(value, Mapping):
+                nested = _api_message(value)
+                if nested:
+                    return nested
+    return None
+
+
+def error_for(response: HttpResponse, *, task_id: str | None = None) -> MusicAPIError:
+    """The exception for an error answer (``status >= 400`` or an error ``code`` in 2xx)."""
+    data = _decode_json(response.body)
+    status = response.status
+    if 200 <= status < 300 and isinstance(data, Mapping):
+        code = data.get("code")
+        if isinstance(code, int) and not isinstance(code, bool):
+            status = code
+    api_message = _api_message(data)
+    text = (api_message or "").lower()
+    kwargs: dict[str, Any] = {
+        "status": status,
+        "api_message": api_message,
+        "raw_body": response.body,
+    }
+    shown = api_message or f"HTTP {status} with no message"
+    if status == 401:
+        return AuthenticationError(f"Authentication failed: {shown}", **kwargs)
+    if status == 429 or any(m in text for m in _THROTTLE_MARKERS):
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        return RateLimited(f"Rate limited: {shown}", retry_after=retry_after, **kwargs)
+    if status == 403:
+        if any(m in text for m in _CREDITS_MARKERS):
+            return InsufficientCredits(f"Not enough credits: {shown}", **kwargs)
+        if any(m in text for m in _CONTENT_MARKERS):
+            return ContentRejected(f"Content rejected: {shown}", **kwargs)
+        return CallerError(f"Forbidden: {shown}", **kwargs)
+    if "task not found" in text or (status == 404 and task_id is not None):
+        return TaskNotFound(f"Task not found: {task_id or shown}", task_id=task_id, **kwargs)
+    if task_id is not None and _TASK_FAILED_MARKER in text:
+        return TaskFailed(f"Task {task_id} failed: {shown}", task_id=task_id, **kwargs)
+    if status >= 500:
+        if data is None and response.body.lstrip()[:1] == b"<":
+            shown = "the gateway answered with an HTML page"
+        return ServerError(f"Server error: {shown}", **kwargs)
+    return InvalidRequest(f"Invalid request: {shown}", **kwargs)
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _decode_error(message: str, response: HttpResponse) -> ResponseDecodeError:
+    return ResponseDecodeError(message, status=response.status, raw_body=response.body)
+
+
+def _is_error(response: HttpResponse, data: Any) -> bool:
+    if response.status >= 400:
+        return True
+    if isinstance(data, Mapping):
+        code = data.get("code")
+        return isinstance(code, int) and not isinstance(code, bool) and code >= 400
+    return False
+
+
+def parse_response(
+    endpoint: Endpoint | str, response: HttpResponse, *, task_id: str | None = None
+) -> Any:
+    """The result model for an answer from ``endpoint``, or the error it stands for.
+
+    Returns:
+        ``TaskAccepted``, ``TaskSnapshot``, ``Persona``, ``UploadedClip``, ``Credits`` or
+        ``list[LyricsCandidate]`` according to the endpoint's row.
+
+    Raises:
+        MusicAPIError: the subclass the answer stands for.
+    """
+    ep = ENDPOINTS[endpoint] if isinstance(endpoint, str) else endpoint
+    data = _decode_json(response.body)
+    if _is_error(response, data):
+        raise error_for(response, task_id=task_id)
+    if not isinstance(data, Mapping):
+        raise _decode_error(f"{ep.name}: expected a JSON object", response)
+    try:
+        if ep.result is TaskSnapshot:
+            return parse_snapshot(ep.family, data, task_id=task_id or "")
+        if ep.result is TaskAccepted:
+            return _accepted(data)
+        if ep.result is LyricsCandidate:
+            results = data.get("results")
+            if results is None and isinstance(data.get("data"), list):
+                results = data["data"]
+            if not isinstance(results, list):
+                raise ValueError("no 'results' list")
+            return converter.structure(results, list[LyricsCandidate])
+        if ep.result in (Persona, UploadedClip, Credits):
+            payload = data
+            if isinstance(data.get("data"), Mapping):  # newer utilities nest under data
+                payload = {**data, **data["data"]}
+            fields = {k: v for k, v in payload.items() if k not in ("code", "message", "data")}
+            return structure_open(fields, ep.result)
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+        raise _decode_error(f"{ep.name}: unexpected answer shape ({exc})", response) from exc
+    raise AssertionError(f"no parser for {ep.result}")  # pragma: no cover - table bug
+
+
+def _accepted(data: Mapping[str, Any]) -> TaskAccepted:
+    task_id = data.get("task_id")
+    inner = data.get("data")
+    if task_id is None and isinstance(inner, str):  # studio: {"code": "success", "data": id}
+        task_id = inner
+    if task_id is None and isinstance(inner, Mapping):  # mashup et al.: data.task_id
+        task_id = inner.get("task_id")
+    if not isinstance(task_id, str) or not task_id:
+        raise ValueError("no task id in the answer")
+    extra = {k: v for k, v in data.items() if k not in ("task_id", "code", "message", "data")}
+    return TaskAccepted(task_id=task_id, extra=extra)
+
+
+# ---------------------------------------------------------------------------- snapshots
+
+# Studio reports a task-level status in upper case; its songs inherit it.
+_STUDIO_STATES: Final[Mapping[str, ClipState]] = {
+    "SUCCESS": ClipState.SUCCEEDED,
+    "SUCCEEDED": ClipState.SUCCEEDED,
+    "FAILURE": ClipState.FAILED,
+    "FAILED": ClipState.FAILED,
+    "FAIL": ClipState.FAILED,
+    "SUBMITTED": ClipState.PENDING,
+    "NOT_START": ClipState.PENDING,
+    "QUEUED": ClipState.PENDING,
+    "PENDING": ClipState.PENDING,
+    "IN_PROGRESS": ClipState.RUNNING,
+    "RUNNING": ClipState.RUNNING,
+}
+
+
+def _percent(value: object) -> float | None:
+    if isinstance(value, str):
+        value = value.strip().rstrip("%")
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _clip(data: Any) -> Clip:
+    if not isinstance(data, Mapping) or not data.get("clip_id") or data.get("state") is None:
+        raise ValueError("a clip needs 'clip_id' and 'state'")
+    clip: Clip = structure_open(data, Clip)
+    return clip
+
+
+def parse_snapshot(family: Family, data: Mapping[str, Any], *, task_id: str) -> TaskSnapshot:
+    """Read one answer of a family's task endpoint into a ``TaskSnapshot``.
+
+    Raises:
+        ValueError: the answer does not have the family's documented shape.
+    """
+    if family is Family.NURO:
+        return _nuro_snapshot(data, task_id)
+    if family is Family.STUDIO:
+        return _studio_snapshot(data, task_id)
+    extra = {k: v for k, v in data.items() if k not in ("code", "message", "data", "type")}
+    message = data.get("message") if isinstance(data.get("message"), str) else None
+    clips = data.get("data")
+    if clips is None:
+        # The first polls of a task answer {"type": "not_ready"} (observed live, 2026-07).
+        if data.get("type") == "not_ready" or "type" in data:
+            return TaskSnapshot(task_id=task_id, family=family, ready=False,
+                                status=str(data.get("type")), message=message, extra=extra)  # fmt: skip
+        raise ValueError("neither 'data' nor 'type' in a task answer")
+    if not isinstance(clips, list):
+        raise ValueError("'data' is not a list of clips")
+    return TaskSnapshot(task_id=task_id, family=family, clips=tuple(_clip(c) for c in clips),
+                        message=message, extra=extra)  # fmt: skip
+
+
+def _nuro_snapshot(data: Mapping[str, Any], task_id: str) -> TaskSnapshot:
+    if isinstance(data.get("data"), Mapping):  # tolerate an envelope if one appears
+        data = data["data"]
+    status = data.get("status")
+    if not isinstance(status, str):
+        raise ValueError("a nuro task needs a 'status'")
+    tid = str(data.get("task_id") or task_id)
+    known = {"task_id", "status", "progress"}
+    # Nuro tasks make one song and have no clip id: the task id stands for it.
+    clip_fields = {k: v for k, v in data.items() if k not in known}
+    clip = structure_open({**clip_fields, "clip_id": tid, "state": status.lower()}, Clip)
+    return TaskSnapshot(task_id=tid, family=Family.NURO, clips=(clip,), status=status,
+                        progress=_percent(data.get("progress")))  # fmt: skip
+
+
+def _studio_snapshot(data: Mapping[str, Any], task_id: str) -> TaskSnapshot:
+    inner = data.get("data")
+    if not isinstance(inner, Mapping):
+        raise ValueError("a studio task answer needs a 'data' object")
+    status = str(inner.get("status") or "")
+    state = _STUDIO_STATES.get(status.upper(), ClipState(status.lower() or "pending"))
+    tid = str(inner.get("task_id") or task_id)
+    payload = inner.get("data")
+    songs = payload.get("songs") if isinstance(payload, Mapping) else None
+    clips: list[Clip] = []
+    for song in songs or ():
+        if not isinstance(song, Mapping) or not song.get("id"):
+            raise ValueError("a studio song needs an 'id'")
+        fields = {k: v for k, v in song.items() if k not in ("id", "song_path")}
+        fields["clip_id"] = song["id"]
+        fields["state"] = state.value
+        fields.setdefault("audio_url", song.get("song_path"))
+        if "song_path" in song:
+            fields["song_path"] = song["song_path"]
+        clips.append(structure_open(fields, Clip))
+    if not clips and state.is_terminal:
+        # A finished task with no songs (a failure) still needs one terminal clip, or a
+        # waiter would never see it end.
+        clips.append(Clip(clip_id=tid, state=state))
+    reason = inner.get("fail_reason")
+    extra = {k: v for k, v in inner.items() if k not in ("task_id", "status", "progress", "data")}
+    return TaskSnapshot(task_id=tid, family=Family.STUDIO, clips=tuple(clips), status=status,
+                        progress=_percent(inner.get("progress")),
+                        message=reason if isinstance(reason, str) and reason else None,
+                        extra=extra)  # fmt: skip

@@ -1,0 +1,426 @@
+"""Request validation on wire bodies, shared by the client and the emulator.
+
+The client runs it before sending, so bad input costs no request and no credits; the
+emulator runs the same rules (in strict mode) to answer 400 with MusicAPI's documented
+messages. Messages quoted in MUSICAPI.md §13 are reproduced word for word; rules the docs
+state without a message get one in the same voice.
+
+Limits follow the newest documentation (§3.2, §11): prompt 3000 characters on
+sonic-v3-5/v4 and 5000 from v4-5 on, tags 200 / 1000, title 80, description prompt 400.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import attrs
+
+from ._errors import InvalidRequest
+
+__all__ = ["MODEL_LIMITS", "ModelLimits", "validate_body"]
+
+
+@attrs.frozen
+class ModelLimits:
+    """Per-model length limits of ``POST /api/v1/sonic/create``."""
+
+    prompt: int
+    tags: int
+    vocal_gender: bool
+    title: int = 80
+    description: int = 400
+
+
+_LEGACY = ModelLimits(prompt=3000, tags=200, vocal_gender=False)
+_MODERN = ModelLimits(prompt=5000, tags=1000, vocal_gender=True)
+
+MODEL_LIMITS: Final[Mapping[str, ModelLimits]] = {
+    **{f"{p}-v3-5": _LEGACY for p in ("sonic", "chirp")},
+    **{f"{p}-v4": _LEGACY for p in ("sonic", "chirp")},
+    **{
+        f"{p}-{v}": _MODERN
+        for p in ("sonic", "chirp")
+        for v in ("v4-5", "v4-5-plus", "v5", "v5-5", "v6", "v6-wild", "v6-mini")
+    },
+}
+# A model the table does not know yet but named like MusicAPI's ones: the client lets it
+# through with the newest limits (the API adds models often); the emulator rejects it.
+_MODEL_SHAPE: Final = re.compile(r"^(sonic|chirp)-v\d+(-[a-z0-9]+)*$")
+
+_TASK_TYPES: Final = frozenset(
+    {
+        "create_music", "extend_music", "concat_music", "cover_music", "persona_music",
+        "extend_upload_music", "cover_upload_music", "remaster", "add_instrumental",
+        "add_vocals",
+    }
+)  # fmt: skip
+_NEEDS_CLIP: Final = _TASK_TYPES - {"create_music", "persona_music"}
+_NEEDS_CONTINUE_AT: Final = frozenset({"extend_music", "extend_upload_music"})
+
+_SONIC_FIELDS: Final = frozenset(
+    {
+        "task_type", "custom_mode", "mv", "prompt", "title", "tags", "negative_tags",
+        "make_instrumental", "gpt_description_prompt", "continue_clip_id", "continue_at",
+        "persona_id", "auto_lyrics", "vocal_gender", "style_weight", "weirdness_constraint",
+        "audio_weight", "variation_category", "overpainting_start_s", "overpainting_end_s",
+        "use_suno_cdn", "duration", "webhook_url", "webhook_secret",
+    }
+)  # fmt: skip
+
+NURO_VOCAL_GENRES: Final = (
+    "Folk", "Pop", "Rock", "Chinese Style", "Hip Hop/Rap", "R&B/Soul", "Punk", "Electronic",
+    "Jazz", "Reggae", "DJ", "Pop Punk", "Disco", "Future Bass", "Pop Rap", "Trap Rap",
+    "R&B Rap", "Chinoiserie Electronic", "GuFeng Music", "Pop Rock", "Jazz Pop", "Bossa Nova",
+    "Contemporary R&B",
+)  # fmt: skip
+NURO_VOCAL_MOODS: Final = (
+    "Happy", "Dynamic/Energetic", "Sentimental/Melancholic/Lonely", "Inspirational/Hopeful",
+    "Nostalgic/Memory", "Excited", "Sorrow/Sad", "Chill", "Romantic", "Miss", "Groovy/Funky",
+    "Dreamy/Ethereal", "Calm/Relaxing",
+)  # fmt: skip
+NURO_TIMBRES: Final = (
+    "Warm", "Bright", "Husky", "Electrified voice", "Sweet_AUDIO_TIMBRE", "Cute_AUDIO_TIMBRE",
+    "Loud and sonorous", "Powerful", "Sexy/Lazy",
+)  # fmt: skip
+NURO_BGM_GENRES: Final = (
+    "corporate", "dance/edm", "orchestral", "chill out", "rock", "hip hop", "folk", "funk",
+    "ambient", "holiday", "jazz", "kids", "world", "travel", "commercial", "advertising",
+    "driving", "cinematic", "upbeat", "epic", "inspiring", "business", "video game", "dark",
+    "pop", "trailer", "modern", "electronic", "documentary", "soundtrack", "fashion",
+    "acoustic", "movie", "tv", "high tech", "industrial", "dance", "video", "vlog",
+    "marketing", "game", "radio", "promotional", "sports", "party", "summer", "beauty",
+)  # fmt: skip
+NURO_BGM_MOODS: Final = (
+    "positive", "uplifting", "energetic", "happy", "bright", "optimistic", "hopeful", "cool",
+    "dreamy", "fun", "light", "powerful", "calm", "confident", "joyful", "dramatic",
+    "peaceful", "playful", "soft", "groovy", "reflective", "easy", "relaxed", "lively",
+    "smooth", "romantic", "intense", "elegant", "mellow", "emotional", "sentimental",
+    "cheerful happy", "contemplative", "soothing", "proud", "passionate", "sweet", "mystical",
+    "tranquil", "cheerful", "casual", "beautiful", "ethereal", "melancholy", "sad",
+    "aggressive", "haunting", "adventure", "serene", "sincere", "funky", "funny",
+)  # fmt: skip
+NURO_BGM_INSTRUMENTS: Final = (
+    "piano", "drums", "guitar", "percussion", "synth", "electric guitar", "acoustic guitar",
+    "bass guitar", "brass", "violin", "cello", "flute", "organ", "trumpet", "ukulele",
+    "saxophone", "double bass", "harp", "glockenspiel", "synthesizer", "keyboard", "marimba",
+    "bass", "banjo", "strings",
+)  # fmt: skip
+NURO_BGM_THEMES: Final = (
+    "inspirational", "motivational", "achievement", "discovery", "every day", "love",
+    "technology", "lifestyle", "journey", "meditation", "drama", "children", "hope",
+    "fantasy", "holiday", "health", "family", "real estate", "media", "kids", "science",
+    "education", "progress", "world", "vacation", "training", "christmas", "sales",
+)  # fmt: skip
+
+_MV_MESSAGE: Final = "The 'mv' field is invalid. The model should be 'sonic-v3-5' or 'sonic-v4'."
+_URL: Final = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+
+
+def _fail(message: str, field: str | None = None) -> InvalidRequest:
+    return InvalidRequest(message, field=field, status=None)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_bool(body: Mapping[str, Any], field: str, *, required: bool = False) -> None:
+    if field not in body or body[field] is None:
+        if required:
+            raise _fail(f"The '{field}' field should be boolean.", field)
+        return
+    if not isinstance(body[field], bool):
+        raise _fail(f"The '{field}' field should be boolean.", field)
+
+
+def _check_str(body: Mapping[str, Any], field: str) -> str | None:
+    value = body.get(field)
+    if value is not None and not isinstance(value, str):
+        raise _fail(f"The '{field}' field should be a string.", field)
+    return value
+
+
+def _check_len(value: str | None, limit: int, message: str, field: str) -> None:
+    if value is not None and len(value) > limit:
+        raise _fail(message.format(limit=limit), field)
+
+
+def _check_range(
+    body: Mapping[str, Any], field: str, low: float, high: float, *, integer: bool = False
+) -> None:
+    value = body.get(field)
+    if value is None:
+        return
+    if not _is_number(value) or (integer and not float(value).is_integer()):
+        kind = "an integer" if integer else "a number"
+        raise _fail(f"The '{field}' field should be {kind}.", field)
+    if not low <= value <= high:
+        raise _fail(f"The '{field}' field must be between {low:g} and {high:g}.", field)
+
+
+def _check_choice(body: Mapping[str, Any], field: str, choices: Sequence[str]) -> None:
+    value = body.get(field)
+    if value is not None and value not in choices:
+        allowed = ", ".join(f"'{c}'" for c in choices)
+        raise _fail(f"The '{field}' field should be one of {allowed}.", field)
+
+
+def _check_multi(body: Mapping[str, Any], field: str, choices: Sequence[str]) -> None:
+    values = body.get(field)
+    if values is None:
+        return
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise _fail(f"The '{field}' field should be a list.", field)
+    if len(values) > 5:
+        raise _fail(f"The '{field}' field accepts at most 5 values.", field)
+    for value in values:
+        if value not in choices:
+            raise _fail(f"The '{field}' value '{value}' is not supported.", field)
+
+
+def _check_unknown(body: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise _fail(f"Unknown field(s): {', '.join(unknown)}.", unknown[0])
+
+
+def _check_webhook(body: Mapping[str, Any]) -> None:
+    url = _check_str(body, "webhook_url")
+    if url is not None and (len(url) > 1024 or not _URL.match(url)):
+        raise _fail("The 'webhook_url' field should be an http(s) URL of at most 1024 "
+                    "characters.", "webhook_url")  # fmt: skip
+    _check_str(body, "webhook_secret")
+
+
+def model_limits(mv: object, *, strict: bool) -> ModelLimits:
+    """The limits of model ``mv``; raises ``InvalidRequest`` for a model that is not valid.
+
+    Args:
+        mv: the ``mv`` value as sent.
+        strict: reject models the table does not know (the emulator) instead of letting
+            MusicAPI-shaped names through with the newest limits (the client).
+    """
+    if isinstance(mv, str):
+        if mv in MODEL_LIMITS:
+            return MODEL_LIMITS[mv]
+        if not strict and _MODEL_SHAPE.match(mv) and not mv.endswith("-all"):
+            return _MODERN
+    raise _fail(_MV_MESSAGE, "mv")
+
+
+def _validate_sonic(body: Mapping[str, Any], *, strict: bool) -> None:
+    if strict:
+        _check_unknown(body, _SONIC_FIELDS)
+    task_type = body.get("task_type") or "create_music"
+    if task_type not in _TASK_TYPES:
+        raise _fail("The 'task_type' field is invalid.", "task_type")
+    for field in ("make_instrumental", "auto_lyrics", "use_suno_cdn"):
+        _check_bool(body, field)
+    if task_type in _NEEDS_CLIP and not _check_str(body, "continue_clip_id"):
+        raise _fail(f"The 'continue_clip_id' field is required when task_type = {task_type}.",
+                    "continue_clip_id")  # fmt: skip
+    if task_type == "concat_music":
+        return
+    _check_bool(body, "custom_mode", required=True)
+    limits = model_limits(body.get("mv"), strict=strict)
+    if task_type == "persona_music" and not _check_str(body, "persona_id"):
+        raise _fail("The 'persona_id' field is required when task_type = persona_music.",
+                    "persona_id")  # fmt: skip
+    if task_type in _NEEDS_CONTINUE_AT:
+        if body.get("continue_at") is None:
+            raise _fail(f"The 'continue_at' field is required when task_type = {task_type}.",
+                        "continue_at")  # fmt: skip
+        _check_range(body, "continue_at", 0, 86400)
+    prompt = _check_str(body, "prompt")
+    description = _check_str(body, "gpt_description_prompt")
+    if body["custom_mode"]:
+        if not prompt and not body.get("make_instrumental"):
+            raise _fail("The 'prompt' field is required when custom_mode = true.", "prompt")
+    elif task_type == "create_music" and not description:
+        raise _fail("The 'gpt_description_prompt' field is required when custom_mode = "
+                    "false.", "gpt_description_prompt")  # fmt: skip
+    if task_type == "add_vocals" and not prompt:
+        raise _fail("The 'prompt' field is required when task_type = add_vocals.", "prompt")
+    _check_len(prompt, limits.prompt,
+               "The prompt character length should be less than {limit}.", "prompt")
+    _check_len(description, limits.description,
+               "The 'gpt_description_prompt' character length should be less than {limit}.",
+               "gpt_description_prompt")
+    _check_len(_check_str(body, "tags"), limits.tags,
+               "The tags character length should be less than {limit}.", "tags")
+    _check_len(_check_str(body, "title"), limits.title,
+               "The title character length should be less than {limit}.", "title")  # fmt: skip
+    _check_str(body, "negative_tags")
+    _check_choice(body, "vocal_gender", ("f", "m"))
+    if body.get("vocal_gender") is not None and not limits.vocal_gender:
+        raise _fail("The 'vocal_gender' field needs sonic-v4-5 or newer.", "vocal_gender")
+    for field in ("style_weight", "weirdness_constraint", "audio_weight"):
+        _check_range(body, field, 0, 1)
+    for field in ("overpainting_start_s", "overpainting_end_s"):
+        _check_range(body, field, 0, 86400)
+    _check_choice(body, "variation_category", ("subtle", "normal", "high"))
+    _check_range(body, "duration", 10, 360, integer=True)
+    _check_webhook(body)
+
+
+_PERSONA_FIELDS: Final = frozenset(
+    {"name", "continue_clip_id", "clip_id", "description", "describe", "styles",
+     "vox_audio_id", "vocal_start_s", "vocal_end_s"}
+)  # fmt: skip
+
+
+def _validate_persona(body: Mapping[str, Any], *, strict: bool) -> None:
+    if strict:
+        _check_unknown(body, _PERSONA_FIELDS)
+    name = _check_str(body, "name")
+    clip = _check_str(body, "continue_clip_id") or _check_str(body, "clip_id")
+    if not name or not clip:
+        raise _fail("name and continue_clip_id are required fields.", "name")
+    _check_len(name, 80, "The name character length should be less than {limit}.", "name")
+    for field in ("description", "describe"):
+        _check_len(_check_str(body, field), 200,
+                   "The description character length should be less than {limit}.", field)
+    _check_str(body, "styles")
+    _check_range(body, "vocal_start_s", 0, 86400)
+    _check_range(body, "vocal_end_s", 0, 86400)
+
+
+def _validate_upload(body: Mapping[str, Any], *, strict: bool) -> None:
+    if strict:
+        _check_unknown(body, frozenset({"url", "callback_url"}))
+    url = _check_str(body, "url")
+    if not url or not _URL.match(url):
+        raise _fail("Audio URL is not accessible. Please provide a public direct audio "
+                    "file URL.", "url")  # fmt: skip
+
+
+def _validate_lyrics(body: Mapping[str, Any], *, strict: bool) -> None:
+    if strict:
+        _check_unknown(body, frozenset({"description"}))
+    description = _check_str(body, "description")
+    if not description:
+        raise _fail("description is required.", "description")
+    _check_len(description, 120,
+               "The description character length should be less than {limit}.",
+               "description")  # fmt: skip
+
+
+_NURO_VOCAL_FIELDS: Final = frozenset(
+    {"type", "lyrics", "gender", "genre", "mood", "timbre", "duration", "webhook_url",
+     "webhook_secret"}
+)  # fmt: skip
+_NURO_BGM_FIELDS: Final = frozenset(
+    {"type", "description", "genre", "mood", "instrument", "theme", "duration", "version",
+     "segments", "webhook_url", "webhook_secret"}
+)  # fmt: skip
+
+
+def _validate_nuro(body: Mapping[str, Any], *, strict: bool) -> None:
+    kind = body.get("type")
+    if kind == "vocal":
+        if strict:
+            _check_unknown(body, _NURO_VOCAL_FIELDS)
+        lyrics = _check_str(body, "lyrics")
+        if not lyrics:
+            raise _fail("The 'lyrics' field is required when type = vocal.", "lyrics")
+        _check_len(lyrics, 2000, "The lyrics character length should be less than {limit}.",
+                   "lyrics")  # fmt: skip
+        _check_choice(body, "gender", ("Female", "Male"))
+        _check_choice(body, "genre", NURO_VOCAL_GENRES)
+        _check_choice(body, "mood", NURO_VOCAL_MOODS)
+        _check_choice(body, "timbre", NURO_TIMBRES)
+        _check_range(body, "duration", 30, 240, integer=True)
+    elif kind == "bgm":
+        if strict:
+            _check_unknown(body, _NURO_BGM_FIELDS)
+        if not _check_str(body, "description"):
+            raise _fail("The 'description' field is required when type = bgm.", "description")
+        _check_multi(body, "genre", NURO_BGM_GENRES)
+        _check_multi(body, "mood", NURO_BGM_MOODS)
+        _check_multi(body, "instrument", NURO_BGM_INSTRUMENTS)
+        _check_multi(body, "theme", NURO_BGM_THEMES)
+        _check_choice(body, "version", ("v1.0", "v2.0"))
+        longest = 240 if body.get("version") == "v2.0" else 60
+        _check_range(body, "duration", 1, longest, integer=True)
+        segments = body.get("segments")
+        if segments is not None and (
+            isinstance(segments, str | bytes)
+            or not isinstance(segments, Sequence)
+            or not all(isinstance(s, Mapping) and "name" in s for s in segments)
+        ):
+            raise _fail("The 'segments' field should be a list of {name, duration} objects.",
+                        "segments")  # fmt: skip
+    else:
+        raise _fail("The 'type' field should be 'vocal' or 'bgm'.", "type")
+    _check_webhook(body)
+
+
+_STUDIO_FIELDS: Final = frozenset(
+    {"prompt", "lyrics", "lyrics_type", "bypass_prompt_optimization", "seed",
+     "song_section_start", "song_section_end", "lyrics_placement_start",
+     "lyrics_placement_end", "prompt_strength", "clarity_strength", "lyrics_strength",
+     "generation_quality", "negative_prompt", "model_type", "config"}
+)  # fmt: skip
+
+
+def _validate_studio(body: Mapping[str, Any], *, strict: bool) -> None:
+    if strict:
+        _check_unknown(body, _STUDIO_FIELDS)
+    if not _check_str(body, "prompt"):
+        raise _fail("The 'prompt' field is required.", "prompt")
+    _check_choice(body, "lyrics_type", ("user", "generate", "instrumental"))
+    if body.get("lyrics_type") is None:
+        raise _fail("The 'lyrics_type' field is required.", "lyrics_type")
+    if body["lyrics_type"] == "user" and not _check_str(body, "lyrics"):
+        raise _fail("The 'lyrics' field is required when lyrics_type = user.", "lyrics")
+    _check_choice(body, "model_type", ("studio130-v1.5", "studio32-v1.5"))
+    if body.get("model_type") is None:
+        raise _fail("The 'model_type' field is required.", "model_type")
+    for field in ("prompt_strength", "clarity_strength", "lyrics_strength",
+                  "generation_quality"):  # fmt: skip
+        if body.get(field) is None:
+            raise _fail(f"The '{field}' field is required.", field)
+        _check_range(body, field, 0, 1)
+    for field in ("song_section_start", "song_section_end", "lyrics_placement_start",
+                  "lyrics_placement_end"):  # fmt: skip
+        _check_range(body, field, 0, 1)
+    _check_bool(body, "bypass_prompt_optimization")
+    config = body.get("config")
+    if not isinstance(config, Mapping):
+        raise _fail("The 'config' field is required.", "config")
+    _check_choice(config, "mode", ("regular", "precede", "continuation"))
+    mode = config.get("mode")
+    if mode is None:
+        raise _fail("The 'config.mode' field is required.", "config")
+    source = config.get("source")
+    if mode != "regular" and not (isinstance(source, Mapping) and source.get("song_id")):
+        raise _fail(f"The 'config.source.song_id' field is required when config.mode = "
+                    f"{mode}.", "config")  # fmt: skip
+
+
+_VALIDATORS: Final = {
+    "sonic.create": _validate_sonic,
+    "sonic.persona": _validate_persona,
+    "sonic.upload": _validate_upload,
+    "lyrics.create": _validate_lyrics,
+    "nuro.create": _validate_nuro,
+    "studio.create": _validate_studio,
+}
+
+
+def validate_body(endpoint: str, body: Mapping[str, Any], *, strict: bool = False) -> None:
+    """Check a wire body against MusicAPI's documented rules.
+
+    Args:
+        endpoint: an ``ENDPOINTS`` key; endpoints without a body are accepted as they are.
+        body: the JSON object that is about to be sent (or was received).
+        strict: also reject unknown keys and unknown models (the emulator's mode).
+
+    Raises:
+        InvalidRequest: with the API's own message where MusicAPI documents one.
+    """
+    validator = _VALIDATORS.get(endpoint)
+    if validator is not None:
+        validator(body, strict=strict)
