@@ -72,7 +72,7 @@ converter.register_structure_hook(ClipState, lambda v, _: ClipState(str(v)))
 converter.register_structure_hook(SonicTaskType, lambda v, _: SonicTaskType(str(v)))
 
 
-def _open_structure(cls: type[T]) -> Callable[[Mapping[str, Any]], T]:
+def _open_structure(cls: type[T]) -> Callable[[Mapping[str, Any], object], T]:
     """A structure function for ``cls`` that keeps unknown keys in its ``extra`` field."""
     known = frozenset(a.name for a in attrs.fields(cls)) - {"extra"}  # type: ignore[arg-type]
     base = make_dict_structure_fn(cls, converter)
@@ -87,10 +87,8 @@ def _open_structure(cls: type[T]) -> Callable[[Mapping[str, Any]], T]:
 
 
 _OPEN_RESULTS: Final = (Clip, TaskAccepted, Persona, UploadedClip, Credits)
-_OPEN_STRUCTURE: Final[dict[type, Callable[[Mapping[str, Any]], Any]]] = {}
 for _cls in _OPEN_RESULTS:
-    _OPEN_STRUCTURE[_cls] = _open_structure(_cls)
-    converter.register_structure_hook(_cls, _OPEN_STRUCTURE[_cls])
+    converter.register_structure_hook(_cls, _open_structure(_cls))
 converter.register_structure_hook(LyricsCandidate, make_dict_structure_fn(LyricsCandidate,
                                                                           converter))  # fmt: skip
 

@@ -233,8 +233,6 @@ def parse_response(
             results = data.get("results")
             if results is None and isinstance(data.get("data"), list):
                 results = data["data"]
-            if not isinstance(results, list):
-                raise ValueError("no 'results' list")
             return converter.structure(results, list[LyricsCandidate])
         if ep.result in (Persona, UploadedClip, Credits):
             payload = data
@@ -312,11 +310,12 @@ def parse_snapshot(family: Family, data: Mapping[str, Any], *, task_id: str) -> 
     if clips is None:
         # The first polls of a task answer {"type": "not_ready"} (observed live, 2026-07).
         if data.get("type") == "not_ready" or "type" in data:
-            return TaskSnapshot(task_id=task_id, family=family, ready=False,
-                                status=str(data.get("type")), message=message, extra=extra)  # fmt: skip
+            status = str(data.get("type"))
+            return TaskSnapshot(task_id=task_id, family=family, ready=False, status=status,
+                                message=message, extra=extra)  # fmt: skip
         raise ValueError("neither 'data' nor 'type' in a task answer")
     if not isinstance(clips, list):
-        raise ValueError("'data' is not a list of clips")
+        raise TypeError("'data' is not a list of clips")
     return TaskSnapshot(task_id=task_id, family=family, clips=tuple(_clip(c) for c in clips),
                         message=message, extra=extra)  # fmt: skip
 
@@ -326,7 +325,7 @@ def _nuro_snapshot(data: Mapping[str, Any], task_id: str) -> TaskSnapshot:
         data = data["data"]
     status = data.get("status")
     if not isinstance(status, str):
-        raise ValueError("a nuro task needs a 'status'")
+        raise TypeError("a nuro task needs a 'status'")
     tid = str(data.get("task_id") or task_id)
     known = {"task_id", "status", "progress"}
     # Nuro tasks make one song and have no clip id: the task id stands for it.
@@ -339,7 +338,7 @@ def _nuro_snapshot(data: Mapping[str, Any], task_id: str) -> TaskSnapshot:
 def _studio_snapshot(data: Mapping[str, Any], task_id: str) -> TaskSnapshot:
     inner = data.get("data")
     if not isinstance(inner, Mapping):
-        raise ValueError("a studio task answer needs a 'data' object")
+        raise TypeError("a studio task answer needs a 'data' object")
     status = str(inner.get("status") or "")
     state = _STUDIO_STATES.get(status.upper(), ClipState(status.lower() or "pending"))
     tid = str(inner.get("task_id") or task_id)

@@ -243,13 +243,21 @@ def _validate_sonic(body: Mapping[str, Any], *, strict: bool) -> None:
                     "false.", "gpt_description_prompt")  # fmt: skip
     if task_type == "add_vocals" and not prompt:
         raise _fail("The 'prompt' field is required when task_type = add_vocals.", "prompt")
-    _check_len(prompt, limits.prompt,
-               "The prompt character length should be less than {limit}.", "prompt")
-    _check_len(description, limits.description,
-               "The 'gpt_description_prompt' character length should be less than {limit}.",
-               "gpt_description_prompt")
-    _check_len(_check_str(body, "tags"), limits.tags,
-               "The tags character length should be less than {limit}.", "tags")
+    _check_len(
+        prompt, limits.prompt, "The prompt character length should be less than {limit}.", "prompt"
+    )
+    _check_len(
+        description,
+        limits.description,
+        "The 'gpt_description_prompt' character length should be less than {limit}.",
+        "gpt_description_prompt",
+    )
+    _check_len(
+        _check_str(body, "tags"),
+        limits.tags,
+        "The tags character length should be less than {limit}.",
+        "tags",
+    )
     _check_len(_check_str(body, "title"), limits.title,
                "The title character length should be less than {limit}.", "title")  # fmt: skip
     _check_str(body, "negative_tags")
@@ -280,8 +288,12 @@ def _validate_persona(body: Mapping[str, Any], *, strict: bool) -> None:
         raise _fail("name and continue_clip_id are required fields.", "name")
     _check_len(name, 80, "The name character length should be less than {limit}.", "name")
     for field in ("description", "describe"):
-        _check_len(_check_str(body, field), 200,
-                   "The description character length should be less than {limit}.", field)
+        _check_len(
+            _check_str(body, field),
+            200,
+            "The description character length should be less than {limit}.",
+            field,
+        )
     _check_str(body, "styles")
     _check_range(body, "vocal_start_s", 0, 86400)
     _check_range(body, "vocal_end_s", 0, 86400)

@@ -1,0 +1,261 @@
+"""The per-family namespaces of ``MusicAPI``: ``api.sonic``, ``api.lyrics``, ``api.nuro``,
+``api.studio``. Each method builds one request model and hands it to the client.
+
+Keyword arguments carry MusicAPI's own wire field names, so the vendor's documentation
+maps one to one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+
+from ._models import (
+    Family,
+    LyricsCandidate,
+    LyricsRequest,
+    NuroInstrumentalRequest,
+    NuroVocalRequest,
+    Persona,
+    PersonaRequest,
+    SonicRequest,
+    SonicTaskType,
+    StudioConfig,
+    StudioRequest,
+    TaskSnapshot,
+    UploadedClip,
+    UploadRequest,
+)
+
+if TYPE_CHECKING:
+    from ._client import MusicAPI
+    from ._jobs import Job
+
+__all__ = ["LyricsAPI", "NuroAPI", "SonicAPI", "SonicOptions", "StudioAPI"]
+
+
+class SonicOptions(TypedDict, total=False):
+    """Optional fields of ``POST /api/v1/sonic/create`` (MUSICAPI.md §3.2)."""
+
+    prompt: str
+    title: str
+    tags: str
+    negative_tags: str
+    make_instrumental: bool
+    gpt_description_prompt: str
+    auto_lyrics: bool
+    vocal_gender: str
+    style_weight: float
+    weirdness_constraint: float
+    audio_weight: float
+    variation_category: str
+    overpainting_start_s: float
+    overpainting_end_s: float
+    use_suno_cdn: bool
+    duration: int
+    webhook_url: str
+    webhook_secret: str
+
+
+class _Namespace:
+    def __init__(self, client: MusicAPI) -> None:
+        self._client = client
+
+
+class SonicAPI(_Namespace):
+    """Sonic (Suno-based) generation: ``/api/v1/sonic/*``. Each create makes 2 clips."""
+
+    async def _submit(self, task_type: SonicTaskType, **fields: Any) -> Job:
+        return await self._client.submit(SonicRequest(task_type=task_type, **fields))
+
+    async def create(self, *, custom_mode: bool, mv: str, **options: Unpack[SonicOptions]) -> Job:
+        """Create a new song (``task_type: create_music``).
+
+        Args:
+            custom_mode: ``True``: your lyrics in ``prompt`` plus ``title``/``tags``;
+                ``False``: the API writes from ``gpt_description_prompt``.
+            mv: the model, e.g. ``"sonic-v5"``.
+            **options: any other documented field (``prompt``, ``title``, ``tags``, …).
+        """
+        return await self._submit(SonicTaskType.CREATE_MUSIC, custom_mode=custom_mode, mv=mv,
+                                  **options)  # fmt: skip
+
+    async def extend(
+        self,
+        *,
+        continue_clip_id: str,
+        continue_at: float,
+        custom_mode: bool,
+        mv: str,
+        upload: bool = False,
+        **options: Unpack[SonicOptions],
+    ) -> Job:
+        """Continue a clip from ``continue_at`` seconds; the result is only the extension.
+
+        Set ``upload=True`` for a clip from ``upload()`` (``extend_upload_music``). Join the
+        extension to its source with ``concat()``.
+        """
+        task_type = (SonicTaskType.EXTEND_UPLOAD_MUSIC if upload
+                     else SonicTaskType.EXTEND_MUSIC)  # fmt: skip
+        return await self._submit(task_type, continue_clip_id=continue_clip_id,
+                                  continue_at=continue_at, custom_mode=custom_mode, mv=mv,
+                                  **options)  # fmt: skip
+
+    async def concat(self, *, continue_clip_id: str) -> Job:
+        """Join an extension clip with its source into the whole song (``concat_music``)."""
+        return await self._submit(SonicTaskType.CONCAT_MUSIC, continue_clip_id=continue_clip_id)
+
+    async def cover(
+        self,
+        *,
+        continue_clip_id: str,
+        custom_mode: bool,
+        mv: str,
+        upload: bool = False,
+        **options: Unpack[SonicOptions],
+    ) -> Job:
+        """Re-style a clip (``cover_music``; ``upload=True`` for ``cover_upload_music``)."""
+        task_type = SonicTaskType.COVER_UPLOAD_MUSIC if upload else SonicTaskType.COVER_MUSIC
+        return await self._submit(task_type, continue_clip_id=continue_clip_id,
+                                  custom_mode=custom_mode, mv=mv, **options)  # fmt: skip
+
+    async def create_with_persona(
+        self, *, persona_id: str, custom_mode: bool, mv: str, **options: Unpack[SonicOptions]
+    ) -> Job:
+        """Create a song in a persona's voice (``persona_music``)."""
+        return await self._submit(SonicTaskType.PERSONA_MUSIC, persona_id=persona_id,
+                                  custom_mode=custom_mode, mv=mv, **options)  # fmt: skip
+
+    async def remaster(
+        self, *, continue_clip_id: str, mv: str, **options: Unpack[SonicOptions]
+    ) -> Job:
+        """Remaster a clip (``remaster``; ``variation_category`` subtle/normal/high)."""
+        return await self._submit(SonicTaskType.REMASTER, continue_clip_id=continue_clip_id,
+                                  custom_mode=True, mv=mv, **options)  # fmt: skip
+
+    async def create_persona(
+        self,
+        *,
+        name: str,
+        continue_clip_id: str,
+        description: str | None = None,
+        **newer: Any,
+    ) -> Persona:
+        """Create a persona (a reusable voice and style) from a recent clip.
+
+        Args:
+            name: at most 80 characters.
+            continue_clip_id: the source clip (made within the last 24 hours).
+            description: the persona's style, at most 200 characters.
+            **newer: the newer optional fields (``styles``, ``vox_audio_id``,
+                ``vocal_start_s``, ``vocal_end_s``).
+        """
+        request = PersonaRequest(name=name, continue_clip_id=continue_clip_id,
+                                 description=description, **newer)  # fmt: skip
+        persona: Persona = await self._client.call("sonic.persona", request)
+        return persona
+
+    async def upload(self, *, url: str) -> UploadedClip:
+        """Upload audio from a public URL; use the clip id with ``upload=True`` variants."""
+        clip: UploadedClip = await self._client.call("sonic.upload", UploadRequest(url=url))
+        return clip
+
+    async def get(self, task_id: str) -> TaskSnapshot:
+        """Poll a sonic task once (free)."""
+        return await self._client.get_task(task_id)
+
+
+class LyricsAPI(_Namespace):
+    """Lyrics generation (drawn from the separate lyrics-credit pool)."""
+
+    async def generate(self, *, description: str) -> list[LyricsCandidate]:
+        """Write lyrics for ``description`` (at most 120 characters); returns candidates."""
+        result: list[LyricsCandidate] = await self._client.call(
+            "lyrics.create", LyricsRequest(description=description)
+        )
+        return result
+
+
+class NuroAPI(_Namespace):
+    """Nuro generation: one song per task, WAV audio, ~30 s."""
+
+    async def create_vocal(
+        self,
+        *,
+        lyrics: str,
+        gender: str | None = None,
+        genre: str | None = None,
+        mood: str | None = None,
+        timbre: str | None = None,
+        duration: int | None = None,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+    ) -> Job:
+        """Create a song with vocals (``type: vocal``; lyrics at most 2000 characters)."""
+        return await self._client.submit(NuroVocalRequest(
+            lyrics=lyrics, gender=gender, genre=genre, mood=mood, timbre=timbre,
+            duration=duration, webhook_url=webhook_url, webhook_secret=webhook_secret))  # fmt: skip
+
+    async def create_instrumental(
+        self,
+        *,
+        description: str,
+        genre: Sequence[str] | None = None,
+        mood: Sequence[str] | None = None,
+        instrument: Sequence[str] | None = None,
+        theme: Sequence[str] | None = None,
+        duration: int | None = None,
+        version: str | None = None,
+        segments: Sequence[Mapping[str, Any]] | None = None,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+    ) -> Job:
+        """Create background music (``type: bgm``; up to 5 of each documented tag list)."""
+
+        def seq(values: Sequence[Any] | None) -> tuple[Any, ...] | None:
+            return None if values is None else tuple(values)
+
+        return await self._client.submit(NuroInstrumentalRequest(
+            description=description, genre=seq(genre), mood=seq(mood),
+            instrument=seq(instrument), theme=seq(theme), duration=duration, version=version,
+            segments=seq(segments), webhook_url=webhook_url,
+            webhook_secret=webhook_secret))  # fmt: skip
+
+    async def get(self, task_id: str) -> TaskSnapshot:
+        """Poll a nuro task once (free)."""
+        return await self._client.get_task(task_id, Family.NURO)
+
+
+class StudioAPI(_Namespace):
+    """Studio generation (marked unavailable by the vendor; supported all the same)."""
+
+    async def create(
+        self,
+        *,
+        prompt: str,
+        lyrics_type: str = "generate",
+        model_type: str = "studio130-v1.5",
+        mode: str = "regular",
+        source_song_id: str | None = None,
+        **fields: Any,
+    ) -> Job:
+        """Create songs in one of the four documented modes.
+
+        Args:
+            prompt: the description (``generate``), tags (``user``) or keywords
+                (``instrumental``).
+            lyrics_type: ``generate``, ``user`` (pass ``lyrics=``) or ``instrumental``.
+            model_type: ``studio130-v1.5`` or ``studio32-v1.5``.
+            mode: ``regular``, or ``precede``/``continuation`` to extend
+                ``source_song_id``.
+            **fields: other documented fields (``lyrics``, ``seed``, strengths, …).
+        """
+        config = StudioConfig(mode=mode, source_song_id=source_song_id,
+                              context_length=fields.pop("context_length", None))  # fmt: skip
+        return await self._client.submit(StudioRequest(
+            prompt=prompt, lyrics_type=lyrics_type, model_type=model_type, config=config,
+            **fields))  # fmt: skip
+
+    async def get(self, task_id: str) -> TaskSnapshot:
+        """Poll a studio task once (free)."""
+        return await self._client.get_task(task_id, Family.STUDIO)

@@ -1,0 +1,127 @@
+"""The one client-side module that imports aiohttp: it moves bytes and nothing else.
+
+A transport takes an ``HttpRequest`` (which carries no credentials), adds the base URL
+and the ``Authorization`` header, and returns an ``HttpResponse``. Failures come out as
+``TransportFailure`` with ``sent`` telling whether the request may have reached the
+server — the fact that decides if a paid POST can ever be sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol, runtime_checkable
+
+import aiohttp
+
+from ._protocol import HttpRequest, HttpResponse
+from ._version import __version__
+
+__all__ = ["AiohttpTransport", "Transport", "TransportFailure"]
+
+
+class TransportFailure(Exception):
+    """The exchange failed before a complete answer arrived.
+
+    Attributes:
+        sent: ``False`` only when the request provably never reached the server (the
+            connection could not be opened); ``True`` when it may have been received.
+        cause: the underlying exception.
+    """
+
+    def __init__(self, description: str, *, sent: bool, cause: BaseException | None = None):
+        super().__init__(description)
+        self.sent = sent
+        self.cause = cause
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """What ``MusicAPI`` needs from a transport."""
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        """Send ``request`` and return the complete answer, or raise ``TransportFailure``."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+def _classify(exc: BaseException) -> TransportFailure:
+    # Only a failure to open the connection proves the server never saw the request.
+    # Everything after that (a reset, a read timeout, a half-read body) may follow a
+    # request the server received and billed.
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+        return TransportFailure(f"could not connect: {type(exc).__name__}", sent=False,
+                                cause=exc)  # fmt: skip
+    if isinstance(exc, aiohttp.InvalidURL):
+        return TransportFailure("invalid URL", sent=False, cause=exc)
+    if isinstance(exc, asyncio.TimeoutError):
+        return TransportFailure("timed out waiting for the answer", sent=True, cause=exc)
+    return TransportFailure(f"connection failed: {type(exc).__name__}", sent=True, cause=exc)
+
+
+class AiohttpTransport:
+    """A transport over one ``aiohttp.ClientSession``.
+
+    Args:
+        base_url: scheme and host of the API, e.g. ``https://api.musicapi.ai``.
+        api_key: the bearer token; kept private, never shown in a repr.
+        timeout: seconds for one whole exchange (MusicAPI's upload takes ~20 s).
+        connect_timeout: seconds to open a connection.
+        max_connections: connection pool size.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 120.0,
+        connect_timeout: float = 10.0,
+        max_connections: int = 100,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._headers = {
+            "Authorization": f"Bearer {api_key}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": f"musicapi-async/{__version__}",
+        }
+        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=connect_timeout)
+        self._limit = max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def __repr__(self) -> str:
+        return f"AiohttpTransport(base_url={self._base_url!r})"
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        # Created lazily, inside the running loop, as aiohttp requires.
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._limit)
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=self._timeout, raise_for_status=False
+            )
+        return self._session
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        """Send ``request``; see ``Transport.send``."""
+        session = self._get_session()
+        try:
+            async with session.request(
+                request.method,
+                self._base_url + request.path,
+                data=request.body,
+                headers=self._headers,
+            ) as response:
+                body = await response.read()
+                headers = {k.lower(): v for k, v in response.headers.items()}
+                return HttpResponse(response.status, headers, body)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise _classify(exc) from exc
+
+    async def aclose(self) -> None:
+        """Close the session and its connections."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
