@@ -10,6 +10,7 @@ The front door: everything public is re-exported here; the modules behind it are
         clips = await job.wait(timeout=600)
 """
 
+from ._bulk import Outcome
 from ._client import DEFAULT_BASE_URL, GenerationRequest, MusicAPI
 from ._errors import (
     AuthenticationError,
@@ -28,6 +29,15 @@ from ._errors import (
     TaskFailed,
     TaskNotFound,
     TaskTimeout,
+)
+from ._events import (
+    ClipFailed,
+    ClipPlayable,
+    ClipSucceeded,
+    ClipUpdated,
+    JobEvent,
+    TaskDone,
+    TaskPending,
 )
 from ._jobs import Job
 from ._mock import MockTransport
@@ -51,6 +61,7 @@ from ._models import (
     UploadedClip,
     UploadRequest,
 )
+from ._poller import PollerStats
 from ._polling import PollPolicy
 from ._protocol import HttpRequest, HttpResponse
 from ._resources import SonicOptions
@@ -62,7 +73,11 @@ __all__ = [
     "AuthenticationError",
     "CallerError",
     "Clip",
+    "ClipFailed",
+    "ClipPlayable",
     "ClipState",
+    "ClipSucceeded",
+    "ClipUpdated",
     "ContentRejected",
     "Credits",
     "Family",
@@ -72,6 +87,7 @@ __all__ = [
     "InsufficientCredits",
     "InvalidRequest",
     "Job",
+    "JobEvent",
     "LyricsCandidate",
     "LyricsRequest",
     "MockTransport",
@@ -80,9 +96,11 @@ __all__ = [
     "NetworkError",
     "NuroInstrumentalRequest",
     "NuroVocalRequest",
+    "Outcome",
     "Persona",
     "PersonaRequest",
     "PollPolicy",
+    "PollerStats",
     "RateLimited",
     "ResponseDecodeError",
     "ServerError",
@@ -94,9 +112,11 @@ __all__ = [
     "StudioRequest",
     "SubmissionOutcomeUnknown",
     "TaskAccepted",
+    "TaskDone",
     "TaskError",
     "TaskFailed",
     "TaskNotFound",
+    "TaskPending",
     "TaskSnapshot",
     "TaskTimeout",
     "Transport",

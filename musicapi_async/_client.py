@@ -10,9 +10,15 @@ again behind the caller's back.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from types import TracebackType
 from typing import Any, Final, Self
 
+import anyio
+from anyio.abc import TaskGroup
+
+from ._bulk import Outcome, as_completed, generate_many
 from ._endpoints import ENDPOINTS, TASK_ENDPOINTS
 from ._errors import AuthenticationError, NetworkError, SubmissionOutcomeUnknown
 from ._jobs import Job
@@ -26,6 +32,7 @@ from ._models import (
     TaskAccepted,
     TaskSnapshot,
 )
+from ._poller import Poller
 from ._polling import PollPolicy
 from ._protocol import build_request, parse_response
 from ._resources import LyricsAPI, NuroAPI, SonicAPI, StudioAPI
@@ -56,6 +63,7 @@ class MusicAPI:
         transport: a custom transport (``MockTransport`` in tests); by default an
             aiohttp one is created on entry.
         timeout: seconds for one HTTP exchange.
+        max_concurrent_polls: cap on task polls in flight at once, for all tasks.
 
     Raises:
         AuthenticationError: no key was given and ``$MUSICAPI_API_KEY`` is unset.
@@ -69,6 +77,7 @@ class MusicAPI:
         poll: PollPolicy | None = None,
         transport: Transport | None = None,
         timeout: float = 120.0,
+        max_concurrent_polls: int = 64,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("MUSICAPI_API_KEY")
         if not key and transport is None:
@@ -80,6 +89,9 @@ class MusicAPI:
         self._transport: Transport = transport or AiohttpTransport(
             self.base_url, key or "", timeout=timeout
         )
+        self.poller = Poller(self.get_task, self.poll_policy,
+                             max_concurrent_polls=max_concurrent_polls)  # fmt: skip
+        self._group: TaskGroup | None = None
         self.sonic = SonicAPI(self)
         self.lyrics = LyricsAPI(self)
         self.nuro = NuroAPI(self)
@@ -89,6 +101,14 @@ class MusicAPI:
         return f"MusicAPI(base_url={self.base_url!r})"
 
     async def __aenter__(self) -> Self:
+        if self._group is not None:
+            raise RuntimeError("this MusicAPI client is already open")
+        # The client owns a task group: the poller and bulk producers run in it, and
+        # nothing it starts outlives the `async with` block.
+        group = anyio.create_task_group()
+        await group.__aenter__()
+        self._group = group
+        group.start_soon(self.poller.run)
         return self
 
     async def __aexit__(
@@ -97,11 +117,29 @@ class MusicAPI:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        group, self._group = self._group, None
+        try:
+            if group is not None:
+                group.cancel_scope.cancel()
+                # The body's own exception is not handed to the group: it propagates
+                # as it is instead of being wrapped in an ExceptionGroup.
+                await group.__aexit__(None, None, None)
+        finally:
+            await self._transport.aclose()
 
-    async def aclose(self) -> None:
-        """Close the connection pool. ``async with`` does this for you."""
-        await self._transport.aclose()
+    def start_soon(self, func: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+        """Run ``func`` in the client's task group (it is cancelled when the client closes).
+
+        Raises:
+            RuntimeError: the client is not open (use ``async with MusicAPI(...)``).
+        """
+        if self._group is None:
+            raise RuntimeError("open the client first: `async with MusicAPI(...) as api:`")
+        self._group.start_soon(func)
+
+    def _require_open(self) -> None:
+        if self._group is None:
+            raise RuntimeError("open the client first: `async with MusicAPI(...) as api:`")
 
     # ---------------------------------------------------------------- the one call path
 
@@ -135,11 +173,51 @@ class MusicAPI:
         """Submit any generation request model and return its ``Job``."""
         family = request.family
         accepted: TaskAccepted = await self.call(_CREATE_ENDPOINT[family], request)
-        return Job(self, accepted.task_id, family, request=request)
+        return Job(self, accepted.task_id, family, request=request, submitted_at=time.monotonic())
 
     def job(self, task_id: str, family: Family | str = Family.SONIC) -> Job:
         """A ``Job`` for a task submitted earlier (or elsewhere): resume waiting on it."""
         return Job(self, task_id, Family(family))
+
+    def as_completed(
+        self, jobs: Iterable[Job], *, timeout: float | None = None
+    ) -> AsyncIterator[Job]:
+        """Yield ``jobs`` in the order their tasks end (succeeded, failed or errored).
+
+        A yielded job is finished: ``job.result()`` returns its clips or raises its error.
+        Polls are shared with every other waiter through the client's poller.
+
+        Args:
+            jobs: the jobs to watch.
+            timeout: seconds for the whole batch; ``TaskTimeout`` names a late task.
+        """
+        self._require_open()
+        return as_completed(self, jobs, timeout=timeout)
+
+    def generate_many(
+        self,
+        requests: Iterable[object],
+        *,
+        concurrency: int = 8,
+        timeout: float | None = None,
+    ) -> AsyncIterator[Outcome]:
+        """Run many requests and yield each ``Outcome`` as it finishes.
+
+        At most ``concurrency`` requests are in flight (submitted and not yet finished)
+        at once. A failure is an ``Outcome`` with ``error`` set, carrying the request and
+        the task id when one exists; it never stops the batch. Leaving the loop early (or
+        cancelling it) stops submitting and stops waiting; a submission already sent is
+        allowed to finish so that its task id is not lost.
+
+        Args:
+            requests: generation requests (``SonicRequest``, ``NuroVocalRequest``, ...)
+                and synchronous ones (``PersonaRequest``, ``UploadRequest``,
+                ``LyricsRequest``), in any mix; read lazily.
+            concurrency: requests in flight at once.
+            timeout: seconds each task may take once submitted.
+        """
+        self._require_open()
+        return generate_many(self, requests, concurrency=concurrency, timeout=timeout)
 
     async def get_task(self, task_id: str, family: Family = Family.SONIC) -> TaskSnapshot:
         """Poll a task once (free) and return what the API said."""

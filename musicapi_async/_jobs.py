@@ -1,25 +1,44 @@
-"""``Job``: a handle on one generation task, and the wait that ends it.
+"""``Job``: a handle on one generation task, fed by the client's shared poller.
 
 A task is done only when every one of its clips is terminal (``succeeded`` or
-``failed``); its first polls may answer ``not_ready``. While waiting, a poll that fails
-for a passing reason (network, 5xx, throttling, an undecodable answer) is simply tried
-again at the next tick; only a definite answer — every clip terminal, an unknown task, a
-rejected key — or the deadline ends the wait.
+``failed``); its first polls may answer ``not_ready``. Jobs never poll on their own:
+``updates()`` and ``wait()`` subscribe to the client's poller, so any number of waiters on
+one task share its polls, and a task nobody waits for any more is not polled at all.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from typing import TYPE_CHECKING
 
 import anyio
 
-from ._errors import RateLimited, ServiceError, TaskFailed, TaskTimeout
+from ._errors import MusicAPIError, TaskFailed, TaskTimeout
+from ._events import JobEvent, TaskDone, diff_events
 from ._models import Clip, Family, TaskSnapshot
 
 if TYPE_CHECKING:
+    from anyio.streams.memory import MemoryObjectSendStream
+
     from ._client import MusicAPI
 
 __all__ = ["Job"]
+
+
+class _StreamSubscriber:
+    """Forwards a task's events (or its final error) into a memory stream."""
+
+    def __init__(self, send: MemoryObjectSendStream[JobEvent | MusicAPIError]) -> None:
+        self._send = send
+
+    def deliver(self, events: Sequence[JobEvent]) -> None:
+        for event in events:
+            self._send.send_nowait(event)
+
+    def fail(self, error: MusicAPIError) -> None:
+        self._send.send_nowait(error)
 
 
 class Job:
@@ -32,6 +51,7 @@ class Job:
         family: the product family (sonic, nuro, studio), which decides where to poll.
         request: the request model that created the task, when known.
         snapshot: the last state seen, or ``None`` before the first poll.
+        error: the definite error that ended the task's watch (unknown task, bad key).
     """
 
     def __init__(
@@ -41,12 +61,15 @@ class Job:
         family: Family = Family.SONIC,
         *,
         request: object = None,
+        submitted_at: float | None = None,
     ) -> None:
         self._client = client
         self.task_id = task_id
         self.family = family
         self.request = request
+        self.submitted_at = submitted_at
         self.snapshot: TaskSnapshot | None = None
+        self.error: MusicAPIError | None = None
 
     def __repr__(self) -> str:
         state = "unseen" if self.snapshot is None else ("done" if self.done else "running")
@@ -54,14 +77,51 @@ class Job:
 
     @property
     def done(self) -> bool:
-        """Whether the last snapshot showed every clip terminal."""
-        return self.snapshot is not None and self.snapshot.done
+        """Whether the task is over: every clip terminal, or a definite error."""
+        return self.error is not None or (self.snapshot is not None and self.snapshot.done)
 
     async def refresh(self) -> TaskSnapshot:
-        """Poll the task once and return (and keep) what the API said."""
+        """Poll the task once now, outside the schedule, and share the answer."""
         snapshot = await self._client.get_task(self.task_id, self.family)
         self.snapshot = snapshot
+        self._client.poller.publish(self.task_id, snapshot)
         return snapshot
+
+    async def updates(self, *, playable: bool = True) -> AsyncGenerator[JobEvent, None]:
+        """The task's events as they happen, ending with ``TaskDone``.
+
+        Args:
+            playable: poll early enough to report the first playable stream
+                (``ClipPlayable``) within seconds; ``False`` polls near completion only.
+
+        Raises:
+            MusicAPIError: a definite error ended the task (unknown task, bad key).
+        """
+        if self.error is not None:
+            raise self.error
+        if self.snapshot is not None and self.snapshot.done:
+            for event in diff_events(None, self.snapshot):
+                yield event
+            return
+        poller = self._client.poller
+        self._client._require_open()
+        send, receive = anyio.create_memory_object_stream[JobEvent | MusicAPIError](math.inf)
+        subscriber = _StreamSubscriber(send)
+        poller.watch(self.task_id, self.family, subscriber, submitted_at=self.submitted_at,
+                     playable=playable)  # fmt: skip
+        try:
+            async for item in receive:
+                if isinstance(item, MusicAPIError):
+                    self.error = item
+                    raise item
+                self.snapshot = item.snapshot
+                yield item
+                if isinstance(item, TaskDone):
+                    return
+        finally:
+            poller.unwatch(self.task_id, subscriber, playable=playable)
+            send.close()
+            receive.close()
 
     async def wait(self, timeout: float | None = None) -> list[Clip]:
         """Wait until every clip is terminal and return the clips.
@@ -79,18 +139,33 @@ class Job:
         """
         try:
             with anyio.fail_after(timeout):
-                snapshot = await self._poll_until_done()
+                async with aclosing(self.updates(playable=False)) as events:
+                    async for _ in events:
+                        pass
         except TimeoutError as exc:
-            if isinstance(exc, TaskTimeout):
+            if isinstance(exc, MusicAPIError):
                 raise
             raise TaskTimeout(
                 f"task {self.task_id} was not finished after {timeout} s",
                 task_id=self.task_id,
                 snapshot=self.snapshot,
             ) from None
-        return self._result(snapshot)
+        assert self.snapshot is not None  # updates() ends only with TaskDone
+        return self.result()
 
-    def _result(self, snapshot: TaskSnapshot) -> list[Clip]:
+    def result(self) -> list[Clip]:
+        """The clips of a finished task.
+
+        Raises:
+            TaskFailed: a clip ended ``failed``.
+            MusicAPIError: the error that ended the task.
+            RuntimeError: the task is not finished yet.
+        """
+        if self.error is not None:
+            raise self.error
+        snapshot = self.snapshot
+        if snapshot is None or not snapshot.done:
+            raise RuntimeError(f"task {self.task_id} is not finished")
         failed = snapshot.failed_clips
         if failed:
             reason = failed[0].extra.get("message") or failed[0].extra.get("error")
@@ -103,25 +178,3 @@ class Job:
                 api_message=reason if isinstance(reason, str) else None,
             )
         return list(snapshot.clips)
-
-    async def _poll_until_done(self) -> TaskSnapshot:
-        policy = self._client.poll_policy
-        if self.snapshot is not None and self.snapshot.done:
-            return self.snapshot
-        if self.snapshot is None:
-            await anyio.sleep(policy.first_delay(self.family))
-        interval: float | None = None
-        while True:
-            interval = policy.next_interval(interval)
-            try:
-                snapshot = await self.refresh()
-            except RateLimited as exc:
-                # Throttled: wait at least as long as the server asked.
-                await anyio.sleep(max(exc.retry_after or 0.0, policy.jittered(interval)))
-                continue
-            except ServiceError:
-                await anyio.sleep(policy.jittered(interval))
-                continue
-            if snapshot.done:
-                return snapshot
-            await anyio.sleep(policy.jittered(interval))

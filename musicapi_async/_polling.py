@@ -1,14 +1,26 @@
-"""When to poll: the poll schedule of a task, as a pure policy object.
+"""When to poll: the poll schedule of a task, as pure policy and a learned model.
 
-MusicAPI asks for 15-25 s between polls of one task and polling is free, but a sonic task
-takes 2-4 minutes, so most polls of a naive loop are wasted. The policy waits an initial
-delay chosen per family, then backs off from ``min_interval`` to ``max_interval`` with
-jitter so that many tasks submitted together do not poll in lock-step.
+MusicAPI asks for 15-25 s between polls of one task. A sonic task takes 2-4 minutes, so
+a fixed 20 s loop spends most of its polls on tasks that cannot be done yet. The
+schedule here polls where completions actually happen:
+
+1. The first poll lands at the low edge of the family's completion window (sonic 2 min,
+   nuro 20 s, studio 1 min), or, for a waiter that wants the first playable stream, at
+   the low edge of the streaming window. An explicit ``initial_delay`` overrides both.
+2. Inside the window the gap is the middle of the vendor's range (20 s by default), so
+   the delay between a completion and its delivery is no worse than a fixed 20 s loop's.
+3. Past the window the gap backs off towards ``max_interval``.
+4. The windows are learned from the tasks this client has seen finish (10th and 95th
+   percentile of observed completion times), starting from the documented priors.
+
+Every duration is divided by ``time_scale`` (see ``PollPolicy.scaled``), and every wait is
+jittered so that tasks submitted together drift apart instead of polling in lock-step.
 """
 
 from __future__ import annotations
 
 import random
+from collections import deque
 from collections.abc import Mapping
 from typing import Final
 
@@ -16,15 +28,22 @@ import attrs
 
 from ._models import Family
 
-__all__ = ["PollPolicy"]
+__all__ = ["CompletionModel", "PollPolicy"]
 
-# First-poll delays per family, from the documented generation times: sonic streams after
-# ~30 s and finishes in 2-4 min; nuro finishes a song in ~30 s; studio ~1 min.
-_INITIAL_DELAY: Final[Mapping[Family, float]] = {
-    Family.SONIC: 20.0,
-    Family.NURO: 15.0,
-    Family.STUDIO: 20.0,
+# Documented generation times (MUSICAPI.md §4.3, §7.2, §15): (low, high) seconds from
+# submission for completion, and for the first playable stream.
+_DONE_WINDOW: Final[Mapping[Family, tuple[float, float]]] = {
+    Family.SONIC: (120.0, 240.0),
+    Family.NURO: (20.0, 60.0),
+    Family.STUDIO: (60.0, 180.0),
 }
+_PLAYABLE_WINDOW: Final[Mapping[Family, tuple[float, float]]] = {
+    Family.SONIC: (30.0, 90.0),
+    Family.NURO: (20.0, 60.0),
+    Family.STUDIO: (60.0, 180.0),
+}
+_MIN_SAMPLES: Final = 8
+_MAX_SAMPLES: Final = 512
 
 
 def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -37,14 +56,15 @@ class PollPolicy:
     """How often to poll a task.
 
     Args:
-        initial_delay: seconds from submission to the first poll; ``None`` picks the
-            family's default (sonic 20 s, nuro 15 s, studio 20 s).
-        min_interval: seconds between the first polls (the vendor asks for >= 15 s).
-        max_interval: the longest gap between two polls.
-        backoff: factor the gap grows by after each unfinished poll.
+        initial_delay: seconds from submission to the first poll; ``None`` (default)
+            picks it from the family's completion window, learned as tasks finish.
+        min_interval: the shortest gap between two polls of one task (vendor: >= 15 s).
+        max_interval: the longest gap.
+        backoff: factor the gap grows by once a task runs past its expected window.
         jitter: the fraction by which each wait is randomly shortened or lengthened.
-        time_scale: every duration above is divided by this (``scaled()`` sets it); the
-            emulator runs faster than real time and its policy runs faster with it.
+        learn: learn the completion windows from finished tasks.
+        time_scale: every duration is divided by this (``scaled()`` sets it), so a policy
+            runs as much faster as the emulator does.
     """
 
     initial_delay: float | None = None
@@ -52,6 +72,7 @@ class PollPolicy:
     max_interval: float = attrs.field(default=25.0, validator=_positive)
     backoff: float = attrs.field(default=1.25, validator=_positive)
     jitter: float = 0.1
+    learn: bool = True
     time_scale: float = attrs.field(default=1.0, validator=_positive)
 
     def __attrs_post_init__(self) -> None:
@@ -64,29 +85,96 @@ class PollPolicy:
         if self.backoff < 1:
             raise ValueError("backoff must be at least 1")
 
-    def first_delay(self, family: Family) -> float:
-        """Seconds (wall clock) from submission to the first poll of a ``family`` task."""
-        base = _INITIAL_DELAY[family] if self.initial_delay is None else self.initial_delay
-        return self._jittered(base / self.time_scale)
-
-    def next_interval(self, previous: float | None) -> float:
-        """The un-jittered gap after ``previous`` (``None`` before the first), wall clock."""
-        if previous is None:
-            return self.min_interval / self.time_scale
-        return min(self.max_interval / self.time_scale, previous * self.backoff)
-
-    def jittered(self, interval: float) -> float:
-        """``interval`` spread by ``jitter`` so that tasks submitted together drift apart."""
-        return self._jittered(interval)
-
-    def _jittered(self, value: float) -> float:
-        if not self.jitter or not value:
-            return value
-        # Jitter spreads load; it is not security-sensitive.
-        return value * random.uniform(1 - self.jitter, 1 + self.jitter)
-
     def scaled(self, factor: float) -> PollPolicy:
         """The same policy running ``factor`` times faster (for the emulator's speed)."""
         if factor <= 0:
             raise ValueError("factor must be positive")
         return attrs.evolve(self, time_scale=self.time_scale * factor)
+
+    def jittered(self, seconds: float) -> float:
+        """``seconds`` spread by ``jitter`` so that tasks submitted together drift apart."""
+        if not self.jitter or seconds <= 0:
+            return seconds
+        # Jitter spreads load; it is not security-sensitive.
+        return seconds * random.uniform(1 - self.jitter, 1 + self.jitter)
+
+    @property
+    def steady_interval(self) -> float:
+        """The gap inside the completion window (wall seconds): the middle of the range."""
+        return (self.min_interval + self.max_interval) / 2 / self.time_scale
+
+
+class CompletionModel:
+    """Completion and first-playable times per family, learned from finished tasks.
+
+    Times are offsets in wall seconds from submission. An observation is the midpoint
+    between the last poll that saw the task unfinished and the first that saw it
+    finished: the true moment lies between the two.
+    """
+
+    def __init__(self, policy: PollPolicy) -> None:
+        self._policy = policy
+        self._done: dict[Family, deque[float]] = {}
+        self._playable: dict[Family, deque[float]] = {}
+
+    def observe_done(self, family: Family, before: float, after: float) -> None:
+        """Record that a ``family`` task finished between offsets ``before`` and ``after``."""
+        self._add(self._done, family, before, after)
+
+    def observe_playable(self, family: Family, before: float, after: float) -> None:
+        """Record that a ``family`` task first streamed between ``before`` and ``after``."""
+        self._add(self._playable, family, before, after)
+
+    def _add(self, table: dict[Family, deque[float]], family: Family, lo: float, hi: float) -> None:
+        if self._policy.learn and 0 <= lo <= hi:
+            table.setdefault(family, deque(maxlen=_MAX_SAMPLES)).append((lo + hi) / 2)
+
+    def window(self, family: Family, *, playable: bool = False) -> tuple[float, float]:
+        """The (low, high) offsets where a ``family`` task finishes (or first streams)."""
+        samples = (self._playable if playable else self._done).get(family)
+        if samples is not None and len(samples) >= _MIN_SAMPLES:
+            ordered = sorted(samples)
+            last = len(ordered) - 1
+            return ordered[int(last * 0.10)], ordered[int(last * 0.95)]
+        low, high = (_PLAYABLE_WINDOW if playable else _DONE_WINDOW)[family]
+        return low / self._policy.time_scale, high / self._policy.time_scale
+
+    def first_poll(self, family: Family, *, playable: bool) -> float:
+        """Offset of the first poll of a new task (wall seconds after submission)."""
+        policy = self._policy
+        if policy.initial_delay is not None:
+            return policy.jittered(policy.initial_delay / policy.time_scale)
+        low, _ = self.window(family, playable=playable)
+        return policy.jittered(low)
+
+    def next_poll(
+        self, family: Family, offset: float, previous_gap: float | None, *, playable: bool
+    ) -> tuple[float, float]:
+        """When to poll next, for a task polled just now at ``offset``.
+
+        Args:
+            family: the task's family.
+            offset: seconds since submission now (``inf`` when the submission time is
+                unknown, e.g. a resumed task: then the window is ignored).
+            previous_gap: the un-jittered gap used last time, if any.
+            playable: the waiters still want the first playable stream.
+
+        Returns:
+            ``(delay, gap)``: seconds to wait from now (jittered) and the un-jittered gap
+            to pass back next time.
+        """
+        policy = self._policy
+        floor = policy.min_interval / policy.time_scale
+        ceiling = policy.max_interval / policy.time_scale
+        if playable:
+            gap = floor
+        else:
+            low, high = self.window(family)
+            if offset < low - floor:
+                # Polled early (for a stream that is now playable): skip to the window.
+                return policy.jittered(low - offset), policy.steady_interval
+            if offset <= high:
+                gap = policy.steady_interval
+            else:
+                gap = min(ceiling, max(floor, (previous_gap or floor) * policy.backoff))
+        return policy.jittered(gap), gap

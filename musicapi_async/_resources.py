@@ -131,7 +131,7 @@ class SonicAPI(_Namespace):
     ) -> Job:
         """Remaster a clip (``remaster``; ``variation_category`` subtle/normal/high)."""
         return await self._submit(SonicTaskType.REMASTER, continue_clip_id=continue_clip_id,
-                                  custom_mode=True, mv=mv, **options)  # fmt: skip
+                                  mv=mv, **options)  # fmt: skip
 
     async def create_persona(
         self,

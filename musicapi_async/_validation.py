@@ -58,6 +58,10 @@ _TASK_TYPES: Final = frozenset(
 )  # fmt: skip
 _NEEDS_CLIP: Final = _TASK_TYPES - {"create_music", "persona_music"}
 _NEEDS_CONTINUE_AT: Final = frozenset({"extend_music", "extend_upload_music"})
+# §3.1: remaster and add_* need only a clip and a model (add_vocals also its lyrics).
+_NEEDS_CUSTOM_MODE: Final = _TASK_TYPES - {
+    "concat_music", "remaster", "add_instrumental", "add_vocals"
+}  # fmt: skip
 
 _SONIC_FIELDS: Final = frozenset(
     {
@@ -223,7 +227,7 @@ def _validate_sonic(body: Mapping[str, Any], *, strict: bool) -> None:
                     "continue_clip_id")  # fmt: skip
     if task_type == "concat_music":
         return
-    _check_bool(body, "custom_mode", required=True)
+    _check_bool(body, "custom_mode", required=task_type in _NEEDS_CUSTOM_MODE)
     limits = model_limits(body.get("mv"), strict=strict)
     if task_type == "persona_music" and not _check_str(body, "persona_id"):
         raise _fail("The 'persona_id' field is required when task_type = persona_music.",
@@ -235,7 +239,7 @@ def _validate_sonic(body: Mapping[str, Any], *, strict: bool) -> None:
         _check_range(body, "continue_at", 0, 86400)
     prompt = _check_str(body, "prompt")
     description = _check_str(body, "gpt_description_prompt")
-    if body["custom_mode"]:
+    if body.get("custom_mode"):
         if not prompt and not body.get("make_instrumental"):
             raise _fail("The 'prompt' field is required when custom_mode = true.", "prompt")
     elif task_type == "create_music" and not description:

@@ -1,0 +1,274 @@
+"""The shared poller: one coroutine per client that watches every outstanding task.
+
+Waiters do not poll. They subscribe to a task; the poller keeps one *watch* per task id,
+however many waiters share it, and polls it on the schedule of ``_polling``. Each answer
+is turned into events (``_events.diff_events``) and delivered to every subscriber.
+
+- One scheduler coroutine pops due watches off a heap and hands them to a fixed pool of
+  worker coroutines (``max_concurrent_polls``): the number of polls in flight is capped
+  and no task is created per poll.
+- A passing failure (network, 5xx, gateway page, undecodable answer) reschedules the
+  watch; a definite one (unknown task, bad key) ends it and is delivered as an error.
+- Throttling (``RateLimited``) pauses *all* polling for ``Retry-After`` (or one gap) and
+  stretches every gap until polls succeed again: the whole client slows down, not just
+  the task that was refused.
+- A watch nobody subscribes to any more is dropped: its heap entry is skipped when it
+  comes due (lazy deletion), and an answer in flight for it is ignored.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+import anyio
+import attrs
+from anyio.abc import ObjectReceiveStream
+
+from ._errors import MusicAPIError, RateLimited, ServiceError
+from ._events import ClipPlayable, JobEvent, diff_events
+from ._models import Family, TaskSnapshot
+from ._polling import CompletionModel, PollPolicy
+
+__all__ = ["Poller", "PollerStats", "Subscriber"]
+
+Fetch = Callable[[str, Family], Awaitable[TaskSnapshot]]
+
+_MAX_SLOWDOWN = 8.0
+_SLOWDOWN_DECAY = 0.9
+
+
+class Subscriber(Protocol):
+    """Receives a task's events; called synchronously from the poller."""
+
+    def deliver(self, events: Sequence[JobEvent]) -> None:
+        """Take the events of one new snapshot, in order."""
+
+    def fail(self, error: MusicAPIError) -> None:
+        """The watch ended with a definite error; no more events will come."""
+
+
+@attrs.define
+class PollerStats:
+    """Counters a user can read (``api.poller_stats``)."""
+
+    polls: int = 0
+    poll_errors: int = 0
+    throttled: int = 0
+    watched: int = 0
+    finished: int = 0
+
+
+@attrs.define(eq=False)
+class _Watch:
+    task_id: str
+    family: Family
+    submitted_at: float | None
+    subscribers: list[Subscriber] = attrs.field(factory=list)
+    wants_playable: int = 0
+    snapshot: TaskSnapshot | None = None
+    playable: bool = False
+    gap: float | None = None
+    generation: int = 0
+    last_seen_at: float | None = None
+    closed: bool = False
+
+
+class Poller:
+    """Polls every watched task on a shared schedule. Run ``run()`` in a task group."""
+
+    def __init__(
+        self,
+        fetch: Fetch,
+        policy: PollPolicy,
+        *,
+        max_concurrent_polls: int = 64,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_concurrent_polls < 1:
+            raise ValueError("max_concurrent_polls must be at least 1")
+        self._fetch = fetch
+        self._policy = policy
+        self.model = CompletionModel(policy)
+        self._clock = clock
+        self._workers = max_concurrent_polls
+        self._watches: dict[str, _Watch] = {}
+        self._heap: list[tuple[float, int, int, _Watch]] = []
+        self._seq = itertools.count()
+        self._wakeup = anyio.Event()
+        self._paused_until = 0.0
+        self._slowdown = 1.0
+        self.running = False
+        self.stats = PollerStats()
+
+    # ------------------------------------------------------------------ subscriptions
+
+    def watch(
+        self,
+        task_id: str,
+        family: Family,
+        subscriber: Subscriber,
+        *,
+        submitted_at: float | None = None,
+        playable: bool = False,
+    ) -> None:
+        """Subscribe to ``task_id``; what is already known is delivered at once."""
+        watch = self._watches.get(task_id)
+        if watch is None:
+            watch = _Watch(task_id, family, submitted_at)
+            self._watches[task_id] = watch
+            self.stats.watched += 1
+            if submitted_at is None:
+                self._schedule(watch, self._clock())
+            else:
+                first = self.model.first_poll(family, playable=playable)
+                self._schedule(watch, submitted_at + first)
+        elif playable and not watch.wants_playable and not watch.playable:
+            # A new waiter wants the stream: poll on the stream's schedule from now on.
+            self._schedule(watch, self._playable_due(watch))
+        watch.subscribers.append(subscriber)
+        watch.wants_playable += playable
+        if watch.snapshot is not None:
+            subscriber.deliver(diff_events(None, watch.snapshot))
+
+    def unwatch(self, task_id: str, subscriber: Subscriber, *, playable: bool = False) -> None:
+        """Remove ``subscriber``; the task stops being polled when nobody is left."""
+        watch = self._watches.get(task_id)
+        if watch is None:
+            return
+        try:
+            watch.subscribers.remove(subscriber)
+        except ValueError:
+            return
+        watch.wants_playable -= playable
+        if not watch.subscribers:
+            self._close(watch)
+
+    def publish(self, task_id: str, snapshot: TaskSnapshot) -> None:
+        """Feed a snapshot that arrived another way (a webhook, a manual refresh)."""
+        watch = self._watches.get(task_id)
+        if watch is not None:
+            self._accept(watch, snapshot, self._clock())
+
+    # ---------------------------------------------------------------------- schedule
+
+    def _playable_due(self, watch: _Watch) -> float:
+        if watch.submitted_at is None:
+            return self._clock()
+        return watch.submitted_at + self.model.first_poll(watch.family, playable=True)
+
+    def _schedule(self, watch: _Watch, due: float) -> None:
+        watch.generation += 1
+        heapq.heappush(self._heap, (due, next(self._seq), watch.generation, watch))
+        if self._heap[0][3] is watch:
+            self._wakeup.set()
+
+    def _reschedule(self, watch: _Watch, now: float) -> None:
+        offset = math.inf if watch.submitted_at is None else now - watch.submitted_at
+        wants = watch.wants_playable > 0 and not watch.playable
+        delay, watch.gap = self.model.next_poll(watch.family, offset, watch.gap, playable=wants)
+        self._schedule(watch, now + delay * self._slowdown)
+
+    def _close(self, watch: _Watch) -> None:
+        watch.closed = True
+        watch.generation += 1
+        if self._watches.get(watch.task_id) is watch:
+            del self._watches[watch.task_id]
+
+    # ---------------------------------------------------------------------- results
+
+    def _accept(self, watch: _Watch, snapshot: TaskSnapshot, now: float) -> None:
+        if watch.closed:
+            return
+        events = diff_events(watch.snapshot, snapshot)
+        if watch.submitted_at is not None:
+            before = (watch.last_seen_at or watch.submitted_at) - watch.submitted_at
+            after = now - watch.submitted_at
+            if not watch.playable and any(isinstance(e, ClipPlayable) for e in events):
+                self.model.observe_playable(watch.family, before, after)
+            if snapshot.done and not (watch.snapshot and watch.snapshot.done):
+                self.model.observe_done(watch.family, before, after)
+        watch.playable = watch.playable or any(isinstance(e, ClipPlayable) for e in events)
+        watch.snapshot = snapshot
+        watch.last_seen_at = now
+        for subscriber in tuple(watch.subscribers):
+            subscriber.deliver(events)
+        if snapshot.done:
+            self.stats.finished += 1
+            self._close(watch)
+        elif not watch.closed:
+            self._reschedule(watch, now)
+
+    def _end(self, watch: _Watch, error: MusicAPIError) -> None:
+        self._close(watch)
+        for subscriber in tuple(watch.subscribers):
+            subscriber.fail(error)
+
+    async def _poll(self, watch: _Watch) -> None:
+        if watch.closed:
+            return
+        self.stats.polls += 1
+        try:
+            snapshot = await self._fetch(watch.task_id, watch.family)
+        except RateLimited as exc:
+            self.stats.throttled += 1
+            now = self._clock()
+            pause = exc.retry_after if exc.retry_after is not None else self._policy.steady_interval
+            self._paused_until = max(self._paused_until, now + pause)
+            self._slowdown = min(_MAX_SLOWDOWN, self._slowdown * 2)
+            if not watch.closed:
+                self._schedule(watch, self._paused_until + self._policy.jittered(pause / 4))
+            return
+        except ServiceError:
+            self.stats.poll_errors += 1
+            if not watch.closed:
+                self._reschedule(watch, self._clock())
+            return
+        except MusicAPIError as exc:
+            self.stats.poll_errors += 1
+            self._end(watch, exc)
+            return
+        self._slowdown = max(1.0, self._slowdown * _SLOWDOWN_DECAY)
+        self._accept(watch, snapshot, self._clock())
+
+    # ------------------------------------------------------------------------- loops
+
+    async def run(self) -> None:
+        """Poll until cancelled (the client cancels it when it closes)."""
+        send, receive = anyio.create_memory_object_stream[_Watch](0)
+        self.running = True
+        try:
+            async with anyio.create_task_group() as group, send:
+                for _ in range(self._workers):
+                    group.start_soon(self._worker, receive.clone())
+                receive.close()
+                await self._dispatch(send.send)
+        finally:
+            self.running = False
+
+    async def _worker(self, receive: ObjectReceiveStream[_Watch]) -> None:
+        async with receive:
+            async for watch in receive:
+                await self._poll(watch)
+
+    async def _dispatch(self, hand_over: Callable[[_Watch], Awaitable[None]]) -> None:
+        heap = self._heap
+        while True:
+            now = self._clock()
+            if self._paused_until > now:
+                await anyio.sleep(self._paused_until - now)
+                continue
+            while heap and heap[0][0] <= now:
+                _, _, generation, watch = heapq.heappop(heap)
+                if generation == watch.generation and not watch.closed:
+                    await hand_over(watch)
+            self._wakeup = anyio.Event()
+            if heap and heap[0][0] <= self._clock():
+                continue
+            delay = heap[0][0] - self._clock() if heap else math.inf
+            with anyio.move_on_after(delay):
+                await self._wakeup.wait()

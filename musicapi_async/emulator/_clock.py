@@ -1,0 +1,45 @@
+"""The emulator's virtual clock: every state is computed from it, none is timed.
+
+``now = (monotonic() - t0) * speed + offset``. ``speed`` is a time factor (60 means one
+emulated minute per wall second; 0 stops time so only ``advance`` moves it) and
+``advance`` adds to ``offset``, which lets tests jump through a task's life instantly.
+"""
+
+from __future__ import annotations
+
+import time
+
+__all__ = ["VirtualClock"]
+
+
+class VirtualClock:
+    """Emulated seconds since the emulator started."""
+
+    __slots__ = ("_offset", "_t0", "speed")
+
+    def __init__(self, speed: float) -> None:
+        if speed < 0:
+            raise ValueError("speed must be >= 0")
+        self.speed = float(speed)
+        self._t0 = time.monotonic()
+        self._offset = 0.0
+
+    def now(self) -> float:
+        """The current emulated time, in seconds."""
+        return (time.monotonic() - self._t0) * self.speed + self._offset
+
+    def advance(self, seconds: float) -> float:
+        """Jump ``seconds`` of emulated time ahead; returns the new time."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self._offset += seconds
+        return self.now()
+
+    def wall_delay(self, until: float) -> float | None:
+        """Wall seconds until emulated time ``until``; ``None`` if time is stopped."""
+        remaining = until - self.now()
+        if remaining <= 0:
+            return 0.0
+        if self.speed == 0:
+            return None
+        return remaining / self.speed
