@@ -1,0 +1,87 @@
+"""The poll schedule: ``PollPolicy`` and the learned ``CompletionModel``."""
+
+from __future__ import annotations
+
+import pytest
+
+from musicapi_async import Family, PollPolicy
+from musicapi_async._polling import CompletionModel
+
+
+def test_policy_rejects_nonsense() -> None:
+    """A policy with max below min, negative delays or jitter >= 1 is refused."""
+    with pytest.raises(ValueError, match="max_interval"):
+        PollPolicy(min_interval=20, max_interval=10)
+    with pytest.raises(ValueError, match="initial_delay"):
+        PollPolicy(initial_delay=-1)
+    with pytest.raises(ValueError, match="jitter"):
+        PollPolicy(jitter=1.0)
+
+
+def test_first_poll_lands_at_the_documented_window() -> None:
+    """Without history, a sonic wait first polls at 2 min, a stream waiter at 30 s."""
+    model = CompletionModel(PollPolicy(jitter=0))
+    assert model.first_poll(Family.SONIC, playable=False) == 120.0
+    assert model.first_poll(Family.SONIC, playable=True) == 30.0
+    assert model.first_poll(Family.NURO, playable=False) == 20.0
+
+
+def test_explicit_initial_delay_wins_and_scales() -> None:
+    """initial_delay overrides the window, and scaled() divides it by the factor."""
+    policy = PollPolicy(initial_delay=10, jitter=0).scaled(10)
+    assert CompletionModel(policy).first_poll(Family.SONIC, playable=False) == 1.0
+
+
+def test_window_is_learned_from_finished_tasks() -> None:
+    """After enough observations the window follows them, not the documented prior."""
+    model = CompletionModel(PollPolicy(jitter=0))
+    for i in range(100):
+        model.observe_done(Family.SONIC, 50 + i * 0.1, 52 + i * 0.1)
+    low, high = model.window(Family.SONIC)
+    assert 50 <= low < 53
+    assert 58 <= high <= 62
+    assert model.first_poll(Family.SONIC, playable=False) == low
+
+
+def test_learning_can_be_switched_off() -> None:
+    """With learn=False observations are ignored and the prior stays."""
+    model = CompletionModel(PollPolicy(jitter=0, learn=False))
+    for _ in range(50):
+        model.observe_done(Family.SONIC, 10, 11)
+    assert model.window(Family.SONIC) == (120.0, 240.0)
+
+
+def test_gaps_are_steady_in_the_window_and_back_off_after() -> None:
+    """Inside the window the gap is the middle of the range; past it, it grows to the max."""
+    model = CompletionModel(PollPolicy(jitter=0))
+    delay, gap = model.next_poll(Family.SONIC, 130, None, playable=False)
+    assert delay == gap == 20.0
+    gaps = []
+    previous = None
+    for offset in (250, 275, 300, 330):
+        _, previous = model.next_poll(Family.SONIC, offset, previous, playable=False)
+        gaps.append(previous)
+    assert gaps == sorted(gaps)
+    assert gaps[-1] == 25.0
+
+
+def test_stream_waiters_poll_at_the_minimum_gap() -> None:
+    """While a waiter wants the first stream, the gap is min_interval."""
+    model = CompletionModel(PollPolicy(jitter=0))
+    assert model.next_poll(Family.SONIC, 35, None, playable=True) == (15.0, 15.0)
+
+
+def test_early_poll_skips_ahead_to_the_window() -> None:
+    """A task polled early for its stream then waits until the completion window opens."""
+    model = CompletionModel(PollPolicy(jitter=0))
+    delay, _ = model.next_poll(Family.SONIC, 40, 15.0, playable=False)
+    assert delay == 80.0
+
+
+def test_jitter_stays_within_bounds() -> None:
+    """Every jittered wait stays within +-jitter of the base."""
+    policy = PollPolicy(jitter=0.2)
+    waits = [policy.jittered(10.0) for _ in range(500)]
+    assert min(waits) >= 8.0
+    assert max(waits) <= 12.0
+    assert len(set(waits)) > 1
