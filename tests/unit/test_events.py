@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from musicapi_async import (
     Clip,
     ClipFailed,
@@ -26,7 +28,7 @@ def snap(*clips: tuple[str, str, str | None], ready: bool = True) -> TaskSnapsho
     )
 
 
-def kinds(events: list[object]) -> list[str]:
+def kinds(events: Sequence[object]) -> list[str]:
     return [type(e).__name__ for e in events]
 
 
@@ -46,7 +48,8 @@ def test_streaming_clip_is_playable_before_it_succeeds() -> None:
     step1 = diff_events(running, streaming)
     step2 = diff_events(streaming, done)
     assert kinds(step1) == ["ClipUpdated", "ClipPlayable"]
-    assert isinstance(step1[1], ClipPlayable) and step1[1].clip.clip_id == "a"
+    assert isinstance(step1[1], ClipPlayable)
+    assert step1[1].clip.clip_id == "a"
     assert kinds(step2) == ["ClipSucceeded", "ClipPlayable", "ClipSucceeded", "TaskDone"]
     assert [e.clip.clip_id for e in step2 if isinstance(e, ClipPlayable)] == ["b"]
 
@@ -79,5 +82,6 @@ def test_unknown_state_is_an_update_not_an_end() -> None:
     """A state the SDK does not know is reported as ClipUpdated and keeps the task open."""
     events = diff_events(None, snap(("a", "mixing", None)))
     assert kinds(events) == ["ClipUpdated"]
-    assert isinstance(events[0], ClipUpdated) and events[0].clip.state == "mixing"
+    assert isinstance(events[0], ClipUpdated)
+    assert events[0].clip.state == "mixing"
     assert not any(isinstance(e, ClipSucceeded) for e in events)
