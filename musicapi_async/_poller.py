@@ -102,6 +102,8 @@ class Poller:
         self._wakeup = anyio.Event()
         self._paused_until = 0.0
         self._slowdown = 1.0
+        self._idle = 0
+        self._started = 0
         self.running = False
         self.stats = PollerStats()
 
@@ -242,17 +244,28 @@ class Poller:
         send, receive = anyio.create_memory_object_stream[_Watch](0)
         self.running = True
         try:
-            async with anyio.create_task_group() as group, send:
-                for _ in range(self._workers):
-                    group.start_soon(self._worker, receive.clone())
-                receive.close()
-                await self._dispatch(send.send)
+            async with anyio.create_task_group() as group, send, receive:
+
+                async def hand_over(watch: _Watch) -> None:
+                    # Workers are started on demand, up to the cap: an idle client costs
+                    # one coroutine, a busy one at most ``max_concurrent_polls``.
+                    if not self._idle and self._started < self._workers:
+                        self._started += 1
+                        group.start_soon(self._worker, receive.clone())
+                    await send.send(watch)
+
+                await self._dispatch(hand_over)
         finally:
             self.running = False
 
     async def _worker(self, receive: ObjectReceiveStream[_Watch]) -> None:
         async with receive:
-            async for watch in receive:
+            while True:
+                self._idle += 1
+                try:
+                    watch = await receive.receive()
+                finally:
+                    self._idle -= 1
                 await self._poll(watch)
 
     async def _dispatch(self, hand_over: Callable[[_Watch], Awaitable[None]]) -> None:
