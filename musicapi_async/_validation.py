@@ -218,7 +218,7 @@ def _validate_sonic(body: Mapping[str, Any], *, strict: bool) -> None:
     if strict:
         _check_unknown(body, _SONIC_FIELDS)
     task_type = body.get("task_type") or "create_music"
-    if task_type not in _TASK_TYPES:
+    if not isinstance(task_type, str) or task_type not in _TASK_TYPES:
         raise _fail("The 'task_type' field is invalid.", "task_type")
     for field in ("make_instrumental", "auto_lyrics", "use_suno_cdn"):
         _check_bool(body, field)

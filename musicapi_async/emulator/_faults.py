@@ -69,7 +69,7 @@ def _non_negative(_: object, attribute: attrs.Attribute[Any], value: float | Non
         raise ValueError(f"{attribute.name} must be >= 0")
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen
 class Fault:
     """One rule of a fault plan.
 
@@ -84,17 +84,17 @@ class Fault:
         retry_after: the ``Retry-After`` header, in seconds (``rate_limit_429``).
     """
 
+    # ``kind`` alone is positional: ``Fault(FaultKind.RESET, endpoint="sonic.task")``.
     kind: FaultKind = attrs.field(converter=FaultKind)
-    endpoint: str = attrs.field(default="*", validator=_check_endpoint)
-    count: int | None = attrs.field(default=1, validator=_non_negative)
-    probability: float = attrs.field(default=1.0, converter=float, validator=_check_probability)
-    after: int = attrs.field(default=0, validator=_non_negative)
-    delay: float = attrs.field(default=1.0, converter=float, validator=_non_negative)
-    retry_after: float = attrs.field(default=1.0, converter=float, validator=_non_negative)
-
-    def __init__(self, kind: FaultKind | str, **kwargs: Any) -> None:
-        # Positional ``kind`` reads best: ``Fault(FaultKind.RESET, endpoint="sonic.task")``.
-        self.__attrs_init__(kind=kind, **kwargs)
+    endpoint: str = attrs.field(default="*", validator=_check_endpoint, kw_only=True)
+    count: int | None = attrs.field(default=1, validator=_non_negative, kw_only=True)
+    probability: float = attrs.field(default=1.0, converter=float,
+                                     validator=_check_probability, kw_only=True)  # fmt: skip
+    after: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
+    delay: float = attrs.field(default=1.0, converter=float, validator=_non_negative,
+                               kw_only=True)  # fmt: skip
+    retry_after: float = attrs.field(default=1.0, converter=float, validator=_non_negative,
+                                     kw_only=True)  # fmt: skip
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Fault:

@@ -24,7 +24,13 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from .._models import ClipState, Family
-from ._content import INSTRUMENTAL_LYRICS, make_lyrics, make_tags, make_title
+from ._content import (
+    INSTRUMENTAL_LYRICS,
+    lyrics_candidates,
+    make_lyrics,
+    make_tags,
+    make_title,
+)
 from ._ledger import Charge
 from ._tasks import FAILED_MESSAGE, ClipKind, ClipRecord, Task, TaskStore, Timeline, WebhookTarget
 
@@ -39,6 +45,10 @@ _EXTENDS: Final = frozenset({"extend_music", "extend_upload_music"})
 _NEEDS_CLIP: Final = frozenset({"extend_music", "cover_music", "extend_upload_music",
                                 "cover_upload_music", "concat_music", "remaster",
                                 "add_instrumental", "add_vocals"})  # fmt: skip
+
+
+# A clip's timeline before it gets its views: entry times and states.
+_Plan = tuple[tuple[float, ...], tuple[ClipState, ...]]
 
 
 class Rejected(Exception):
@@ -99,9 +109,11 @@ class Generator:
         return (f"{base}/media/audio/{clip_id}.wav", f"{base}/media/image/{clip_id}.png",
                 f"{base}/media/stream/{clip_id}")  # fmt: skip
 
-    def _timeline(self, start: float, ready: float, spans: tuple[float, float, float],
-                  fail: bool, *, streams: bool) -> tuple[tuple[float, ...],
-                                                        tuple[ClipState, ...]]:  # fmt: skip
+    def _timeline(
+        self, start: float, ready: float, spans: tuple[float, float, float], fail: bool, *,
+        streams: bool
+    ) -> _Plan:  # fmt: skip
+        """When each state starts. ``spans``: (pending, running, total) upper bounds."""
         u = self._rng.uniform
         pending, running, total = spans
         run_at = ready + u(pending * 0.5, pending)
@@ -113,7 +125,12 @@ class Generator:
         stream_at = run_at + u(0.6, 1.0) * (done - run_at) * 0.6
         return (ready, run_at, stream_at, done), (P, R, S, OK)
 
-    def _source(self, key: str, clip_id: str, now: float) -> ClipRecord:
+    def source(self, key: str, clip_id: str, now: float) -> ClipRecord:
+        """The succeeded clip ``clip_id`` of ``key``.
+
+        Raises:
+            Rejected: the clip is unknown to ``key`` or has not succeeded.
+        """
         record = self.store.clips.get(clip_id)
         if record is None or record.key != key:
             raise Rejected("clip not found.")
@@ -136,7 +153,7 @@ class Generator:
                 raise Rejected("persona not found.")
         if task_type not in _NEEDS_CLIP:
             return None
-        source = self._source(key, str(body.get("continue_clip_id")), now)
+        source = self.source(key, str(body.get("continue_clip_id")), now)
         if task_type in _GENERATED_ONLY and source.kind is ClipKind.UPLOAD:
             raise Rejected(f"The clip was uploaded: use task_type = "
                            f"{task_type.replace('_music', '_upload_music')}.")  # fmt: skip
@@ -224,8 +241,9 @@ class Generator:
         u = self._rng.uniform
         if task_type == "concat_music" and source is not None:
             return (source.continue_at or 0.0) + source.duration
-        if isinstance(body.get("duration"), int):
-            return body["duration"] * u(0.95, 1.05)
+        target = body.get("duration")
+        if isinstance(target, int):
+            return target * u(0.95, 1.05)
         if task_type in _EXTENDS:
             return u(30, 90)
         if source is not None:
@@ -277,8 +295,9 @@ class Generator:
                     "created_at": _iso(wall)}  # fmt: skip
             views = tuple(song if s is OK else {} for s in states)
             timelines.append(Timeline(clip_id, times, states, views))
-            records.append(ClipRecord(clip_id, key, ClipKind.STUDIO, duration,
-                                      math.inf if fail else times[-1], task_id=task_id))  # fmt: skip
+            usable_at = math.inf if fail else times[-1]
+            records.append(ClipRecord(clip_id, key, ClipKind.STUDIO, duration, usable_at,
+                                      task_id=task_id))  # fmt: skip
         task = Task(task_id, Family.STUDIO, key, str(body.get("lyrics_type")), now, now, wall,
                     tuple(timelines), charge)  # fmt: skip
         self.store.add(task, records)
@@ -294,15 +313,12 @@ class Generator:
         self.store.clips[record.clip_id] = record
         return record
 
-    def persona(self, key: str, body: Mapping[str, Any], now: float) -> str:
-        """Create a persona from a clip; either field spelling names the clip.
-
-        Raises:
-            Rejected: the clip is unknown or has not succeeded.
-        """
-        clip_id = str(body.get("continue_clip_id") or body.get("clip_id"))
-        self._source(key, clip_id, now)
+    def persona(self, key: str, clip_id: str) -> str:
+        """Create a persona of ``key`` from ``clip_id`` (checked with ``source`` first)."""
         persona_id = self.new_id()
         self.store.personas[persona_id] = (key, clip_id)
         return persona_id
 
+    def lyrics(self, description: str) -> list[dict[str, str]]:
+        """The two lyrics candidates for ``description``."""
+        return lyrics_candidates(self._rng, description)

@@ -15,7 +15,9 @@ Rules:
 * Timelines are drawn from a seeded RNG when the task is created; nothing runs on a
   timer. A poll bisects each clip's timeline at the virtual clock's ``now``.
 * ``not_ready`` is a task-level phase of sonic tasks only: until ``ready_at`` the poll
-  answers ``{"type": "not_ready"}``.
+  answers ``{"type": "not_ready"}``, with HTTP 202 by default: the body was seen live
+  (§4.3) and the vendor's own Python SDK (musicapi-sdk 0.1.0) polls for "202 +
+  not_ready"; ``not_ready_status=200`` serves it as a plain 200 instead.
 * A failing task fails all its clips (or only its last, for a partial failure); its
   cost is refunded once, when its first clip fails (``TaskStore.settle``).
 * Each answer is encoded once per combination of clip states (and progress) and cached,
@@ -103,9 +105,7 @@ class Timeline:
 
     def __attrs_post_init__(self) -> None:
         pairs = zip(self.states, self.states[1:], strict=False)
-        if any(b not in TRANSITIONS[a] for a, b in pairs) or list(self.times) != sorted(
-            self.times
-        ):
+        if any(b not in TRANSITIONS[a] for a, b in pairs) or list(self.times) != sorted(self.times):
             raise ValueError(f"timeline breaks the lifecycle table: {self.states}")
 
     def index(self, now: float) -> int:
@@ -200,12 +200,16 @@ class TaskStore:
         failure_style: ``"clips"`` answers failed tasks with ``state: failed`` clips;
             ``"http_504"`` answers a sonic task whose clips all failed with the
             documented 504 instead.
+        not_ready_status: the HTTP status of ``{"type": "not_ready"}`` answers.
     """
 
-    def __init__(self, *, failure_style: str = "clips") -> None:
+    def __init__(self, *, failure_style: str = "clips", not_ready_status: int = 202) -> None:
         if failure_style not in ("clips", "http_504"):
             raise ValueError("failure_style is 'clips' or 'http_504'")
+        if not_ready_status not in (200, 202):
+            raise ValueError("not_ready_status is 200 or 202")
         self.failure_style = failure_style
+        self.not_ready_status = not_ready_status
         self.tasks: dict[str, Task] = {}
         self.clips: dict[str, ClipRecord] = {}
         self.personas: dict[str, tuple[str, str]] = {}  # id -> (key, clip id)
@@ -245,7 +249,7 @@ class TaskStore:
     def render(self, task: Task, now: float) -> tuple[int, bytes]:
         """The task endpoint's answer for ``task`` at ``now``: ``(status, body)``."""
         if now < task.ready_at:
-            return 200, _NOT_READY
+            return self.not_ready_status, _NOT_READY
         indices = task.indices(now)
         progress = task.progress(now) if task.family is not Family.SONIC else 0
         cached = self._cache.get(task.task_id)

@@ -1,0 +1,364 @@
+"""The aiohttp.web application: MusicAPI's routes, built from ``ENDPOINTS``.
+
+Every API request goes through one handler per endpoint, in this order:
+
+1. count it; apply refunds that fell due;
+2. a fault that acts before processing (429, 403s, 5xx, reset, slow) fires here;
+3. auth: ``Authorization: Bearer <key>`` for a key with an account (401 otherwise);
+4. the JSON body (400 if it is not a JSON object);
+5. creates only: the per-key create interval (429 or 403 QPS);
+6. ``validate_body`` (strict by default): the documented 400 messages;
+7. references (clips, personas) and moderation (403 with the documented texts);
+8. payment (403 when credits run out), then the work;
+9. a fault that acts after processing (malformed JSON, accept-then-drop) fires here.
+
+Errors answer ``{"code": <status>, "message": <text>}``; nuro's also carry ``"type"``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import socket
+import struct
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
+
+from aiohttp import web
+
+from .._endpoints import ENDPOINTS, Endpoint, cost_of
+from .._errors import InvalidRequest
+from .._models import Family
+from .._validation import validate_body
+from ._control import add_control_routes
+from ._faults import Fault, FaultKind
+from ._generate import Rejected
+from ._ledger import Charge, PaymentRefused
+from ._media import png_for, wav_for
+from ._state import EmulatorState
+
+__all__ = ["build_app"]
+
+_NURO_TYPES: Final = {400: "bad_request", 401: "unauthorized", 403: "forbidden",
+                      404: "not_found", 429: "forbidden", 500: "api_error", 502: "api_error",
+                      504: "timeout"}  # fmt: skip
+_GATEWAY_PAGE: Final = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+_CREATES: Final = frozenset({"sonic.create", "nuro.create", "studio.create"})
+
+Body = Mapping[str, Any]
+Action = Callable[[EmulatorState, str, Body, str, float], tuple[int, bytes]]
+
+
+class Answer(Exception):
+    """An error answer: raised anywhere in a handler, rendered by ``_error_body``."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def _dump(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _error_body(ep: Endpoint, status: int, message: str) -> bytes:
+    if ep.family is Family.NURO:
+        kind = _NURO_TYPES.get(status, "api_error")
+        return _dump({"code": status, "type": kind, "message": message})
+    return _dump({"code": status, "message": message})
+
+
+def _authenticate(st: EmulatorState, header: str | None, missing_id: bool = False) -> str:
+    if not header:
+        raise Answer(401, "Authorization header is missing.")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise Answer(401, "Invalid authorization format.")
+    if not st.ledger.knows(token):
+        raise Answer(401, "Invalid API key.")
+    if missing_id:  # the id is checked after the key, as for any other request
+        raise Answer(400, "missing task id.")
+    return token
+
+
+async def _json_body(request: web.Request) -> Body:
+    raw = await request.read()
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise Answer(400, "The request body should be valid JSON.") from None
+    if not isinstance(body, dict):
+        raise Answer(400, "The request body should be a JSON object.")
+    return body
+
+
+def _validate(st: EmulatorState, name: str, body: Body) -> None:
+    try:
+        validate_body(name, body, strict=st.config.strict)
+    except InvalidRequest as exc:
+        raise Answer(400, exc.message) from None
+
+
+def _throttle(st: EmulatorState, key: str, now: float) -> None:
+    interval = st.config.create_interval
+    if interval is None:
+        return
+    last = st.last_create.get(key)
+    if last is not None and now - last < interval:
+        if st.config.rate_limit_status == 403:
+            raise Answer(403, "API QPS limit exceeded")
+        speed = st.clock.speed or 1.0
+        wait = max(1, math.ceil((interval - (now - last)) / speed))
+        raise Answer(429, "Too many requests.", {"Retry-After": str(wait)})
+    st.last_create[key] = now
+
+
+def _moderate(st: EmulatorState, lyrics: object, *descriptions: object) -> None:
+    if st.banned is None:
+        return
+    if isinstance(lyrics, str) and (hit := st.banned.search(lyrics)):
+        raise Answer(403, f"The lyrics contain inappropriate content: '{hit.group(0)}'.")
+    for text in descriptions:
+        if isinstance(text, str) and (hit := st.banned.search(text)):
+            raise Answer(403, f"The song description contains artist names: "
+                              f"'{hit.group(0)}' which is not allowed.")  # fmt: skip
+
+
+def _pay(st: EmulatorState, key: str, name: str, body: Body) -> Charge:
+    amount, pool = cost_of(name, body)
+    try:
+        charge = st.ledger.charge(key, amount, pool)
+    except PaymentRefused as exc:
+        raise Answer(403, exc.message) from None
+    if amount:
+        st.billed[name] += 1
+    return charge
+
+
+# ------------------------------------------------------------------------ endpoints
+
+
+def _sonic_create(st: EmulatorState, key: str, body: Body, _: str, now: float) -> tuple[int, bytes]:
+    try:
+        source = st.generator.check_sonic(key, body, now)
+    except Rejected as exc:
+        raise Answer(400, exc.message) from None
+    lyrics = body.get("prompt") if body.get("custom_mode") else None
+    _moderate(st, lyrics, body.get("gpt_description_prompt"), body.get("tags"), body.get("title"))
+    task = st.generator.sonic(key, body, source, now, _pay(st, key, "sonic.create", body))
+    st.webhooks.schedule(task)
+    return 200, _dump({"message": "success", "task_id": task.task_id})
+
+
+def _persona(st: EmulatorState, key: str, body: Body, _: str, now: float) -> tuple[int, bytes]:
+    clip_id = str(body.get("continue_clip_id") or body.get("clip_id"))
+    try:
+        st.generator.source(key, clip_id, now)  # checked before paying
+    except Rejected as exc:
+        raise Answer(400, exc.message) from None
+    _pay(st, key, "sonic.persona", body)
+    persona_id = st.generator.persona(key, clip_id)
+    return 200, _dump({"code": 200, "persona_id": persona_id, "message": "success"})
+
+
+def _upload(st: EmulatorState, key: str, body: Body, _: str, now: float) -> tuple[int, bytes]:
+    _pay(st, key, "sonic.upload", body)
+    record = st.generator.upload(key, str(body["url"]), now)
+    return 200, _dump({"code": 200, "message": "success", "clip_id": record.clip_id})
+
+
+def _lyrics(st: EmulatorState, key: str, body: Body, _: str, now: float) -> tuple[int, bytes]:
+    _moderate(st, None, body.get("description"))
+    _pay(st, key, "lyrics.create", body)
+    results = st.generator.lyrics(str(body["description"]))
+    return 200, _dump({"code": 200, "results": results, "message": "success"})
+
+
+def _nuro_create(st: EmulatorState, key: str, body: Body, _: str, now: float) -> tuple[int, bytes]:
+    _moderate(st, body.get("lyrics"), body.get("description"))
+    task = st.generator.nuro(key, body, now, _pay(st, key, "nuro.create", body))
+    st.webhooks.schedule(task)
+    return 200, _dump({"message": "success", "task_id": task.task_id})
+
+
+def _studio_create(
+    st: EmulatorState, key: str, body: Body, _: str, now: float
+) -> tuple[int, bytes]:
+    _moderate(st, body.get("lyrics"), body.get("prompt"))
+    task = st.generator.studio(key, body, now, _pay(st, key, "studio.create", body))
+    return 200, _dump({"code": "success", "message": "", "data": task.task_id})
+
+
+def _task_action(family: Family) -> Action:
+    def poll(st: EmulatorState, key: str, _: Body, task_id: str, now: float) -> tuple[int, bytes]:
+        task = st.store.lookup(task_id, key, family)
+        if task is None:
+            if family is Family.NURO:  # nuro's own error table (§7.3)
+                raise Answer(404, "Task not found")
+            raise Answer(400, "task not found.")
+        return st.store.render(task, now)
+
+    return poll
+
+
+def _credits(st: EmulatorState, key: str, _: Body, __: str, now: float) -> tuple[int, bytes]:
+    balance = st.ledger.balance(key)
+    return 200, _dump({"credits": balance.credits, "extra_credits": balance.extra_credits})
+
+
+_ACTIONS: Final[Mapping[str, Action]] = {
+    "sonic.create": _sonic_create,
+    "sonic.persona": _persona,
+    "sonic.upload": _upload,
+    "sonic.task": _task_action(Family.SONIC),
+    "lyrics.create": _lyrics,
+    "nuro.create": _nuro_create,
+    "nuro.task": _task_action(Family.NURO),
+    "studio.create": _studio_create,
+    "studio.task": _task_action(Family.STUDIO),
+    "credits": _credits,
+}
+
+
+# --------------------------------------------------------------------------- faults
+
+
+def _drop(request: web.Request, *, reset: bool) -> None:
+    transport = request.transport
+    if transport is None:
+        return
+    if reset:
+        # SO_LINGER 0 turns the close into a TCP RST: "connection reset by peer".
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    else:
+        transport.close()
+
+
+def _early_fault(fault: Fault) -> Answer | None:
+    kind = fault.kind
+    if kind is FaultKind.RATE_LIMIT_429:
+        return Answer(429, "Too many requests.", {"Retry-After": f"{fault.retry_after:g}"})
+    if kind is FaultKind.QPS_403:
+        return Answer(403, "API QPS limit exceeded")
+    if kind is FaultKind.QUEUE_FULL_403:
+        return Answer(403, "Queue is full")
+    if kind is FaultKind.SERVER_500:
+        return Answer(500, "Internal Server Error.")
+    return None
+
+
+# -------------------------------------------------------------------------- handlers
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _api_handler(st: EmulatorState, ep: Endpoint, *, missing_id: bool = False) -> Handler:
+    name = ep.name
+    action = _ACTIONS[name]
+    is_post = ep.method == "POST"
+    is_create = name in _CREATES
+    statuses = st.statuses[name]
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        st.requests[name] += 1
+        now = st.settle()
+        fault = st.faults.pick(name) if st.faults else None
+        kind = fault.kind if fault is not None else None
+        if kind is FaultKind.SLOW and fault is not None:
+            await asyncio.sleep(fault.delay)
+        elif kind is FaultKind.RESET:
+            _drop(request, reset=True)
+            st.dropped[name] += 1
+            statuses["dropped"] += 1
+            return web.Response(status=500)  # never reaches the client
+        elif kind is FaultKind.GATEWAY_HTML_502:
+            statuses["502"] += 1
+            return web.Response(status=502, body=_GATEWAY_PAGE, content_type="text/html")
+        headers: dict[str, str] = {}
+        try:
+            answer = _early_fault(fault) if fault is not None else None
+            if answer is not None:
+                raise answer
+            key = _authenticate(st, request.headers.get("Authorization"), missing_id)
+            body = await _json_body(request) if is_post else {}
+            if is_create:
+                _throttle(st, key, now)
+            if is_post:
+                _validate(st, name, body)
+            status, payload = action(st, key, body, request.match_info.get("task_id", ""), now)
+        except Answer as exc:
+            status, headers = exc.status, exc.headers
+            payload = _error_body(ep, exc.status, exc.message)
+        if kind is FaultKind.ACCEPT_THEN_DROP:
+            _drop(request, reset=False)
+            st.dropped[name] += 1
+            statuses["dropped"] += 1
+            return web.Response(status=500)  # never reaches the client
+        if kind is FaultKind.MALFORMED_JSON:
+            payload = payload[: max(1, len(payload) // 2)]  # cut mid-object: never valid
+        statuses[str(status)] += 1
+        return web.Response(status=status, body=payload, headers=headers,
+                            content_type="application/json")  # fmt: skip
+
+    return handle
+
+
+def _media_handler(st: EmulatorState, kind: str) -> Handler:
+    counter = f"media.{kind}"
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        st.requests[counter] += 1
+        clip_id = request.match_info["clip_id"]
+        if clip_id not in st.store.clips:
+            st.statuses[counter]["404"] += 1
+            raise web.HTTPNotFound(text="not found")
+        st.statuses[counter]["200"] += 1
+        if kind == "image":
+            return web.Response(body=png_for(clip_id), content_type="image/png")
+        audio = wav_for(clip_id)
+        if kind == "audio":
+            return web.Response(body=audio, content_type="audio/wav")
+        # The stream URL of a clip in ``streaming``: the same audio, sent chunked.
+        response = web.StreamResponse(headers={"Content-Type": "audio/wav"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(audio), 16384):
+            await response.write(audio[start : start + 16384])
+        await response.write_eof()
+        return response
+
+    return handle
+
+
+async def _not_found(request: web.Request) -> web.StreamResponse:
+    return web.Response(status=404, body=_dump({"code": 404, "message": "Not Found"}),
+                        content_type="application/json")  # fmt: skip
+
+
+def build_app(st: EmulatorState) -> web.Application:
+    """The emulator's application: API routes from ``ENDPOINTS``, media and control."""
+    app = web.Application(client_max_size=1024 * 1024)
+    for ep in ENDPOINTS.values():
+        app.router.add_route(ep.method, ep.path, _api_handler(st, ep))
+        if "{task_id}" in ep.path:  # the same path without an id: "missing task id."
+            bare = ep.path.replace("/{task_id}", "")
+            missing = _api_handler(st, ep, missing_id=True)
+            app.router.add_route(ep.method, bare, missing)
+            app.router.add_route(ep.method, bare + "/", missing)
+    app.router.add_get("/media/audio/{clip_id}.wav", _media_handler(st, "audio"))
+    app.router.add_get("/media/image/{clip_id}.png", _media_handler(st, "image"))
+    app.router.add_get("/media/stream/{clip_id}", _media_handler(st, "stream"))
+    add_control_routes(app, st)
+    app.router.add_route("*", "/{tail:.*}", _not_found)
+    return app
