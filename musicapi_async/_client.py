@@ -117,7 +117,7 @@ class MusicAPI:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        group, self._group = self._group, None
+        group = self._group
         try:
             if group is not None:
                 group.cancel_scope.cancel()
@@ -125,6 +125,7 @@ class MusicAPI:
                 # as it is instead of being wrapped in an ExceptionGroup.
                 await group.__aexit__(None, None, None)
         finally:
+            self._group = None
             await self._transport.aclose()
 
     def start_soon(self, func: Callable[[], Coroutine[Any, Any, Any]]) -> None:
