@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -88,7 +88,7 @@ class _DoneSubscriber:
 
 async def as_completed(
     client: MusicAPI, jobs: Iterable[Job], *, timeout: float | None = None
-) -> AsyncIterator[Job]:
+) -> AsyncGenerator[Job, None]:
     """Yield ``jobs`` as their tasks end (see ``MusicAPI.as_completed``)."""
     pending = list(jobs)
     send, receive = anyio.create_memory_object_stream[Job](math.inf)
@@ -129,7 +129,7 @@ async def generate_many(
     *,
     concurrency: int = 8,
     timeout: float | None = None,
-) -> AsyncIterator[Outcome]:
+) -> AsyncGenerator[Outcome, None]:
     """Submit ``requests`` and yield their outcomes (see ``MusicAPI.generate_many``)."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")

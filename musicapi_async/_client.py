@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -182,7 +182,7 @@ class MusicAPI:
 
     def as_completed(
         self, jobs: Iterable[Job], *, timeout: float | None = None
-    ) -> AsyncIterator[Job]:
+    ) -> AsyncGenerator[Job, None]:
         """Yield ``jobs`` in the order their tasks end (succeeded, failed or errored).
 
         A yielded job is finished: ``job.result()`` returns its clips or raises its error.
@@ -201,7 +201,7 @@ class MusicAPI:
         *,
         concurrency: int = 8,
         timeout: float | None = None,
-    ) -> AsyncIterator[Outcome]:
+    ) -> AsyncGenerator[Outcome, None]:
         """Run many requests and yield each ``Outcome`` as it finishes.
 
         At most ``concurrency`` requests are in flight (submitted and not yet finished)
