@@ -36,11 +36,19 @@ def test_window_is_learned_from_finished_tasks() -> None:
     """After enough observations the window follows them, not the documented prior."""
     model = CompletionModel(PollPolicy(jitter=0))
     for i in range(100):
-        model.observe_done(Family.SONIC, 50 + i * 0.1, 52 + i * 0.1)
+        model.observe_done(Family.SONIC, 150 + i, 152 + i)
     low, high = model.window(Family.SONIC)
-    assert 50 <= low < 53
-    assert 58 <= high <= 62
+    assert 151 <= low < 158
+    assert 240 <= high <= 250
     assert model.first_poll(Family.SONIC, playable=False) == low
+
+
+def test_learned_window_never_ends_before_the_documented_one() -> None:
+    """Fast early samples move the first poll earlier but not the start of the back-off."""
+    model = CompletionModel(PollPolicy(jitter=0))
+    for _ in range(50):
+        model.observe_done(Family.SONIC, 60, 62)
+    assert model.window(Family.SONIC) == (61.0, 240.0)
 
 
 def test_learning_can_be_switched_off() -> None:
@@ -52,10 +60,10 @@ def test_learning_can_be_switched_off() -> None:
 
 
 def test_gaps_are_steady_in_the_window_and_back_off_after() -> None:
-    """Inside the window the gap is the middle of the range; past it, it grows to the max."""
+    """Inside the window the gap is 18 s; past it, it grows to the max."""
     model = CompletionModel(PollPolicy(jitter=0))
     delay, gap = model.next_poll(Family.SONIC, 130, None, playable=False)
-    assert delay == gap == 20.0
+    assert delay == gap == 18.0
     gaps = []
     previous = None
     for offset in (250, 275, 300, 330):
