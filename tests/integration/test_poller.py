@@ -14,9 +14,16 @@ from musicapi_async import (
     ClipPlayable,
     ClipSucceeded,
     JobEvent,
+    LyricsCandidate,
+    LyricsRequest,
     MusicAPI,
+    NuroInstrumentalRequest,
+    NuroVocalRequest,
+    Persona,
+    PersonaRequest,
     PollPolicy,
     SonicRequest,
+    StudioRequest,
     TaskDone,
     TaskTimeout,
 )
@@ -245,3 +252,27 @@ async def test_closing_the_client_leaves_no_task_behind(emu: Emulator) -> None:
     leftover = {t for t in asyncio.all_tasks() - before if not t.done()}
     assert leftover == set()
     assert not api.poller.running
+
+
+@pytest.mark.anyio
+async def test_generate_many_runs_every_kind_and_personas(api: MusicAPI) -> None:
+    """One batch mixes sonic, nuro, studio, persona and lyrics requests; each gets its result."""
+    source = (await (await api.submit(song(0))).wait(timeout=30))[0]
+    batch: list[object] = [
+        song(1),
+        NuroVocalRequest(lyrics="[verse]\nhello", genre="Pop"),
+        NuroInstrumentalRequest(description="calm", genre=("ambient",)),
+        StudioRequest(prompt="jazz trio at night"),
+        PersonaRequest(name="Ana", continue_clip_id=source.clip_id, description="warm alto"),
+        LyricsRequest(description="a song about rain"),
+    ]
+    outcomes = {o.index: o async for o in api.generate_many(batch, concurrency=6)}
+    assert all(o.ok for o in outcomes.values()), [o.error for o in outcomes.values()]
+    assert len(outcomes[0].clips) == 2
+    assert len(outcomes[1].clips) == 1
+    assert len(outcomes[2].clips) == 1
+    assert outcomes[3].clips
+    assert isinstance(outcomes[4].result, Persona)
+    assert outcomes[4].result.persona_id
+    assert len(outcomes[5].result) == 2
+    assert all(isinstance(c, LyricsCandidate) for c in outcomes[5].result)
