@@ -29,6 +29,7 @@ from ._errors import (
     TaskFailed,
     TaskNotFound,
     TaskTimeout,
+    WebhookVerificationError,
 )
 from ._events import (
     ClipFailed,
@@ -67,6 +68,7 @@ from ._protocol import HttpRequest, HttpResponse
 from ._resources import SonicOptions
 from ._transport import Transport, TransportFailure
 from ._version import __version__
+from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -123,5 +125,9 @@ __all__ = [
     "TransportFailure",
     "UploadRequest",
     "UploadedClip",
+    "WebhookDeduplicator",
+    "WebhookEvent",
+    "WebhookVerificationError",
     "__version__",
+    "verify_webhook",
 ]

@@ -11,16 +11,23 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Final, Self
 
 import anyio
+import attrs
 from anyio.abc import TaskGroup
 
 from ._bulk import Outcome, as_completed, generate_many
 from ._endpoints import ENDPOINTS, TASK_ENDPOINTS
-from ._errors import AuthenticationError, NetworkError, SubmissionOutcomeUnknown
+from ._errors import (
+    AuthenticationError,
+    InvalidRequest,
+    NetworkError,
+    ResponseDecodeError,
+    SubmissionOutcomeUnknown,
+)
 from ._jobs import Job
 from ._models import (
     Credits,
@@ -36,7 +43,8 @@ from ._poller import Poller
 from ._polling import PollPolicy
 from ._protocol import build_request, parse_response
 from ._resources import LyricsAPI, NuroAPI, SonicAPI, StudioAPI
-from ._transport import AiohttpTransport, Transport, TransportFailure
+from ._transport import AiohttpTransport, Transport, TransportFailure, make_webhook_handler
+from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
 __all__ = ["DEFAULT_BASE_URL", "GenerationRequest", "MusicAPI"]
 
@@ -64,6 +72,9 @@ class MusicAPI:
             aiohttp one is created on entry.
         timeout: seconds for one HTTP exchange.
         max_concurrent_polls: cap on task polls in flight at once, for all tasks.
+        webhook_url: passed on every create that does not set its own; with it, the
+            poller becomes a slow safety net and webhooks (``feed_webhook``) resolve jobs.
+        webhook_secret: signs (and verifies) those webhooks; never shown in a repr.
 
     Raises:
         AuthenticationError: no key was given and ``$MUSICAPI_API_KEY`` is unset.
@@ -78,6 +89,8 @@ class MusicAPI:
         transport: Transport | None = None,
         timeout: float = 120.0,
         max_concurrent_polls: int = 64,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("MUSICAPI_API_KEY")
         if not key and transport is None:
@@ -89,8 +102,15 @@ class MusicAPI:
         self._transport: Transport = transport or AiohttpTransport(
             self.base_url, key or "", timeout=timeout
         )
+        if webhook_url is not None and not webhook_secret:
+            raise InvalidRequest("webhook_url needs a webhook_secret to verify deliveries with",
+                                 field="webhook_secret")  # fmt: skip
+        self.webhook_url = webhook_url
+        self._webhook_secret = webhook_secret
+        self._dedupe = WebhookDeduplicator()
         self.poller = Poller(self.get_task, self.poll_policy,
-                             max_concurrent_polls=max_concurrent_polls)  # fmt: skip
+                             max_concurrent_polls=max_concurrent_polls,
+                             push=webhook_url is not None)  # fmt: skip
         self._group: TaskGroup | None = None
         self.sonic = SonicAPI(self)
         self.lyrics = LyricsAPI(self)
@@ -166,15 +186,62 @@ class MusicAPI:
                     request=model,
                 ) from failure.cause
             raise NetworkError(f"{ep.name}: {failure}") from failure.cause
-        return parse_response(ep, response, task_id=task_id)
+        try:
+            return parse_response(ep, response, task_id=task_id)
+        except ResponseDecodeError as exc:
+            if ep.billable and 200 <= response.status < 300:
+                # The server accepted (and billed) the request; only its answer is unreadable.
+                raise SubmissionOutcomeUnknown(
+                    f"{ep.name}: the request was accepted but its answer could not be read; "
+                    "it has probably been billed. Reconcile before sending it again.",
+                    endpoint=ep.name,
+                    request=model,
+                    status=response.status,
+                    raw_body=response.body,
+                ) from exc
+            raise
 
     # --------------------------------------------------------------------- generation
 
     async def submit(self, request: GenerationRequest) -> Job:
         """Submit any generation request model and return its ``Job``."""
         family = request.family
+        if (self.webhook_url is not None and not isinstance(request, StudioRequest)
+                and request.webhook_url is None):  # fmt: skip
+            request = attrs.evolve(request, webhook_url=self.webhook_url,
+                                   webhook_secret=self._webhook_secret)  # fmt: skip
         accepted: TaskAccepted = await self.call(_CREATE_ENDPOINT[family], request)
         return Job(self, accepted.task_id, family, request=request, submitted_at=time.monotonic())
+
+    async def feed_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent | None:
+        """Verify a webhook delivery and resolve the matching job with it.
+
+        Use it from any web framework; ``webhook_handler()`` wraps it for aiohttp. The
+        job's ``updates()`` and ``wait()`` see the delivery exactly as if a poll had.
+
+        Args:
+            body: the raw request body.
+            headers: the request headers.
+
+        Returns:
+            The event, or ``None`` if it was a redelivery already handled.
+
+        Raises:
+            WebhookVerificationError: the delivery is not authentic or not a task update
+                (answer 401/400 and drop it).
+        """
+        event = verify_webhook(body, headers, self._webhook_secret or "")
+        if self._dedupe.seen(event.event_id):
+            return None
+        self.poller.publish(event.task_id, event.snapshot)
+        return event
+
+    def webhook_handler(self) -> Callable[[Any], Awaitable[Any]]:
+        """An aiohttp.web handler for the webhook route: ``app.router.add_post(path, h)``.
+
+        It answers 200 for a verified (or repeated) delivery, 401 for a bad signature.
+        """
+        return make_webhook_handler(self.feed_webhook)
 
     def job(self, task_id: str, family: Family | str = Family.SONIC) -> Job:
         """A ``Job`` for a task submitted earlier (or elsewhere): resume waiting on it."""

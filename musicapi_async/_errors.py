@@ -18,8 +18,9 @@
     ├── TaskError                   the generation task's own outcome
     │   ├── TaskFailed              a clip ended ``failed`` (credits are refunded upstream)
     │   └── TaskTimeout             a wait hit its deadline (also a ``TimeoutError``)
-    └── SubmissionOutcomeUnknown    a paid POST was sent but its answer was lost: it may have
-                                    been billed. Reconcile before sending it again.
+    ├── SubmissionOutcomeUnknown    a paid POST was sent but its answer was lost: it may have
+    │                               been billed. Reconcile before sending it again.
+    └── WebhookVerificationError    a webhook delivery was not authentic or not a task update
 
 Every error carries what exists of: the HTTP ``status``, the API's ``api_message`` and the
 ``raw_body``. None ever carries the API key: messages are built from server text and
@@ -51,6 +52,7 @@ __all__ = [
     "TaskFailed",
     "TaskNotFound",
     "TaskTimeout",
+    "WebhookVerificationError",
 ]
 
 # Raw bodies are kept for debugging but never dumped whole into a message.
@@ -220,3 +222,10 @@ class SubmissionOutcomeUnknown(MusicAPIError):
         super().__init__(message, **kwargs)
         self.endpoint = endpoint
         self.request = request
+
+
+class WebhookVerificationError(MusicAPIError):
+    """A webhook delivery was not proven to come from MusicAPI, or made no sense.
+
+    Answer such a request with 401 and drop it: whoever sent it, it was not MusicAPI.
+    """

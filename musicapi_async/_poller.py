@@ -22,6 +22,7 @@ import heapq
 import itertools
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
@@ -39,7 +40,18 @@ __all__ = ["Poller", "PollerStats", "Subscriber"]
 Fetch = Callable[[str, Family], Awaitable[TaskSnapshot]]
 
 _MAX_SLOWDOWN = 8.0
+_EARLY_LIMIT = 10_000
 _SLOWDOWN_DECAY = 0.9
+
+
+def _merge(known: TaskSnapshot | None, update: TaskSnapshot) -> TaskSnapshot:
+    """``update`` with the clips it does not mention carried over from ``known``."""
+    if known is None or not known.clips:
+        return update
+    mentioned = {c.clip_id: c for c in update.clips}
+    clips = [mentioned.pop(c.clip_id, c) for c in known.clips]
+    clips.extend(mentioned.values())
+    return attrs.evolve(update, clips=tuple(clips), ready=True)
 
 
 class Subscriber(Protocol):
@@ -88,6 +100,7 @@ class Poller:
         *,
         max_concurrent_polls: int = 64,
         clock: Callable[[], float] = time.monotonic,
+        push: bool = False,
     ) -> None:
         if max_concurrent_polls < 1:
             raise ValueError("max_concurrent_polls must be at least 1")
@@ -104,6 +117,10 @@ class Poller:
         self._slowdown = 1.0
         self._idle = 0
         self._started = 0
+        # With webhooks, polls are only a safety net for deliveries that got lost.
+        self.push = push
+        # Snapshots pushed for tasks nobody watches yet (a webhook can beat the waiter).
+        self._early: OrderedDict[str, TaskSnapshot] = OrderedDict()
         self.running = False
         self.stats = PollerStats()
 
@@ -119,16 +136,27 @@ class Poller:
         playable: bool = False,
     ) -> None:
         """Subscribe to ``task_id``; what is already known is delivered at once."""
+        playable = playable and not self.push
         watch = self._watches.get(task_id)
         if watch is None:
             watch = _Watch(task_id, family, submitted_at)
             self._watches[task_id] = watch
             self.stats.watched += 1
-            if submitted_at is None:
-                self._schedule(watch, self._clock())
+            now = self._clock()
+            if self.push:
+                start = now if submitted_at is None else submitted_at
+                self._schedule(watch, start + self.model.safety_net_delay(family))
+            elif submitted_at is None:
+                self._schedule(watch, now)
             else:
                 first = self.model.first_poll(family, playable=playable)
                 self._schedule(watch, submitted_at + first)
+            early = self._early.pop(task_id, None)
+            if early is not None:
+                watch.subscribers.append(subscriber)
+                watch.wants_playable += playable
+                self._accept(watch, early, now, polled=False)
+                return
         elif playable and not watch.wants_playable and not watch.playable:
             # A new waiter wants the stream: poll on the stream's schedule from now on.
             self._schedule(watch, self._playable_due(watch))
@@ -151,10 +179,19 @@ class Poller:
             self._close(watch)
 
     def publish(self, task_id: str, snapshot: TaskSnapshot) -> None:
-        """Feed a snapshot that arrived another way (a webhook, a manual refresh)."""
+        """Feed a snapshot that arrived another way (a webhook, a manual refresh).
+
+        Its clips are merged into what is known (a delivery may describe only the clips
+        that changed); for a task nobody watches yet it is kept until someone does.
+        """
         watch = self._watches.get(task_id)
-        if watch is not None:
-            self._accept(watch, snapshot, self._clock())
+        if watch is None:
+            known = self._early.pop(task_id, None)
+            self._early[task_id] = _merge(known, snapshot)
+            if len(self._early) > _EARLY_LIMIT:
+                self._early.popitem(last=False)
+            return
+        self._accept(watch, _merge(watch.snapshot, snapshot), self._clock(), polled=False)
 
     # ---------------------------------------------------------------------- schedule
 
@@ -172,7 +209,11 @@ class Poller:
     def _reschedule(self, watch: _Watch, now: float) -> None:
         offset = math.inf if watch.submitted_at is None else now - watch.submitted_at
         wants = watch.wants_playable > 0 and not watch.playable
-        delay, watch.gap = self.model.next_poll(watch.family, offset, watch.gap, playable=wants)
+        if self.push:
+            delay, watch.gap = self.model.safety_net_next(watch.gap)
+        else:
+            delay, watch.gap = self.model.next_poll(watch.family, offset, watch.gap,
+                                                    playable=wants)  # fmt: skip
         self._schedule(watch, now + delay * self._slowdown)
 
     def _close(self, watch: _Watch) -> None:
@@ -183,7 +224,9 @@ class Poller:
 
     # ---------------------------------------------------------------------- results
 
-    def _accept(self, watch: _Watch, snapshot: TaskSnapshot, now: float) -> None:
+    def _accept(self, watch: _Watch, snapshot: TaskSnapshot, now: float, *, polled: bool) -> None:
+        # A snapshot pushed in (webhook, refresh) leaves the schedule alone: the watch's
+        # heap entry still stands. A polled one was popped off the heap and needs a new one.
         if watch.closed:
             return
         events = diff_events(watch.snapshot, snapshot)
@@ -202,7 +245,7 @@ class Poller:
         if snapshot.done:
             self.stats.finished += 1
             self._close(watch)
-        elif not watch.closed:
+        elif polled and not watch.closed:
             self._reschedule(watch, now)
 
     def _end(self, watch: _Watch, error: MusicAPIError) -> None:
@@ -235,7 +278,7 @@ class Poller:
             self._end(watch, exc)
             return
         self._slowdown = max(1.0, self._slowdown * _SLOWDOWN_DECAY)
-        self._accept(watch, snapshot, self._clock())
+        self._accept(watch, snapshot, self._clock(), polled=True)
 
     # ------------------------------------------------------------------------- loops
 

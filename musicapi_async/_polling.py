@@ -158,6 +158,21 @@ class CompletionModel:
         low, _ = self.window(family, playable=playable)
         return policy.jittered(low)
 
+    def safety_net_delay(self, family: Family) -> float:
+        """With webhooks: the first poll, well after the task should have finished."""
+        # Half the window again, and at least two long gaps: a webhook that is late
+        # (retried, queued) must not be overtaken by the poll meant to catch lost ones.
+        _, high = self.window(family)
+        margin = max(high / 2, 2 * self._policy.max_interval / self._policy.time_scale)
+        return self._policy.jittered(high + margin)
+
+    def safety_net_next(self, previous_gap: float | None) -> tuple[float, float]:
+        """With webhooks: the gaps after that, backing off to four times ``max_interval``."""
+        policy = self._policy
+        ceiling = 4 * policy.max_interval / policy.time_scale
+        gap = min(ceiling, (previous_gap or policy.max_interval / policy.time_scale) * 2)
+        return policy.jittered(gap), gap
+
     def next_poll(
         self, family: Family, offset: float, previous_gap: float | None, *, playable: bool
     ) -> tuple[float, float]:

@@ -9,14 +9,16 @@ server — the fact that decides if a paid POST can ever be sent again.
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol, runtime_checkable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
 
 import aiohttp
+from aiohttp import web
 
 from ._protocol import HttpRequest, HttpResponse
 from ._version import __version__
 
-__all__ = ["AiohttpTransport", "Transport", "TransportFailure"]
+__all__ = ["AiohttpTransport", "Transport", "TransportFailure", "make_webhook_handler"]
 
 
 class TransportFailure(Exception):
@@ -125,3 +127,20 @@ class AiohttpTransport:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def make_webhook_handler(
+    feed: Callable[[bytes, Mapping[str, str]], Awaitable[Any]],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """An aiohttp.web handler that hands each delivery to ``feed`` (``feed_webhook``)."""
+    from ._webhooks import WebhookVerificationError
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.read()
+        try:
+            await feed(body, dict(request.headers))
+        except WebhookVerificationError as exc:
+            return web.json_response({"error": str(exc)}, status=401)
+        return web.json_response({"ok": True})
+
+    return handle

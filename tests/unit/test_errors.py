@@ -339,11 +339,17 @@ MALFORMED: list[tuple[str, Call, bytes]] = [
 @pytest.mark.parametrize(("call", "body"), [(c, b) for _, c, b in MALFORMED],
                          ids=[name for name, _, _ in MALFORMED])  # fmt: skip
 async def test_undecodable_answer(server: FakeServer, call: Call, body: bytes) -> None:
-    """Malformed JSON or a wrong shape is ResponseDecodeError keeping the raw body."""
-    error = await raised_by(server, call, reply(body), ResponseDecodeError)
+    """Malformed 2xx answers keep the raw body: a poll's is ResponseDecodeError, and a paid
+    create's is SubmissionOutcomeUnknown (it was billed; only its task id is lost)."""
+    expected: type[MusicAPIError] = (
+        SubmissionOutcomeUnknown if call is create else ResponseDecodeError
+    )
+    error = await raised_by(server, call, reply(body), expected)
 
     assert error.raw_body == body
     assert error.status == 200
+    if call is create:
+        assert isinstance(error.__cause__, ResponseDecodeError)
 
 
 @pytest.mark.anyio
@@ -366,7 +372,8 @@ async def test_undecodable_answer(server: FakeServer, call: Call, body: bytes) -
 async def test_wrong_shape_of_synchronous_answers(
     server: FakeServer, method: str, path: str, body: bytes
 ) -> None:
-    """Wrong shapes on lyrics, credits, upload, persona and studio are ResponseDecodeError."""
+    """Wrong shapes on free calls are ResponseDecodeError; on paid ones (lyrics, upload,
+    persona) SubmissionOutcomeUnknown caused by it, since the call was billed."""
     server.on(method, path, reply(body))
     calls: dict[str, Callable[[], Awaitable[object]]] = {
         "/api/v1/sonic/lyrics": lambda: server.api.lyrics.generate(description="sky"),
@@ -378,11 +385,14 @@ async def test_wrong_shape_of_synchronous_answers(
         f"/api/v1/studio/task/{TASK}": lambda: server.api.studio.get(TASK),
     }
 
-    with raises(ResponseDecodeError) as info:
+    paid = method == "POST"
+    with raises(SubmissionOutcomeUnknown if paid else ResponseDecodeError) as info:
         await calls[path]()
 
+    decode_error = info.value.__cause__ if paid else info.value
+    assert isinstance(decode_error, ResponseDecodeError)
     assert info.value.raw_body == body
-    assert repr(body[:20])[2:-1] in str(info.value)
+    assert repr(body[:20])[2:-1] in str(decode_error)
 
 
 # ---------------------------------------------------------------- transport failures
