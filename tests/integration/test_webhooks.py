@@ -47,7 +47,7 @@ BODY = json.dumps(
                 "duration": 99,
             },
         ],
-    }  # fmt: skip
+    }
 ).encode()
 
 
@@ -163,9 +163,8 @@ async def run_batch(emu: Emulator, receiver: Receiver, count: int, speed: float)
     async with MusicAPI(emu.api_key, base_url=emu.url, poll=policy, webhook_url=receiver.url,
                         webhook_secret=SECRET) as api:  # fmt: skip
         receiver.handler = api.webhook_handler()
-        done = [o.task_id async for o in api.generate_many(songs(count), concurrency=count)
+        return [o.task_id async for o in api.generate_many(songs(count), concurrency=count)
                 if o.ok and o.task_id]  # fmt: skip
-    return done
 
 
 @pytest.mark.anyio
