@@ -11,11 +11,14 @@ The front door: everything public is re-exported here; the modules behind it are
 """
 
 from ._bulk import Outcome
-from ._client import DEFAULT_BASE_URL, GenerationRequest, MusicAPI
+from ._client import DEFAULT_BASE_URL, ClientStats, GenerationRequest, MusicAPI
 from ._errors import (
     AuthenticationError,
+    BudgetExceeded,
     CallerError,
     ContentRejected,
+    DownloadTooLarge,
+    IncompleteDownload,
     InsufficientCredits,
     InvalidRequest,
     MusicAPIError,
@@ -40,7 +43,9 @@ from ._events import (
     TaskDone,
     TaskPending,
 )
+from ._governor import Budget, Governor
 from ._jobs import Job
+from ._journal import Entry, JobState, Journal, SQLiteJournal
 from ._mock import MockTransport
 from ._models import (
     Clip,
@@ -66,6 +71,7 @@ from ._poller import PollerStats
 from ._polling import PollPolicy
 from ._protocol import HttpRequest, HttpResponse
 from ._resources import SonicOptions
+from ._retry import RetryPolicy, set_testing
 from ._transport import Transport, TransportFailure
 from ._version import __version__
 from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
@@ -73,7 +79,10 @@ from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 __all__ = [
     "DEFAULT_BASE_URL",
     "AuthenticationError",
+    "Budget",
+    "BudgetExceeded",
     "CallerError",
+    "ClientStats",
     "Clip",
     "ClipFailed",
     "ClipPlayable",
@@ -82,14 +91,20 @@ __all__ = [
     "ClipUpdated",
     "ContentRejected",
     "Credits",
+    "DownloadTooLarge",
+    "Entry",
     "Family",
     "GenerationRequest",
+    "Governor",
     "HttpRequest",
     "HttpResponse",
+    "IncompleteDownload",
     "InsufficientCredits",
     "InvalidRequest",
     "Job",
     "JobEvent",
+    "JobState",
+    "Journal",
     "LyricsCandidate",
     "LyricsRequest",
     "MockTransport",
@@ -105,6 +120,8 @@ __all__ = [
     "PollerStats",
     "RateLimited",
     "ResponseDecodeError",
+    "RetryPolicy",
+    "SQLiteJournal",
     "ServerError",
     "ServiceError",
     "SonicOptions",
@@ -129,5 +146,6 @@ __all__ = [
     "WebhookEvent",
     "WebhookVerificationError",
     "__version__",
+    "set_testing",
     "verify_webhook",
 ]

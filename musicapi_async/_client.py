@@ -9,9 +9,12 @@ again behind the caller's back.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from collections import Counter
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -20,15 +23,19 @@ import attrs
 from anyio.abc import TaskGroup
 
 from ._bulk import Outcome, as_completed, generate_many
-from ._endpoints import ENDPOINTS, TASK_ENDPOINTS
+from ._endpoints import ENDPOINTS, TASK_ENDPOINTS, Endpoint
 from ._errors import (
     AuthenticationError,
     InvalidRequest,
     NetworkError,
+    RateLimited,
     ResponseDecodeError,
+    ServerError,
     SubmissionOutcomeUnknown,
 )
+from ._governor import Governor
 from ._jobs import Job
+from ._log import Secrets, logger
 from ._models import (
     Credits,
     Family,
@@ -41,12 +48,13 @@ from ._models import (
 )
 from ._poller import Poller
 from ._polling import PollPolicy
-from ._protocol import build_request, parse_response
+from ._protocol import HttpRequest, build_request, parse_response
 from ._resources import LyricsAPI, NuroAPI, SonicAPI, StudioAPI
+from ._retry import RetryPolicy, retrying
 from ._transport import AiohttpTransport, Transport, TransportFailure, make_webhook_handler
 from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
-__all__ = ["DEFAULT_BASE_URL", "GenerationRequest", "MusicAPI"]
+__all__ = ["DEFAULT_BASE_URL", "ClientStats", "GenerationRequest", "MusicAPI"]
 
 DEFAULT_BASE_URL: Final = "https://api.musicapi.ai"
 
@@ -57,6 +65,21 @@ _CREATE_ENDPOINT: Final = {
     Family.NURO: "nuro.create",
     Family.STUDIO: "studio.create",
 }
+
+
+_CREATE_ENDPOINTS: Final = frozenset(_CREATE_ENDPOINT.values())
+# Hosts of the real API: there the governor paces creates as the docs ask (about one
+# every 3 s); elsewhere (the emulator, a proxy) it is off unless the caller passes one.
+_REAL_HOSTS: Final = ("api.musicapi.ai", "api.aimusicapi.ai", "api.sunoapi.com")
+
+
+@attrs.define
+class ClientStats:
+    """Counters a user can read (``api.stats``; the poller's are ``api.poller.stats``)."""
+
+    requests: Counter[str] = attrs.field(factory=Counter)
+    retries: int = 0
+    throttled: int = 0
 
 
 class MusicAPI:
@@ -75,6 +98,9 @@ class MusicAPI:
         webhook_url: passed on every create that does not set its own; with it, the
             poller becomes a slow safety net and webhooks (``feed_webhook``) resolve jobs.
         webhook_secret: signs (and verifies) those webhooks; never shown in a repr.
+        retry: the retry policy of every call; defaults to ``RetryPolicy()``.
+        governor: paces creates client-wide; defaults to about one create per 3 s on the
+            real API and to no limit elsewhere (``Governor.unlimited()``).
 
     Raises:
         AuthenticationError: no key was given and ``$MUSICAPI_API_KEY`` is unset.
@@ -91,6 +117,8 @@ class MusicAPI:
         max_concurrent_polls: int = 64,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
+        retry: RetryPolicy | None = None,
+        governor: Governor | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("MUSICAPI_API_KEY")
         if not key and transport is None:
@@ -99,6 +127,11 @@ class MusicAPI:
             )
         self.base_url = base_url or os.environ.get("MUSICAPI_BASE_URL") or DEFAULT_BASE_URL
         self.poll_policy = poll or PollPolicy()
+        self.retry_policy = retry or RetryPolicy()
+        real = any(host in self.base_url for host in _REAL_HOSTS)
+        self.governor = governor or (Governor() if real else Governor.unlimited())
+        self.stats = ClientStats()
+        self._secrets = Secrets(key, webhook_secret)
         self._transport: Transport = transport or AiohttpTransport(
             self.base_url, key or "", timeout=timeout
         )
@@ -108,7 +141,7 @@ class MusicAPI:
         self.webhook_url = webhook_url
         self._webhook_secret = webhook_secret
         self._dedupe = WebhookDeduplicator()
-        self.poller = Poller(self.get_task, self.poll_policy,
+        self.poller = Poller(self._poll, self.poll_policy,
                              max_concurrent_polls=max_concurrent_polls,
                              push=webhook_url is not None)  # fmt: skip
         self._group: TaskGroup | None = None
@@ -147,6 +180,7 @@ class MusicAPI:
         finally:
             self._group = None
             await self._transport.aclose()
+            self._secrets.release()
 
     def start_soon(self, func: Callable[[], Coroutine[Any, Any, Any]]) -> None:
         """Run ``func`` in the client's task group (it is cancelled when the client closes).
@@ -164,19 +198,36 @@ class MusicAPI:
 
     # ---------------------------------------------------------------- the one call path
 
-    async def call(self, endpoint: str, model: object = None, *, task_id: str | None = None) -> Any:
+    async def call(
+        self, endpoint: str, model: object = None, *, task_id: str | None = None, retry: bool = True
+    ) -> Any:
         """Send one request to ``endpoint`` (an ``ENDPOINTS`` key) and parse the answer.
+
+        Passing failures are retried under the client's ``RetryPolicy``, except that a
+        paid call is sent again only when it provably never reached the server or was
+        explicitly refused (429, QPS limit, queue full).
 
         Raises:
             InvalidRequest: the request breaks a documented rule; nothing was sent.
             NetworkError: nothing reached the server, or a free call lost its answer.
-            SubmissionOutcomeUnknown: a paid call may have reached the server.
+            SubmissionOutcomeUnknown: a paid call may have been received and billed.
             MusicAPIError: whatever the answer stands for.
         """
         ep = ENDPOINTS[endpoint]
         request = build_request(ep, model, task_id=task_id)
+
+        async def once() -> Any:
+            return await self._exchange(ep, request)
+
+        def count_retry(attempt: int, error: Exception, wait: float) -> None:
+            self.stats.retries += 1
+            logger.info("%s: try %d failed (%s); retrying in %.2f s", ep.name, attempt,
+                        type(error).__name__, wait)  # fmt: skip
+
         try:
-            response = await self._transport.send(request)
+            if not retry:
+                return await once()
+            return await retrying(self.retry_policy, ep.billable, once, on_retry=count_retry)
         except TransportFailure as failure:
             if ep.billable and failure.sent:
                 raise SubmissionOutcomeUnknown(
@@ -186,20 +237,54 @@ class MusicAPI:
                     request=model,
                 ) from failure.cause
             raise NetworkError(f"{ep.name}: {failure}") from failure.cause
-        try:
-            return parse_response(ep, response, task_id=task_id)
-        except ResponseDecodeError as exc:
-            if ep.billable and 200 <= response.status < 300:
+
+    async def _exchange(self, ep: Endpoint, request: HttpRequest) -> Any:
+        """One try: the governor's lease around the transport and the parse.
+
+        The parse is inside the lease so that a throttled create (``RateLimited``) slows
+        the create budget of the whole client.
+        """
+        self.stats.requests[ep.name] += 1
+        async with self._lease(ep):
+            response = await self._transport.send(request)
+            logger.debug("%s %s -> %d", request.method, request.path, response.status)
+            try:
+                return parse_response(ep, response, task_id=request.task_id)
+            except RateLimited:
+                self.stats.throttled += 1
+                raise
+            except ServerError as exc:
+                if not ep.billable:
+                    raise
+                # A 5xx after the request arrived says nothing about whether the task was
+                # created and billed: the caller must reconcile, never resend blindly.
+                raise SubmissionOutcomeUnknown(
+                    f"{ep.name}: the server failed while handling the request ({exc}); it "
+                    "may have been billed. Reconcile before sending it again.",
+                    endpoint=ep.name,
+                    request=request.model,
+                    status=exc.status,
+                    api_message=exc.api_message,
+                    raw_body=exc.raw_body,
+                ) from exc
+            except ResponseDecodeError as exc:
+                if not (ep.billable and 200 <= response.status < 300):
+                    raise
                 # The server accepted (and billed) the request; only its answer is unreadable.
                 raise SubmissionOutcomeUnknown(
                     f"{ep.name}: the request was accepted but its answer could not be read; "
                     "it has probably been billed. Reconcile before sending it again.",
                     endpoint=ep.name,
-                    request=model,
+                    request=request.model,
                     status=response.status,
                     raw_body=response.body,
                 ) from exc
-            raise
+
+    def _lease(self, ep: Endpoint) -> AbstractAsyncContextManager[None]:
+        # Creates share the governor's create budget; polls are paced by the poller.
+        if ep.name in _CREATE_ENDPOINTS:
+            return self.governor.create()
+        return contextlib.nullcontext()
 
     # --------------------------------------------------------------------- generation
 
@@ -290,6 +375,12 @@ class MusicAPI:
     async def get_task(self, task_id: str, family: Family = Family.SONIC) -> TaskSnapshot:
         """Poll a task once (free) and return what the API said."""
         snapshot: TaskSnapshot = await self.call(TASK_ENDPOINTS[family].name, task_id=task_id)
+        return snapshot
+
+    async def _poll(self, task_id: str, family: Family) -> TaskSnapshot:
+        # The poller's own schedule is its retry: a failed poll is simply tried next tick.
+        snapshot: TaskSnapshot = await self.call(TASK_ENDPOINTS[family].name, task_id=task_id,
+                                                 retry=False)  # fmt: skip
         return snapshot
 
     async def get_credits(self) -> Credits:

@@ -37,8 +37,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AuthenticationError",
+    "BudgetExceeded",
     "CallerError",
     "ContentRejected",
+    "DownloadTooLarge",
+    "IncompleteDownload",
     "InsufficientCredits",
     "InvalidRequest",
     "MusicAPIError",
@@ -123,6 +126,32 @@ class ContentRejected(CallerError):
     """Moderation refused the lyrics or description (403); ``api_message`` says why."""
 
 
+class BudgetExceeded(CallerError):
+    """Sending the next request would spend more than the caller's credit budget.
+
+    Attributes:
+        cost: the documented cost of the request that was not sent.
+        remaining: what was left of the budget.
+    """
+
+    def __init__(self, message: str, *, cost: int, remaining: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.cost = cost
+        self.remaining = remaining
+
+
+class DownloadTooLarge(CallerError):
+    """A download went past the caller's ``max_bytes``; raise the limit to accept it.
+
+    Attributes:
+        limit: the ``max_bytes`` that was exceeded.
+    """
+
+    def __init__(self, message: str, *, limit: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.limit = limit
+
+
 class ServiceError(MusicAPIError):
     """The service failed or refused for now; the same request may succeed later."""
 
@@ -157,6 +186,20 @@ class NetworkError(ServiceError):
     Raised for requests that provably never reached the server (the connection could not
     be opened) and for idempotent requests (GETs) whose answer was lost.
     """
+
+
+class IncompleteDownload(NetworkError):
+    """A body did not match its ``Content-Length``; downloading again is safe.
+
+    Attributes:
+        expected: the announced size in bytes.
+        received: the bytes that arrived (or were about to be written).
+    """
+
+    def __init__(self, message: str, *, expected: int, received: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.expected = expected
+        self.received = received
 
 
 class TaskError(MusicAPIError):

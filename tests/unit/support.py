@@ -17,6 +17,7 @@ from musicapi_async import (
     MockTransport,
     MusicAPI,
     PollPolicy,
+    RetryPolicy,
 )
 
 DATA: Final = Path(__file__).resolve().parent.parent / "data"
@@ -73,7 +74,10 @@ class FakeServer:
     def __init__(self) -> None:
         self._routes: dict[tuple[str, str], deque[Answer]] = {}
         self.transport = MockTransport(self._handle)
-        self.api = MusicAPI(api_key=SECRET, transport=self.transport, poll=FAST_POLL)
+        # One try per call: these tests pin what each answer maps to, not the retries
+        # (tests/unit/test_client_retries.py covers those).
+        self.api = MusicAPI(api_key=SECRET, transport=self.transport, poll=FAST_POLL,
+                            retry=RetryPolicy(attempts=1))  # fmt: skip
 
     def on(self, method: str, path: str, *answers: Answer) -> None:
         """Answer ``method path`` with ``answers`` in turn, then keep repeating the last."""

@@ -1,0 +1,478 @@
+"""A durable journal of paid requests, so a restarted process re-sends nothing accepted.
+
+Each request is journaled under a stable fingerprint (``fingerprint``: the endpoint and
+the canonical JSON of its wire body, ``webhook_secret`` left out, plus an optional key of
+the caller's such as ``"line 12 of songs.jsonl"``). Its entry moves through this table;
+every change is committed to disk before the method returns:
+
+=============  =================================================  =====================
+state          meaning                                            may move to
+=============  =================================================  =====================
+(none)         never seen                                         pending (``begin``)
+``pending``    written just BEFORE the POST is sent               submitted, unknown,
+                                                                  done, failed
+``unknown``    the answer was lost (``SubmissionOutcomeUnknown``)  unknown, submitted,
+                                                                  done, failed
+``submitted``  accepted: the task id is known                     done, failed
+``done``       finished; the result (clips) is kept as JSON       (terminal)
+``failed``     finished with an error                             (terminal)
+=============  =================================================  =====================
+
+Rules:
+
+1. ``begin`` is the only way in, and it never overwrites: for a fingerprint already
+   journaled it returns the existing entry and the caller must not send.
+2. A ``pending`` entry left by another process (``entry.session != journal.session``) is
+   evidence of a crash between sending and hearing back: treat it like ``unknown`` and
+   reconcile (credits, the dashboard, a webhook) before anything is sent again. Nothing is
+   ever re-sent silently; ``forget`` is the caller's explicit way to allow it.
+3. ``done`` may follow ``pending`` directly: synchronous endpoints answer with the result.
+4. ``unknown`` may be resolved by the caller's reconciliation into any later state.
+
+``Journal`` is the interface, so a store shared by many processes can be added later;
+``SQLiteJournal`` keeps it in one SQLite file (WAL, ``synchronous=FULL``) and runs every
+statement in a worker thread so the event loop never waits on the disk.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, Final, Protocol, Self, TypeVar
+
+import anyio
+import anyio.to_thread
+import attrs
+
+__all__ = [
+    "Entry",
+    "JobState",
+    "Journal",
+    "JournalStateError",
+    "SQLiteJournal",
+    "canonical_body",
+    "fingerprint",
+]
+
+T = TypeVar("T")
+
+# Never written to disk nor hashed: a secret, and changing it does not change the song.
+_SECRET_FIELDS: Final = frozenset({"webhook_secret"})
+_SCHEMA_VERSION: Final = 1
+
+
+class JobState(enum.Enum):
+    """Where a journaled request stands (see the table in the module docstring)."""
+
+    PENDING = "pending"
+    SUBMITTED = "submitted"
+    UNKNOWN = "unknown"
+    DONE = "done"
+    FAILED = "failed"
+
+
+_P, _S, _U, _D, _F = JobState
+_MOVES: Final[Mapping[JobState, frozenset[JobState]]] = {
+    _P: frozenset({_S, _U, _D, _F}),
+    _U: frozenset({_U, _S, _D, _F}),
+    _S: frozenset({_D, _F}),
+    _D: frozenset(),
+    _F: frozenset(),
+}
+
+
+class JournalStateError(ValueError):
+    """A state change the table forbids, or one for a fingerprint never begun."""
+
+
+@attrs.frozen(kw_only=True)
+class Entry:
+    """One journaled request.
+
+    Attributes:
+        fingerprint: the stable id of the request.
+        endpoint: the ``ENDPOINTS`` key it was sent to.
+        body: the wire body, without ``webhook_secret``.
+        key: the caller's key, when one was given.
+        state: where it stands.
+        task_id: the accepted task's id (``submitted`` and later).
+        result: the result as JSON text (``done``).
+        error: what went wrong (``unknown``, ``failed``).
+        session: the ``SQLiteJournal.session`` that began it.
+        created_at: when it was begun (Unix time).
+        updated_at: when it last changed (Unix time).
+    """
+
+    fingerprint: str
+    endpoint: str
+    body: Mapping[str, Any]
+    key: str | None
+    state: JobState
+    task_id: str | None
+    result: str | None
+    error: str | None
+    session: str
+    created_at: float
+    updated_at: float
+
+
+def canonical_body(body: Mapping[str, Any]) -> str:
+    """``body`` as canonical JSON (sorted keys, no spaces), ``webhook_secret`` left out."""
+    kept = {k: v for k, v in body.items() if k not in _SECRET_FIELDS}
+    return json.dumps(kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)  # fmt: skip
+
+
+def fingerprint(endpoint: str, body: Mapping[str, Any], *, key: str | None = None) -> str:
+    """The stable id of a request: sha256 of the endpoint, the canonical body and ``key``.
+
+    Args:
+        endpoint: the ``ENDPOINTS`` key.
+        body: the wire body (``webhook_secret`` is ignored).
+        key: an optional caller key, e.g. ``"line 12 of songs.jsonl"``, to tell apart
+            identical requests that are meant to be sent twice.
+
+    Returns:
+        64 lower-case hex digits.
+    """
+    text = json.dumps([endpoint, canonical_body(body), key], separators=(",", ":"),
+                      ensure_ascii=False)  # fmt: skip
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Journal(Protocol):
+    """What the client needs from a journal; every change is durable when it returns."""
+
+    async def get(self, fingerprint: str) -> Entry | None:
+        """The entry for ``fingerprint``, or ``None``."""
+        ...
+
+    async def begin(
+        self, fingerprint: str, endpoint: str, body: Mapping[str, Any], *, key: str | None = None
+    ) -> Entry | None:
+        """Journal a request as ``pending`` before it is sent.
+
+        Returns:
+            ``None`` when the fingerprint was new (it is now ``pending``: send it), or the
+            existing entry, unchanged, when it was already journaled (do not send).
+        """
+        ...
+
+    async def submitted(self, fingerprint: str, task_id: str) -> None:
+        """Record that the request was accepted as task ``task_id``."""
+        ...
+
+    async def unknown(self, fingerprint: str, error: str | BaseException) -> None:
+        """Record that the answer was lost: the request may have been billed."""
+        ...
+
+    async def finished(self, fingerprint: str, result_json: str) -> None:
+        """Record the final result (JSON text, e.g. the clips)."""
+        ...
+
+    async def failed(self, fingerprint: str, error: str | BaseException) -> None:
+        """Record a final error."""
+        ...
+
+    async def forget(self, fingerprint: str) -> None:
+        """Delete the entry, so that ``begin`` accepts the request again."""
+        ...
+
+    async def pending_tasks(self) -> list[Entry]:
+        """``submitted`` entries, oldest first: tasks to resume waiting on."""
+        ...
+
+    async def unresolved(self) -> list[Entry]:
+        """``pending`` and ``unknown`` entries, oldest first: to reconcile, never re-send."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the store."""
+        ...
+
+
+def _describe(error: str | BaseException) -> str:
+    return error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS jobs (
+    fingerprint TEXT PRIMARY KEY,
+    endpoint    TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    key         TEXT,
+    state       TEXT NOT NULL
+                CHECK (state IN ('pending', 'submitted', 'unknown', 'done', 'failed')),
+    task_id     TEXT,
+    result      TEXT,
+    error       TEXT,
+    session     TEXT NOT NULL,
+    created_at  REAL NOT NULL,
+    updated_at  REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, created_at);
+"""
+_COLUMNS: Final = ("fingerprint, endpoint, body, key, state, task_id, result, error, session, "
+                   "created_at, updated_at")  # fmt: skip
+
+
+def _entry(row: tuple[Any, ...]) -> Entry:
+    fp, endpoint, body, key, state, task_id, result, error, session, created, updated = row
+    return Entry(fingerprint=fp, endpoint=endpoint, body=json.loads(body), key=key,
+                 state=JobState(state), task_id=task_id, result=result, error=error,
+                 session=session, created_at=created, updated_at=updated)  # fmt: skip
+
+
+class _Immediate:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``: takes the write lock up front, across processes."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._conn.execute("BEGIN IMMEDIATE")
+        return self._conn
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _prepare(conn: sqlite3.Connection, path: str) -> None:
+    conn.execute("PRAGMA journal_mode=WAL")
+    # FULL: each commit is fsynced, so it survives a power cut and not only a kill -9.
+    conn.execute("PRAGMA synchronous=FULL")
+    with _Immediate(conn):
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if version > _SCHEMA_VERSION:
+            raise RuntimeError(f"{path}: journal schema {version} is newer than this "
+                               f"package's {_SCHEMA_VERSION}")  # fmt: skip
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+
+
+class SQLiteJournal:
+    """A ``Journal`` in one SQLite file; use as ``async with SQLiteJournal(path) as j:``.
+
+    One connection, used by one worker thread at a time; WAL with ``synchronous=FULL``, so
+    each change is on disk (not only in the OS cache) before its method returns.
+
+    Args:
+        path: the database file, or ``":memory:"`` (lost on close; for tests).
+
+    Attributes:
+        session: a random id of this open journal, stored with each entry it begins.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._path = os.fspath(path)
+        self._conn: sqlite3.Connection | None = None
+        # One thread at a time: the connection is shared between anyio's worker threads.
+        self._limiter = anyio.CapacityLimiter(1)
+        self._lock = threading.Lock()
+        self.session = uuid.uuid4().hex
+
+    def __repr__(self) -> str:
+        return f"SQLiteJournal({self._path!r})"
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def open(self) -> None:
+        """Open (and create or upgrade) the database.
+
+        Raises:
+            RuntimeError: the file was written by a newer version of this package.
+            sqlite3.Error: the file is not a usable SQLite database.
+        """
+        if self._conn is None:
+            self._conn = await anyio.to_thread.run_sync(self._connect, limiter=self._limiter)
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: no implicit transactions; _Immediate makes them explicit.
+        # timeout: how long to wait for another process's write lock.
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False,
+                               timeout=30.0)  # fmt: skip
+        try:
+            _prepare(conn, self._path)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    async def aclose(self) -> None:
+        """Close the database; later calls raise ``RuntimeError``. Safe to call twice."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await anyio.to_thread.run_sync(conn.close, limiter=self._limiter)
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._conn
+        if conn is None:
+            raise RuntimeError("the journal is not open: `async with SQLiteJournal(path)`")
+
+        def locked() -> T:
+            with self._lock:
+                return work(conn)
+
+        # Not abandoned on cancellation: a change that was started is finished (and
+        # durable) before the cancelled caller sees its cancellation.
+        return await anyio.to_thread.run_sync(locked, limiter=self._limiter)
+
+    # -------------------------------------------------------------------------- reads
+
+    async def get(self, fingerprint: str) -> Entry | None:
+        """The entry for ``fingerprint``, or ``None``."""
+
+        def work(conn: sqlite3.Connection) -> Entry | None:
+            row = conn.execute(f"SELECT {_COLUMNS} FROM jobs WHERE fingerprint = ?",
+                               (fingerprint,)).fetchone()  # fmt: skip
+            return None if row is None else _entry(row)
+
+        return await self._run(work)
+
+    async def _in_states(self, *states: JobState) -> list[Entry]:
+        marks = ", ".join("?" * len(states))
+
+        def work(conn: sqlite3.Connection) -> list[Entry]:
+            rows = conn.execute(f"SELECT {_COLUMNS} FROM jobs WHERE state IN ({marks}) "
+                                "ORDER BY created_at, rowid",
+                                [s.value for s in states]).fetchall()  # fmt: skip
+            return [_entry(row) for row in rows]
+
+        return await self._run(work)
+
+    async def pending_tasks(self) -> list[Entry]:
+        """``submitted`` entries, oldest first: tasks to resume waiting on."""
+        return await self._in_states(JobState.SUBMITTED)
+
+    async def unresolved(self) -> list[Entry]:
+        """``pending`` and ``unknown`` entries, oldest first: reconcile them, never re-send."""
+        return await self._in_states(JobState.PENDING, JobState.UNKNOWN)
+
+    # ------------------------------------------------------------------------ changes
+
+    async def begin(
+        self, fingerprint: str, endpoint: str, body: Mapping[str, Any], *, key: str | None = None
+    ) -> Entry | None:
+        """Journal a request as ``pending``; call it BEFORE sending.
+
+        Args:
+            fingerprint: ``fingerprint(endpoint, body, key=key)``, or an id of your own.
+            endpoint: the ``ENDPOINTS`` key.
+            body: the wire body; stored without ``webhook_secret``.
+            key: the caller's key, kept for display.
+
+        Returns:
+            ``None`` when the request is new and now ``pending`` (send it), or the
+            existing entry, unchanged (do not send; act on its state).
+        """
+        text = canonical_body(body)
+
+        def work(conn: sqlite3.Connection) -> Entry | None:
+            now = time.time()
+            with _Immediate(conn):
+                inserted = conn.execute(
+                    "INSERT OR IGNORE INTO jobs (fingerprint, endpoint, body, key, state, "
+                    "session, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+                    (fingerprint, endpoint, text, key, self.session, now, now),
+                ).rowcount
+                if inserted:
+                    return None
+                row = conn.execute(f"SELECT {_COLUMNS} FROM jobs WHERE fingerprint = ?",
+                                   (fingerprint,)).fetchone()  # fmt: skip
+                return _entry(row)
+
+        return await self._run(work)
+
+    async def _move(self, fingerprint: str, target: JobState, **values: str | None) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            with _Immediate(conn):
+                row = conn.execute("SELECT state, task_id FROM jobs WHERE fingerprint = ?",
+                                   (fingerprint,)).fetchone()  # fmt: skip
+                if row is None:
+                    raise JournalStateError(f"no journal entry {fingerprint}: begin() first")
+                current, task_id = JobState(row[0]), row[1]
+                if current is target is JobState.SUBMITTED and values["task_id"] == task_id:
+                    return  # the same acceptance recorded twice: nothing changes
+                if target not in _MOVES[current]:
+                    # Among others: a second, different task id for one request, which
+                    # would mean it was billed twice. Refuse rather than overwrite.
+                    raise JournalStateError(f"{fingerprint}: cannot go from {current.value} "
+                                            f"to {target.value}")  # fmt: skip
+                sets = "".join(f", {name} = ?" for name in values)
+                conn.execute(f"UPDATE jobs SET state = ?, updated_at = ?{sets} "
+                             "WHERE fingerprint = ?",
+                             (target.value, time.time(), *values.values(),
+                              fingerprint))  # fmt: skip
+
+        await self._run(work)
+
+    async def submitted(self, fingerprint: str, task_id: str) -> None:
+        """Record that the request was accepted as task ``task_id``.
+
+        Raises:
+            ValueError: ``task_id`` is empty.
+            JournalStateError: no such entry, it is finished, or it has another task id.
+        """
+        if not task_id:
+            raise ValueError("task_id must not be empty")
+        await self._move(fingerprint, JobState.SUBMITTED, task_id=task_id)
+
+    async def unknown(self, fingerprint: str, error: str | BaseException) -> None:
+        """Record that the answer was lost (the request may have been billed).
+
+        Raises:
+            JournalStateError: no such entry, or it is already submitted or finished.
+        """
+        await self._move(fingerprint, JobState.UNKNOWN, error=_describe(error))
+
+    async def finished(self, fingerprint: str, result_json: str) -> None:
+        """Record the result, as JSON text.
+
+        Raises:
+            ValueError: ``result_json`` is not JSON.
+            JournalStateError: no such entry, or it is already finished.
+        """
+        json.loads(result_json)  # what is journaled must be readable on the way back
+        await self._move(fingerprint, JobState.DONE, result=result_json, error=None)
+
+    async def failed(self, fingerprint: str, error: str | BaseException) -> None:
+        """Record a final error.
+
+        Raises:
+            JournalStateError: no such entry, or it is already finished.
+        """
+        await self._move(fingerprint, JobState.FAILED, error=_describe(error))
+
+    async def forget(self, fingerprint: str) -> None:
+        """Delete the entry, so that ``begin`` takes the request as new again."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            with _Immediate(conn):
+                conn.execute("DELETE FROM jobs WHERE fingerprint = ?", (fingerprint,))
+
+        await self._run(work)
