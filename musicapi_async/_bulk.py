@@ -9,17 +9,30 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import AsyncGenerator, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 import attrs
 
-from ._errors import InvalidRequest, MusicAPIError, TaskError, TaskTimeout
+from ._convert import result_from_json, result_to_json, to_wire
+from ._endpoints import cost_of
+from ._errors import (
+    BudgetExceeded,
+    InvalidRequest,
+    MusicAPIError,
+    SubmissionOutcomeUnknown,
+    TaskError,
+    TaskFailed,
+    TaskTimeout,
+)
 from ._events import JobEvent, TaskDone
 from ._jobs import Job
+from ._journal import Entry, JobState, Journal
+from ._journal import fingerprint as _fingerprint
 from ._models import (
     Clip,
+    Family,
     LyricsRequest,
     NuroInstrumentalRequest,
     NuroVocalRequest,
@@ -28,6 +41,7 @@ from ._models import (
     StudioRequest,
     UploadRequest,
 )
+from ._validation import validate_body
 
 if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectSendStream
@@ -37,8 +51,17 @@ if TYPE_CHECKING:
 __all__ = ["Outcome", "as_completed", "generate_many"]
 
 _GENERATION = (SonicRequest, NuroVocalRequest, NuroInstrumentalRequest, StudioRequest)
-_SYNCHRONOUS = {PersonaRequest: "sonic.persona", UploadRequest: "sonic.upload",
-                LyricsRequest: "lyrics.create"}  # fmt: skip
+_SYNCHRONOUS: Final[Mapping[type, str]] = {
+    PersonaRequest: "sonic.persona",
+    UploadRequest: "sonic.upload",
+    LyricsRequest: "lyrics.create",
+}
+_SYNCHRONOUS_ENDPOINTS: Final = frozenset(_SYNCHRONOUS.values())
+_CREATE_ENDPOINTS: Final[Mapping[Family, str]] = {
+    Family.SONIC: "sonic.create",
+    Family.NURO: "nuro.create",
+    Family.STUDIO: "studio.create",
+}
 
 
 @attrs.frozen
@@ -53,6 +76,9 @@ class Outcome:
         result: the answer of a synchronous request (``Persona``, ``UploadedClip``,
             ``list[LyricsCandidate]``).
         error: what went wrong, or ``None``.
+        cost: credits this run committed for it (documented cost; 0 when resumed or
+            refused before acceptance).
+        resumed: its result (or task) came from the journal of an earlier run.
     """
 
     index: int
@@ -61,6 +87,8 @@ class Outcome:
     clips: tuple[Clip, ...] = ()
     result: Any = None
     error: MusicAPIError | None = None
+    cost: int = 0
+    resumed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -129,17 +157,22 @@ async def generate_many(
     *,
     concurrency: int = 8,
     timeout: float | None = None,
+    journal: Journal | None = None,
+    budget: int | None = None,
 ) -> AsyncGenerator[Outcome, None]:
     """Submit ``requests`` and yield their outcomes (see ``MusicAPI.generate_many``)."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
+    if budget is not None and budget < 0:
+        raise ValueError("budget must not be negative")
     send, receive = anyio.create_memory_object_stream[Outcome | None](math.inf)
     slots = anyio.Semaphore(concurrency)
     scope = anyio.CancelScope()
+    batch = _Batch(client, journal, budget, timeout)
 
-    async def run_one(index: int, request: object) -> None:
+    async def run_one(index: int, request: object, fingerprint: str | None) -> None:
         try:
-            send.send_nowait(await _outcome(client, index, request, timeout))
+            send.send_nowait(await batch.run(index, request, fingerprint))
         finally:
             slots.release()
 
@@ -148,7 +181,12 @@ async def generate_many(
             async with anyio.create_task_group() as group:
                 for index, request in enumerate(requests):
                     await slots.acquire()
-                    group.start_soon(run_one, index, request)
+                    ready = await batch.prepare(index, request)
+                    if isinstance(ready, Outcome):
+                        slots.release()
+                        send.send_nowait(ready)
+                    else:
+                        group.start_soon(run_one, index, request, ready)
             send.send_nowait(None)
 
     client.start_soon(produce)
@@ -163,23 +201,156 @@ async def generate_many(
         receive.close()
 
 
-async def _outcome(client: MusicAPI, index: int, request: object, timeout: float | None) -> Outcome:
-    endpoint = _SYNCHRONOUS.get(type(request))
-    try:
-        if endpoint is not None:
-            return Outcome(index, request, result=await client.call(endpoint, request))
-        if not isinstance(request, _GENERATION):
-            raise InvalidRequest(f"generate_many cannot run a {type(request).__name__}")
-        # A submission that was sent must not be abandoned half-way: its answer carries
-        # the task id the caller needs to reconcile, even if the batch is being cancelled.
+class _Batch:
+    """The per-request rules of one ``generate_many`` run: journal, budget, submission."""
+
+    def __init__(
+        self, client: MusicAPI, journal: Journal | None, budget: int | None, timeout: float | None
+    ) -> None:
+        self.client = client
+        self.journal = journal
+        self.budget = budget
+        self.timeout = timeout
+        self.spent = 0
+        self.exhausted = False
+        self._seen: dict[str, int] = {}
+
+    async def prepare(self, index: int, request: object) -> Outcome | str | None:
+        """An outcome when the request must not be sent (done before, invalid, over
+        budget); otherwise its journal fingerprint (``None`` without a journal)."""
+        endpoint = _endpoint_of(request)
+        if endpoint is None:
+            refused = InvalidRequest(f"generate_many cannot run a {type(request).__name__}")
+            return Outcome(index, request, error=refused)
+        wire = to_wire(request)
+        try:
+            validate_body(endpoint, wire)
+        except InvalidRequest as exc:
+            return Outcome(index, request, error=exc)
+        fingerprint = None
+        if self.journal is not None:
+            # Identical requests are told apart by their rank among their twins, so a
+            # file that asks for the same song twice gets it twice, and a rerun of that
+            # file matches each one to its own journal entry.
+            plain = _fingerprint(endpoint, wire)
+            rank = self._seen[plain] = self._seen.get(plain, 0) + 1
+            fingerprint = _fingerprint(endpoint, wire, key=f"#{rank}")
+            entry = await self.journal.get(fingerprint)
+            if entry is not None and entry.state is not JobState.SUBMITTED:
+                return _from_journal(index, request, entry)
+            if entry is not None:
+                return fingerprint  # accepted before: resume waiting, spend nothing
+        cost, pool = cost_of(endpoint, wire)
+        if self.budget is not None and pool == "credits":
+            if self.exhausted or self.spent + cost > self.budget:
+                self.exhausted = True
+                error = BudgetExceeded(
+                    f"not sent: {cost} credits would pass the budget of {self.budget} "
+                    f"({self.spent} committed)",
+                    cost=cost,
+                    remaining=self.budget - self.spent,
+                )
+                return Outcome(index, request, error=error)
+            self.spent += cost
+        return fingerprint
+
+    async def run(self, index: int, request: object, fingerprint: str | None) -> Outcome:
+        """Send (or resume) one request and wait for its result."""
+        endpoint = _endpoint_of(request)
+        assert endpoint is not None  # prepare() refused the others
+        journal = self.journal
+        task_id: str | None = None
+        try:
+            if journal is not None and fingerprint is not None:
+                entry = await journal.get(fingerprint)
+                if entry is not None and entry.task_id is not None:
+                    task_id = entry.task_id
+                elif await journal.begin(fingerprint, endpoint, to_wire(request)) is not None:
+                    raise SubmissionOutcomeUnknown(
+                        "journal: this request was begun elsewhere meanwhile",
+                        endpoint=endpoint, request=request)  # fmt: skip
+            if endpoint in _SYNCHRONOUS_ENDPOINTS:
+                result = await self._send_sync(endpoint, request, fingerprint)
+                return Outcome(index, request, result=result, cost=self._cost(endpoint, request))
+            resumed = task_id is not None
+            if task_id is None:
+                # Sent requests are not abandoned half-way: the answer carries the task
+                # id the caller needs to reconcile, even while the batch is cancelled.
+                with anyio.CancelScope(shield=True):
+                    job = await self.client.submit(request)  # type: ignore[arg-type]
+                    task_id = job.task_id
+                    if journal is not None and fingerprint is not None:
+                        await journal.submitted(fingerprint, task_id)
+            else:
+                job = self.client.job(task_id, request.family)  # type: ignore[attr-defined]
+            clips = tuple(await job.wait(timeout=self.timeout))
+            if journal is not None and fingerprint is not None:
+                await journal.finished(fingerprint, result_to_json(clips))
+            cost = 0 if resumed else self._cost(endpoint, request)
+            return Outcome(index, request, task_id=task_id, clips=clips, cost=cost,
+                           resumed=resumed)  # fmt: skip
+        except MusicAPIError as exc:
+            return await self._failed(index, request, endpoint, fingerprint, task_id, exc)
+
+    async def _send_sync(self, endpoint: str, request: object, fingerprint: str | None) -> Any:
         with anyio.CancelScope(shield=True):
-            job = await client.submit(request)
-        clips = await job.wait(timeout=timeout)
-        return Outcome(index, request, task_id=job.task_id, clips=tuple(clips))
-    except TaskError as exc:
-        return Outcome(index, request, task_id=exc.task_id, clips=_clips_of(exc), error=exc)
-    except MusicAPIError as exc:
-        return Outcome(index, request, task_id=getattr(exc, "task_id", None), error=exc)
+            result = await self.client.call(endpoint, request)
+            if self.journal is not None and fingerprint is not None:
+                await self.journal.finished(fingerprint, result_to_json(result))
+        return result
+
+    def _cost(self, endpoint: str, request: object) -> int:
+        cost, pool = cost_of(endpoint, to_wire(request))
+        return cost if pool == "credits" else 0
+
+    async def _failed(self, index: int, request: object, endpoint: str,
+                      fingerprint: str | None, task_id: str | None,
+                      exc: MusicAPIError) -> Outcome:  # fmt: skip
+        journal = self.journal
+        accepted = task_id is not None
+        task_id = task_id or getattr(exc, "task_id", None)
+        clips = _clips_of(exc) if isinstance(exc, TaskError) else ()
+        if journal is not None and fingerprint is not None:
+            if isinstance(exc, SubmissionOutcomeUnknown):
+                await journal.unknown(fingerprint, exc)
+            elif isinstance(exc, TaskTimeout):
+                pass  # still running upstream: the next run resumes waiting on it
+            elif accepted:
+                await journal.failed(fingerprint, exc)
+            else:
+                # Refused before anything was accepted (no credits, moderation, throttled
+                # out): nothing was billed, so a later run may send it again.
+                await journal.forget(fingerprint)
+        if not accepted and not isinstance(exc, SubmissionOutcomeUnknown):
+            self.spent -= self._cost(endpoint, request) if self.budget is not None else 0
+        cost = self._cost(endpoint, request) if accepted else 0
+        return Outcome(index, request, task_id=task_id, clips=clips, error=exc, cost=cost)
+
+
+def _endpoint_of(request: object) -> str | None:
+    if isinstance(request, _GENERATION):
+        return _CREATE_ENDPOINTS[request.family]
+    return _SYNCHRONOUS.get(type(request))
+
+
+def _from_journal(index: int, request: object, entry: Entry) -> Outcome:
+    """The outcome a previous run recorded, without sending anything."""
+    if entry.state is JobState.DONE and entry.result is not None:
+        result = result_from_json(entry.endpoint, entry.result)
+        if isinstance(result, tuple):
+            return Outcome(index, request, task_id=entry.task_id, clips=result, resumed=True)
+        return Outcome(index, request, result=result, resumed=True)
+    if entry.state is JobState.FAILED:
+        error: MusicAPIError = TaskFailed(
+            f"a previous run recorded this task as failed: {entry.error}",
+            task_id=entry.task_id or "",
+        )
+        return Outcome(index, request, task_id=entry.task_id, error=error, resumed=True)
+    error = SubmissionOutcomeUnknown(
+        "a previous run sent this request and its outcome is unknown "
+        f"({entry.state.value}); reconcile it, then forget it in the journal to send again",
+        endpoint=entry.endpoint, request=request)  # fmt: skip
+    return Outcome(index, request, task_id=entry.task_id, error=error, resumed=True)
 
 
 def _clips_of(exc: TaskError) -> tuple[Clip, ...]:

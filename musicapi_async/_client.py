@@ -13,8 +13,17 @@ import contextlib
 import os
 import time
 from collections import Counter
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -23,6 +32,7 @@ import attrs
 from anyio.abc import TaskGroup
 
 from ._bulk import Outcome, as_completed, generate_many
+from ._download import DEFAULT_MAX_BYTES, MediaKind, download_clip
 from ._endpoints import ENDPOINTS, TASK_ENDPOINTS, Endpoint
 from ._errors import (
     AuthenticationError,
@@ -35,8 +45,10 @@ from ._errors import (
 )
 from ._governor import Governor
 from ._jobs import Job
+from ._journal import Journal
 from ._log import Secrets, logger
 from ._models import (
+    Clip,
     Credits,
     Family,
     NuroInstrumentalRequest,
@@ -101,6 +113,7 @@ class MusicAPI:
         retry: the retry policy of every call; defaults to ``RetryPolicy()``.
         governor: paces creates client-wide; defaults to about one create per 3 s on the
             real API and to no limit elsewhere (``Governor.unlimited()``).
+        max_concurrent_downloads: cap on media files downloading at once.
 
     Raises:
         AuthenticationError: no key was given and ``$MUSICAPI_API_KEY`` is unset.
@@ -119,6 +132,7 @@ class MusicAPI:
         webhook_secret: str | None = None,
         retry: RetryPolicy | None = None,
         governor: Governor | None = None,
+        max_concurrent_downloads: int = 4,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("MUSICAPI_API_KEY")
         if not key and transport is None:
@@ -131,6 +145,7 @@ class MusicAPI:
         real = any(host in self.base_url for host in _REAL_HOSTS)
         self.governor = governor or (Governor() if real else Governor.unlimited())
         self.stats = ClientStats()
+        self._downloads = anyio.CapacityLimiter(max_concurrent_downloads)
         self._secrets = Secrets(key, webhook_secret)
         self._transport: Transport = transport or AiohttpTransport(
             self.base_url, key or "", timeout=timeout
@@ -353,6 +368,8 @@ class MusicAPI:
         *,
         concurrency: int = 8,
         timeout: float | None = None,
+        journal: Journal | None = None,
+        budget: int | None = None,
     ) -> AsyncGenerator[Outcome, None]:
         """Run many requests and yield each ``Outcome`` as it finishes.
 
@@ -368,9 +385,18 @@ class MusicAPI:
                 ``LyricsRequest``), in any mix; read lazily.
             concurrency: requests in flight at once.
             timeout: seconds each task may take once submitted.
+            journal: a ``Journal`` (e.g. ``SQLiteJournal("runs.sqlite3")``): each request
+                is recorded before it is sent, then its task id and result, so that a
+                run killed at any moment and started again resubmits nothing that was
+                accepted: finished requests come back from the journal, accepted ones
+                are waited on again, and ones whose fate is unknown are reported as
+                ``SubmissionOutcomeUnknown`` instead of being sent twice.
+            budget: credits this run may commit; a request whose documented cost would
+                pass it is not sent (``BudgetExceeded``), nor is any after it.
         """
         self._require_open()
-        return generate_many(self, requests, concurrency=concurrency, timeout=timeout)
+        return generate_many(self, requests, concurrency=concurrency, timeout=timeout,
+                             journal=journal, budget=budget)  # fmt: skip
 
     async def get_task(self, task_id: str, family: Family = Family.SONIC) -> TaskSnapshot:
         """Poll a task once (free) and return what the API said."""
@@ -382,6 +408,37 @@ class MusicAPI:
         snapshot: TaskSnapshot = await self.call(TASK_ENDPOINTS[family].name, task_id=task_id,
                                                  retry=False)  # fmt: skip
         return snapshot
+
+    async def download(
+        self,
+        clip: Clip,
+        directory: str | os.PathLike[str],
+        *,
+        kinds: Sequence[MediaKind] = ("audio", "image"),
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        overwrite: bool = False,
+    ) -> list[Path]:
+        """Download a clip's files (audio, cover image, video) into ``directory``.
+
+        Each file streams to a temporary file and is renamed into place only when
+        complete and of the announced ``Content-Length``; names come from the title and
+        clip id, made safe (no path traversal, no control characters, no reserved
+        names) and never overwrite another file unless ``overwrite``. At most
+        ``max_concurrent_downloads`` files download at once, client-wide. No credentials
+        are sent to media hosts.
+
+        Returns:
+            The paths written, in the order of ``kinds`` (missing URLs are skipped).
+
+        Raises:
+            DownloadTooLarge: a file is larger than ``max_bytes``.
+            IncompleteDownload: a file stayed shorter than its ``Content-Length``.
+            NetworkError, ServerError: the media host failed after the retries.
+        """
+        async with self._downloads:
+            return await download_clip(self._transport, clip, directory, kinds=kinds,
+                                       max_bytes=max_bytes, overwrite=overwrite,
+                                       retry=self.retry_policy)  # fmt: skip
 
     async def get_credits(self) -> Credits:
         """The account's remaining credits (free)."""

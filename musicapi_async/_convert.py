@@ -11,6 +11,7 @@ Rules kept here, off the models:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
@@ -37,7 +38,14 @@ from ._models import (
     UploadRequest,
 )
 
-__all__ = ["converter", "structure_open", "to_wire"]
+__all__ = [
+    "clip_to_wire",
+    "converter",
+    "result_from_json",
+    "result_to_json",
+    "structure_open",
+    "to_wire",
+]
 
 T = TypeVar("T")
 
@@ -138,3 +146,42 @@ def to_wire(request: object) -> dict[str, Any]:
     """The JSON object MusicAPI expects for ``request`` (fields left at None are omitted)."""
     body: dict[str, Any] = converter.unstructure(request)
     return body
+
+
+# ------------------------------------------------------------------- results, stored
+
+
+def clip_to_wire(clip: Clip) -> dict[str, Any]:
+    """A clip as the API sent it: named fields plus ``extra``, unset ones omitted."""
+    out: dict[str, Any] = dict(clip.extra)
+    for field in attrs.fields(Clip):
+        value = getattr(clip, field.name)
+        if field.name != "extra" and value is not None:
+            out[field.name] = value.value if isinstance(value, ClipState) else value
+    return out
+
+
+def result_to_json(result: object) -> str:
+    """A call's result as JSON text, for the job journal."""
+    if isinstance(result, tuple) and all(isinstance(c, Clip) for c in result):
+        payload: Any = {"clips": [clip_to_wire(c) for c in result]}
+    elif isinstance(result, Persona | UploadedClip):
+        payload = {**result.extra, **{k: v for k, v in attrs.asdict(result).items()
+                                      if k != "extra"}}  # fmt: skip
+    elif isinstance(result, list):
+        payload = {"results": converter.unstructure(result)}
+    else:
+        raise TypeError(f"cannot store a {type(result).__name__}")
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def result_from_json(endpoint: str, text: str) -> Any:
+    """The result ``result_to_json`` stored for a call to ``endpoint``."""
+    data = json.loads(text)
+    if "clips" in data:
+        return tuple(structure_open(c, Clip) for c in data["clips"])
+    if endpoint == "sonic.persona":
+        return structure_open(data, Persona)
+    if endpoint == "sonic.upload":
+        return structure_open(data, UploadedClip)
+    return converter.structure(data["results"], list[LyricsCandidate])

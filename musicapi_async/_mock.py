@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from ._protocol import HttpRequest, HttpResponse
+from ._transport import TransportFailure
 
 __all__ = ["MockTransport"]
 
@@ -17,7 +18,8 @@ class MockTransport:
 
     The handler may be sync or async, may return an ``HttpResponse`` or raise (for
     instance ``TransportFailure``) to simulate the network. Every request is kept in
-    ``requests`` so tests can assert on what was sent.
+    ``requests`` so tests can assert on what was sent. Media downloads are answered by
+    ``media(url)`` when given.
 
     Example::
 
@@ -28,9 +30,13 @@ class MockTransport:
             assert (await api.get_credits()).credits == 5
     """
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(
+        self, handler: Handler, *, media: Callable[[str], HttpResponse] | None = None
+    ) -> None:
         self._handler = handler
+        self._media = media
         self.requests: list[HttpRequest] = []
+        self.fetched: list[str] = []
         self.closed = False
 
     async def send(self, request: HttpRequest) -> HttpResponse:
@@ -40,6 +46,23 @@ class MockTransport:
         if inspect.isawaitable(result):
             return await result
         return result
+
+    async def fetch(
+        self,
+        url: str,
+        on_headers: Callable[[int, Mapping[str, str]], Awaitable[None]],
+        write: Callable[[bytes], Awaitable[None]],
+    ) -> None:
+        """Answer a media download from ``media(url)``, in two chunks."""
+        self.fetched.append(url)
+        if self._media is None:
+            raise TransportFailure(f"no media handler for {url}", sent=False)
+        response = self._media(url)
+        await on_headers(response.status, response.headers)
+        half = len(response.body) // 2
+        for chunk in (response.body[:half], response.body[half:]):
+            if chunk:
+                await write(chunk)
 
     async def aclose(self) -> None:
         """Mark the transport closed."""

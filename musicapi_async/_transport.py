@@ -21,6 +21,13 @@ from ._version import __version__
 __all__ = ["AiohttpTransport", "Transport", "TransportFailure", "make_webhook_handler"]
 
 
+_CHUNK = 64 * 1024
+
+
+class _CallerFailed(Exception):
+    """Marks an error raised by a caller's callback inside ``fetch``."""
+
+
 class TransportFailure(Exception):
     """The exchange failed before a complete answer arrived.
 
@@ -42,6 +49,19 @@ class Transport(Protocol):
 
     async def send(self, request: HttpRequest) -> HttpResponse:
         """Send ``request`` and return the complete answer, or raise ``TransportFailure``."""
+        ...
+
+    async def fetch(
+        self,
+        url: str,
+        on_headers: Callable[[int, Mapping[str, str]], Awaitable[None]],
+        write: Callable[[bytes], Awaitable[None]],
+    ) -> None:
+        """GET an absolute media URL, without credentials, streaming the body to ``write``.
+
+        ``on_headers(status, headers)`` runs before the body; errors raised by either
+        callback propagate unchanged.
+        """
         ...
 
     async def aclose(self) -> None:
@@ -119,6 +139,41 @@ class AiohttpTransport:
                 body = await response.read()
                 headers = {k.lower(): v for k, v in response.headers.items()}
                 return HttpResponse(response.status, headers, body)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise _classify(exc) from exc
+
+    async def fetch(
+        self,
+        url: str,
+        on_headers: Callable[[int, Mapping[str, str]], Awaitable[None]],
+        write: Callable[[bytes], Awaitable[None]],
+    ) -> None:
+        """Stream a media file; see ``Transport.fetch``.
+
+        No ``Authorization`` header is sent: media live on CDNs, and the API key must
+        never travel to a host other than the API's.
+        """
+        session = self._get_session()
+        failure: list[BaseException] = []
+
+        async def guarded(call: Awaitable[None]) -> None:
+            # The caller's own errors (a full disk, a size cap) are not network errors:
+            # carry them past the classification below untouched.
+            try:
+                await call
+            except BaseException as exc:
+                failure.append(exc)
+                raise _CallerFailed from exc
+
+        try:
+            async with session.get(url, headers={"User-Agent": self._headers["User-Agent"]},
+                                   allow_redirects=True) as response:  # fmt: skip
+                headers = {k.lower(): v for k, v in response.headers.items()}
+                await guarded(on_headers(response.status, headers))
+                async for chunk in response.content.iter_chunked(_CHUNK):
+                    await guarded(write(chunk))
+        except _CallerFailed:
+            raise failure[0] from None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise _classify(exc) from exc
 

@@ -276,7 +276,13 @@ def _api_handler(st: EmulatorState, ep: Endpoint, *, missing_id: bool = False) -
         fault = st.faults.pick(name) if st.faults else None
         kind = fault.kind if fault is not None else None
         if kind is FaultKind.SLOW and fault is not None:
+            # The request has arrived: take its body before the delay, so a client that
+            # gives up waiting does not stop it being processed (and billed) - a slow
+            # server still does the work. The clock is read again once the delay is over.
+            if is_post:
+                await request.read()
             await asyncio.sleep(fault.delay)
+            now = st.settle()
         elif kind is FaultKind.RESET:
             _drop(request, reset=True)
             st.dropped[name] += 1
