@@ -72,6 +72,9 @@ def task_summary(st: EmulatorState, task: Task, now: float) -> dict[str, Any]:
         "cost": task.charge.total,
         "refunded": st.store.refunded(task.task_id),
         "webhook_url": task.webhook.url if task.webhook else None,
+        # The title the clips carry (custom mode echoes the request's): lets a test match
+        # billed tasks to the requests that made them.
+        "title": task.timelines[0].views[-1].get("title") if task.timelines else None,
         "clips": [{"clip_id": t.clip_id, "state": t.state(now).value if now >= task.ready_at
                    else "not_ready"} for t in task.timelines],
     }  # fmt: skip

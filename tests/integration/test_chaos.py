@@ -1,0 +1,222 @@
+"""Safe with money under faults: every job accounted for, no create ever billed twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import anyio
+import pytest
+
+from musicapi_async import (
+    BudgetExceeded,
+    MusicAPI,
+    Outcome,
+    PollPolicy,
+    RetryPolicy,
+    SonicRequest,
+    SQLiteJournal,
+    SubmissionOutcomeUnknown,
+    TaskError,
+    set_testing,
+)
+from musicapi_async.emulator import Emulator, Fault, FaultKind
+
+SPEED = 600.0
+KINDS = list(FaultKind)
+
+
+def song(i: int) -> SonicRequest:
+    return SonicRequest(custom_mode=True, mv="sonic-v5", prompt=f"[Verse]\nline {i}",
+                        title=f"chaos {i}")  # fmt: skip
+
+
+async def billed_titles(url: str) -> Counter[str]:
+    """How many billed sonic tasks the emulator holds per title."""
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/_emulator/tasks") as r:
+        tasks = (await r.json())["tasks"]
+    return Counter(t["title"] for t in tasks if t["family"] == "sonic")
+
+
+def faults(total: float, delay: float = 0.05) -> list[Fault]:
+    """Every fault kind, sharing ``total`` probability, on creates and on polls."""
+    share = total / len(KINDS)
+    return [Fault(kind, endpoint=endpoint, count=None, probability=share, delay=delay,
+                  retry_after=0)
+            for kind in KINDS for endpoint in ("sonic.create", "sonic.task")]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def quick_retries() -> Any:
+    """Retries wait no time: the chaos is in the answers, not the clock."""
+    with set_testing():
+        yield
+
+
+@pytest.fixture
+async def chaos() -> AsyncIterator[Emulator]:
+    """An emulator where 15% of create and poll answers are faults of every kind."""
+    async with Emulator(speed=SPEED, credits=1_000_000, faults=faults(0.15), seed=7) as emu:
+        yield emu
+
+
+def account(outcome: Outcome) -> str:
+    """What became of one request: every outcome must be one of these."""
+    if outcome.ok:
+        assert outcome.task_id is not None
+        assert len(outcome.clips) == 2
+        return "succeeded"
+    if isinstance(outcome.error, SubmissionOutcomeUnknown):
+        assert outcome.error.request is outcome.request
+        return "unknown"
+    if isinstance(outcome.error, TaskError):
+        assert outcome.task_id is not None
+        return "failed"
+    return f"refused:{type(outcome.error).__name__}"
+
+
+@pytest.mark.anyio
+async def test_chaos_300_jobs_all_accounted_none_billed_twice(chaos: Emulator) -> None:
+    """300 jobs under 15% faults: each ends succeeded, failed or unknown; no double bills."""
+    policy = PollPolicy().scaled(SPEED)
+    requests = [song(i) for i in range(300)]
+    async with MusicAPI(chaos.api_key, base_url=chaos.url, poll=policy, timeout=2.0,
+                        retry=RetryPolicy(attempts=6)) as api:  # fmt: skip
+        outcomes = [o async for o in api.generate_many(requests, concurrency=100, timeout=60)]
+    fates = Counter(account(o) for o in outcomes)
+    assert sorted(o.index for o in outcomes) == list(range(300))
+    billed = await billed_titles(chaos.url)
+    assert max(billed.values()) == 1, "a request was billed twice"
+    for outcome in outcomes:
+        title = f"chaos {outcome.index}"
+        if outcome.ok or isinstance(outcome.error, TaskError):
+            assert billed[title] == 1  # accepted: billed exactly once
+        elif not isinstance(outcome.error, SubmissionOutcomeUnknown):
+            assert billed[title] == 0  # refused: never billed
+    assert chaos.stats.billed.get("sonic.create", 0) == sum(billed.values())
+    assert fates["succeeded"] > 200
+    assert fates["unknown"] > 0  # accept_then_drop and friends did happen
+    assert sum(chaos.stats.faults.values()) > 30
+
+
+@pytest.mark.anyio
+async def test_budget_stops_submitting_before_it_is_passed() -> None:
+    """With a 50-credit budget only three 15-credit songs are sent; the rest are refused."""
+    async with (
+        Emulator(speed=SPEED) as emu,
+        MusicAPI(emu.api_key, base_url=emu.url, poll=PollPolicy().scaled(SPEED)) as api,
+    ):
+        outcomes = [o async for o in api.generate_many([song(i) for i in range(6)],
+                                                       concurrency=1, budget=50)]  # fmt: skip
+        spent = emu.stats.credits_spent
+    assert [o.ok for o in sorted(outcomes, key=lambda o: o.index)] == [True] * 3 + [False] * 3
+    assert all(isinstance(o.error, BudgetExceeded) for o in outcomes if not o.ok)
+    assert spent == 45
+    assert sum(o.cost for o in outcomes) == 45
+
+
+@pytest.mark.anyio
+async def test_retry_after_is_honoured_on_a_create() -> None:
+    """A 429 with Retry-After: 1 delays the resend by at least a second, then it succeeds."""
+    plan = [Fault(FaultKind.RATE_LIMIT_429, endpoint="sonic.create", retry_after=1)]
+    with set_testing(False):
+        async with (
+            Emulator(speed=SPEED, faults=plan) as emu,
+            MusicAPI(emu.api_key, base_url=emu.url) as api,
+        ):
+            start = time.monotonic()
+            job = await api.submit(song(0))
+            elapsed = time.monotonic() - start
+            billed = emu.stats.billed.get("sonic.create", 0)
+    assert job.task_id
+    assert elapsed >= 1.0
+    assert billed == 1
+
+
+# ------------------------------------------------------------------ kill and resume
+
+RUNNER = textwrap.dedent(
+    """
+    import sys, anyio
+    from musicapi_async import MusicAPI, PollPolicy, SonicRequest, SQLiteJournal
+
+    url, key, journal_path, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+
+    async def main() -> None:
+        requests = [SonicRequest(custom_mode=True, mv="sonic-v5", prompt=f"line {i}",
+                                 title=f"resume {i}") for i in range(count)]
+        async with SQLiteJournal(journal_path) as journal, MusicAPI(
+                key, base_url=url, poll=PollPolicy().scaled(60)) as api:
+            async for outcome in api.generate_many(requests, concurrency=20, journal=journal):
+                print("done", outcome.index, outcome.ok, outcome.resumed, flush=True)
+
+    anyio.run(main)
+    """
+)
+
+
+def start_emulator(port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "musicapi_async.emulator", "--port", str(port), "--api-key",
+         "k", "--speed", "60", "--credits", "100000"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+@pytest.mark.anyio
+async def test_journaled_run_killed_and_restarted_bills_nothing_twice(tmp_path: Path) -> None:
+    """A bulk run SIGKILLed mid-way and started again finishes with no extra billed create."""
+    from benchmarks._harness import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    emulator = start_emulator(port)
+    script = tmp_path / "runner.py"
+    script.write_text(RUNNER)
+    journal_path = tmp_path / "journal.sqlite3"
+    args = [sys.executable, str(script), url, "k", str(journal_path), "40"]
+    env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
+    try:
+        with anyio.fail_after(20):
+            while True:
+                try:
+                    async with aiohttp.ClientSession() as s, s.get(f"{url}/_emulator/stats"):
+                        break
+                except aiohttp.ClientError:
+                    await anyio.sleep(0.05)
+        # A plain Popen: it must be SIGKILLed at a chosen moment and read line by line.
+        first = subprocess.Popen(args, stdout=subprocess.PIPE, env=env)  # noqa: ASYNC220
+        assert first.stdout is not None
+        done_before = 0
+        # Kill it once some songs are finished and others are still in flight.
+        while done_before < 8:
+            line = await anyio.to_thread.run_sync(first.stdout.readline)
+            assert line, "the first run ended early"
+            done_before += line.startswith(b"done")
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+        first.stdout.close()
+        billed_after_kill = (await billed_titles(url)).total()
+        assert done_before < billed_after_kill or billed_after_kill <= 40
+
+        second = await anyio.run_process(args, env=env, check=True)
+        lines = [ln.split() for ln in second.stdout.decode().splitlines() if ln.startswith("done")]
+        billed = await billed_titles(url)
+    finally:
+        emulator.send_signal(signal.SIGINT)
+        emulator.wait(timeout=10)
+    assert len(lines) == 40
+    assert all(ok == "True" for _, _, ok, _ in lines)
+    assert sum(resumed == "True" for *_, resumed in lines) >= done_before
+    assert max(billed.values()) == 1, "a request was billed twice"
+    assert billed.total() == 40
+    async with SQLiteJournal(journal_path) as journal:
+        assert await journal.unresolved() == []
