@@ -159,6 +159,7 @@ async def generate_many(
     timeout: float | None = None,
     journal: Journal | None = None,
     budget: int | None = None,
+    preflight: bool = False,
 ) -> AsyncGenerator[Outcome, None]:
     """Submit ``requests`` and yield their outcomes (see ``MusicAPI.generate_many``)."""
     if concurrency < 1:
@@ -178,6 +179,10 @@ async def generate_many(
 
     async def produce() -> None:
         with scope:
+            if preflight:
+                # Never plan to spend more than the account holds.
+                balance = (await client.get_credits()).total
+                batch.budget = balance if budget is None else min(budget, balance)
             async with anyio.create_task_group() as group:
                 for index, request in enumerate(requests):
                     await slots.acquire()

@@ -370,6 +370,7 @@ class MusicAPI:
         timeout: float | None = None,
         journal: Journal | None = None,
         budget: int | None = None,
+        preflight: bool = False,
     ) -> AsyncGenerator[Outcome, None]:
         """Run many requests and yield each ``Outcome`` as it finishes.
 
@@ -393,10 +394,11 @@ class MusicAPI:
                 ``SubmissionOutcomeUnknown`` instead of being sent twice.
             budget: credits this run may commit; a request whose documented cost would
                 pass it is not sent (``BudgetExceeded``), nor is any after it.
+            preflight: read ``get_credits()`` first and treat the balance as a budget.
         """
         self._require_open()
         return generate_many(self, requests, concurrency=concurrency, timeout=timeout,
-                             journal=journal, budget=budget)  # fmt: skip
+                             journal=journal, budget=budget, preflight=preflight)  # fmt: skip
 
     async def get_task(self, task_id: str, family: Family = Family.SONIC) -> TaskSnapshot:
         """Poll a task once (free) and return what the API said."""

@@ -74,6 +74,11 @@ class PollerStats:
     watched: int = 0
     finished: int = 0
 
+    @property
+    def polls_per_task(self) -> float:
+        """Polls sent per task watched so far."""
+        return self.polls / self.watched if self.watched else 0.0
+
 
 @attrs.define(eq=False)
 class _Watch:

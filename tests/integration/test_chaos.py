@@ -220,3 +220,18 @@ async def test_journaled_run_killed_and_restarted_bills_nothing_twice(tmp_path: 
     assert billed.total() == 40
     async with SQLiteJournal(journal_path) as journal:
         assert await journal.unresolved() == []
+
+
+@pytest.mark.anyio
+async def test_preflight_caps_the_run_at_the_balance() -> None:
+    """With preflight, a 40-credit account sends two 15-credit songs and refuses the rest."""
+    async with (
+        Emulator(speed=SPEED, credits=40) as emu,
+        MusicAPI(emu.api_key, base_url=emu.url, poll=PollPolicy().scaled(SPEED)) as api,
+    ):
+        outcomes = [o async for o in api.generate_many([song(i) for i in range(4)],
+                                                       concurrency=1, preflight=True)]  # fmt: skip
+        billed = emu.stats.billed.get("sonic.create", 0)
+    assert sum(o.ok for o in outcomes) == 2
+    assert billed == 2
+    assert sum(isinstance(o.error, BudgetExceeded) for o in outcomes) == 2
