@@ -37,6 +37,7 @@ from ._endpoints import ENDPOINTS, TASK_ENDPOINTS, Endpoint
 from ._errors import (
     AuthenticationError,
     InvalidRequest,
+    MusicAPIError,
     NetworkError,
     RateLimited,
     ResponseDecodeError,
@@ -92,6 +93,20 @@ class ClientStats:
     requests: Counter[str] = attrs.field(factory=Counter)
     retries: int = 0
     throttled: int = 0
+
+
+def _outcome_unknown(
+    ep: Endpoint, request: object, what: str, cause: MusicAPIError | None = None
+) -> SubmissionOutcomeUnknown:
+    """The error for a paid call that may or may not have been billed."""
+    return SubmissionOutcomeUnknown(
+        f"{ep.name}: {what}; it may have been billed. Reconcile before sending it again.",
+        endpoint=ep.name,
+        request=request,
+        status=cause.status if cause is not None else None,
+        api_message=cause.api_message if cause is not None else None,
+        raw_body=cause.raw_body if cause is not None else None,
+    )
 
 
 class MusicAPI:
@@ -245,12 +260,8 @@ class MusicAPI:
             return await retrying(self.retry_policy, ep.billable, once, on_retry=count_retry)
         except TransportFailure as failure:
             if ep.billable and failure.sent:
-                raise SubmissionOutcomeUnknown(
-                    f"{ep.name}: the request was sent but its answer was lost ({failure}); "
-                    "it may have been billed. Reconcile before sending it again.",
-                    endpoint=ep.name,
-                    request=model,
-                ) from failure.cause
+                lost = f"it was sent but its answer was lost ({failure})"
+                raise _outcome_unknown(ep, model, lost) from failure.cause
             raise NetworkError(f"{ep.name}: {failure}") from failure.cause
 
     async def _exchange(self, ep: Endpoint, request: HttpRequest) -> Any:
@@ -268,31 +279,20 @@ class MusicAPI:
             except RateLimited:
                 self.stats.throttled += 1
                 raise
-            except ServerError as exc:
-                if not ep.billable:
+            except (ServerError, ResponseDecodeError) as exc:
+                # A paid call whose answer is a 5xx (was the task created?) or an unreadable
+                # 2xx (it was, but its id is lost) may have been billed: the caller must
+                # reconcile; it is never sent again behind their back.
+                readable_failure = isinstance(exc, ServerError)
+                if not ep.billable or not (readable_failure or 200 <= response.status < 300):
                     raise
-                # A 5xx after the request arrived says nothing about whether the task was
-                # created and billed: the caller must reconcile, never resend blindly.
-                raise SubmissionOutcomeUnknown(
-                    f"{ep.name}: the server failed while handling the request ({exc}); it "
-                    "may have been billed. Reconcile before sending it again.",
-                    endpoint=ep.name,
-                    request=request.model,
-                    status=exc.status,
-                    api_message=exc.api_message,
-                    raw_body=exc.raw_body,
-                ) from exc
-            except ResponseDecodeError as exc:
-                if not (ep.billable and 200 <= response.status < 300):
-                    raise
-                # The server accepted (and billed) the request; only its answer is unreadable.
-                raise SubmissionOutcomeUnknown(
-                    f"{ep.name}: the request was accepted but its answer could not be read; "
-                    "it has probably been billed. Reconcile before sending it again.",
-                    endpoint=ep.name,
-                    request=request.model,
-                    status=response.status,
-                    raw_body=response.body,
+                raise _outcome_unknown(
+                    ep,
+                    request.model,
+                    f"the server failed while handling it ({exc})"
+                    if readable_failure
+                    else "it was accepted but its answer could not be read",
+                    exc,
                 ) from exc
 
     def _lease(self, ep: Endpoint) -> AbstractAsyncContextManager[None]:
