@@ -197,8 +197,9 @@ class CompletionModel:
         else:
             low, high = self.window(family)
             if offset < low - floor:
-                # Polled early (for a stream that is now playable): skip to the window.
-                return policy.jittered(low - offset), policy.steady_interval
+                # Polled early (for a stream that is now playable): skip towards the
+                # window, but never by more than the longest gap the policy allows.
+                return policy.jittered(min(low - offset, ceiling)), policy.steady_interval
             if offset <= high:
                 gap = policy.steady_interval
             else:

@@ -80,10 +80,17 @@ def test_stream_waiters_poll_at_the_minimum_gap() -> None:
 
 
 def test_early_poll_skips_ahead_to_the_window() -> None:
-    """A task polled early for its stream then waits until the completion window opens."""
+    """A task polled early for its stream skips towards the window, at most max_interval."""
     model = CompletionModel(PollPolicy(jitter=0))
-    delay, _ = model.next_poll(Family.SONIC, 40, 15.0, playable=False)
-    assert delay == 80.0
+    assert model.next_poll(Family.SONIC, 40, 15.0, playable=False)[0] == 25.0
+    assert model.next_poll(Family.SONIC, 100, 15.0, playable=False)[0] == 20.0
+
+
+def test_no_gap_exceeds_max_interval() -> None:
+    """Even with unscaled windows, a tiny max_interval bounds every gap between polls."""
+    model = CompletionModel(PollPolicy(initial_delay=0, min_interval=0.02, max_interval=0.05))
+    for offset in (0.0, 1.0, 50.0, 500.0):
+        assert model.next_poll(Family.SONIC, offset, 0.02, playable=False)[0] <= 0.05 * 1.1
 
 
 def test_jitter_stays_within_bounds() -> None:
