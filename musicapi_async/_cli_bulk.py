@@ -1,0 +1,433 @@
+"""Running a bulk plan: dependency waves through ``generate_many``, tracking, downloads.
+
+Each wave of ``Plan.waves`` goes through one ``generate_many`` call with the journal and
+what is left of the budget; a wave starts when the one before it has finished, with its
+``@`` references replaced by the ids the earlier lines produced. A line whose reference
+failed is skipped (nothing is sent for it). Songs are downloaded as they finish, while
+later ones still run, and every line ends up as one row of the JSONL manifest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, aclosing
+from pathlib import Path
+from typing import Any
+
+import anyio
+import attrs
+
+from ._bulk import Outcome
+from ._cli_input import InputError, Line, Plan, Problem, load_plan
+from ._cli_progress import (
+    Display,
+    Item,
+    LiveDisplay,
+    Phase,
+    PlainDisplay,
+    QuietDisplay,
+    Tracker,
+    make_console,
+    print_summary,
+)
+from ._client import GenerationRequest, MusicAPI
+from ._convert import to_wire
+from ._download import MediaKind
+from ._errors import BudgetExceeded, MusicAPIError
+from ._events import ClipPlayable, TaskDone
+from ._jobs import Job
+from ._journal import Journal, SQLiteJournal
+from ._models import ClipState, Family, LyricsCandidate, Persona, UploadedClip
+
+__all__ = [
+    "BulkOptions",
+    "TrackingAPI",
+    "bulk_command",
+    "manifest_rows",
+    "run_plan",
+    "write_manifest",
+]
+
+
+class TrackingAPI(MusicAPI):
+    """A client that tells the display which task ``generate_many`` submits or resumes.
+
+    ``generate_many`` yields an outcome only when a request has finished; the live
+    display also wants the moment each task is accepted (its id) and first streams.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.line_of: dict[int, int] = {}  # id(request) -> line number
+        self.on_submitted: Callable[[int, Job], None] | None = None
+        self.on_resumed: Callable[[Job], None] | None = None
+
+    async def submit(self, request: GenerationRequest) -> Job:
+        """Submit as usual, then report the task id of the request's line."""
+        job = await super().submit(request)
+        number = self.line_of.get(id(request))
+        if number is not None and self.on_submitted is not None:
+            self.on_submitted(number, job)
+        return job
+
+    def job(self, task_id: str, family: Family | str = Family.SONIC) -> Job:
+        """A job to resume waiting on; reported as a task of an earlier run."""
+        job = super().job(task_id, family)
+        if self.on_resumed is not None:
+            self.on_resumed(job)
+        return job
+
+
+@attrs.frozen(kw_only=True)
+class BulkOptions:
+    """How ``run_plan`` runs: see ``musicapi bulk --help``."""
+
+    concurrency: int = 8
+    timeout: float | None = None
+    budget: int | None = None
+    out: Path = Path("musicapi-output")
+    download: bool = True
+    kinds: Sequence[MediaKind] = ("audio", "image")
+
+
+async def run_plan(
+    api: TrackingAPI, plan: Plan, tracker: Tracker, options: BulkOptions, journal: Journal | None
+) -> None:
+    """Run every wave of ``plan``, recording each line's outcome in ``tracker``."""
+    items = {item.line.ident: item for item in tracker.items if item.line.ident}
+    watchers: dict[str, anyio.CancelScope] = {}
+
+    async with anyio.create_task_group() as side:  # stream watchers and downloads
+
+        async def watch(job: Job) -> None:
+            scope = watchers.setdefault(job.task_id, anyio.CancelScope())
+            with scope:
+                try:
+                    async with aclosing(job.updates(playable=True)) as events:
+                        async for event in events:
+                            if (isinstance(event, ClipPlayable)
+                                    and event.clip.state is ClipState.STREAMING):  # fmt: skip
+                                tracker.streaming(
+                                    job.task_id, event.clip.audio_url, event.clip.title
+                                )
+                                return  # stop the early polls; generate_many waits on
+                            if isinstance(event, TaskDone):
+                                return
+                except MusicAPIError:
+                    return  # the outcome reports it
+
+        def follow(job: Job) -> None:
+            # A submission shielded from a Ctrl-C may be accepted after this group has
+            # closed: its task id is recorded (and reported) all the same.
+            with contextlib.suppress(RuntimeError):
+                side.start_soon(watch, job)
+
+        def submitted(number: int, job: Job) -> None:
+            tracker.submitted(number, job.task_id)
+            follow(job)
+
+        def resumed(job: Job) -> None:
+            tracker.resumed(job.task_id)
+            follow(job)
+
+        api.on_submitted, api.on_resumed = submitted, resumed
+        exhausted = False
+        for number, wave in enumerate(plan.waves):
+            tracker.start_wave(number)
+            batch: list[tuple[Line, object]] = []
+            for line in wave:
+                reason = _blocked(line, items) or (
+                    "not sent: the budget is spent" if exhausted and line.cost() else None
+                )
+                values: dict[tuple[str, ...], str] = {}
+                if reason is None:
+                    try:
+                        values = _resolve(line, items)
+                    except LookupError as exc:
+                        reason = str(exc)
+                if reason is not None:
+                    tracker.finish(line.number, Phase.SKIPPED, reason=reason)
+                    continue
+                request = line.request(values)
+                api.line_of[id(request)] = line.number
+                batch.append((line, request))
+            if not batch:
+                continue
+            budget = None if options.budget is None else max(0, options.budget - tracker.spent)
+            outcomes = api.generate_many([r for _, r in batch], concurrency=options.concurrency,
+                                         timeout=options.timeout, journal=journal,
+                                         budget=budget)  # fmt: skip
+            async with aclosing(outcomes):
+                async for outcome in outcomes:
+                    line, request = batch[outcome.index]
+                    item = _record(tracker, line, request, outcome)
+                    exhausted = exhausted or isinstance(outcome.error, BudgetExceeded)
+                    if item.task_id in watchers:
+                        watchers.pop(item.task_id).cancel()
+                    if options.download and item.clips and item.phase is Phase.DONE:
+                        side.start_soon(_download, api, tracker, item, options)
+        for scope in watchers.values():
+            scope.cancel()
+
+
+def _blocked(line: Line, items: Mapping[str, Item]) -> str | None:
+    for ident in line.deps:
+        item = items[ident]
+        if item.phase is not Phase.DONE:
+            return f"{item.line.name} {item.phase.value}"
+    return None
+
+
+def _resolve(line: Line, items: Mapping[str, Item]) -> dict[tuple[str, ...], str]:
+    """The ids that replace ``line``'s references (``LookupError`` when one is missing)."""
+    values = {}
+    for path, ref in line.refs.items():
+        item = items[ref.target]
+        result = item.result
+        if item.clips:
+            index = ref.index or 0
+            if index >= len(item.clips):
+                raise LookupError(f"{item.line.name} made only {len(item.clips)} clip(s)")
+            values[path] = item.clips[index].clip_id
+        elif isinstance(result, Persona):
+            values[path] = result.persona_id
+        elif isinstance(result, UploadedClip):
+            values[path] = result.clip_id
+        else:
+            raise LookupError(f"{item.line.name} has no id for {ref.text}")
+    return values
+
+
+def _record(tracker: Tracker, line: Line, request: object, outcome: Outcome) -> Item:
+    item = tracker.by_number[line.number]
+    return tracker.finish(line.number, Phase.DONE if outcome.ok else Phase.FAILED,
+                          request=request, task_id=outcome.task_id or item.task_id,
+                          clips=outcome.clips, result=outcome.result, error=outcome.error,
+                          cost=outcome.cost, resumed=outcome.resumed)  # fmt: skip
+
+
+async def _download(api: MusicAPI, tracker: Tracker, item: Item, options: BulkOptions) -> None:
+    tracker.downloads += 1
+    try:
+        for clip in item.clips:
+            # Names carry the clip id, so a resumed run overwrites its own files only.
+            item.files[clip.clip_id] = await api.download(clip, options.out,
+                                                          kinds=options.kinds,
+                                                          overwrite=True)  # fmt: skip
+    except (MusicAPIError, OSError) as exc:
+        item.download_error = f"{type(exc).__name__}: {exc}"
+    finally:
+        tracker.downloads -= 1
+        tracker.downloaded(item)
+
+
+# ----------------------------------------------------------------------------- manifest
+
+
+def _status(item: Item, interrupted: bool) -> str:
+    if item.phase.finished:
+        return item.phase.value
+    if item.task_id:
+        return "in_flight" if interrupted else item.phase.value
+    return "not_sent"
+
+
+def _result(result: Any) -> Any:
+    if isinstance(result, Persona):
+        return {"persona_id": result.persona_id}
+    if isinstance(result, UploadedClip):
+        return {"clip_id": result.clip_id}
+    if isinstance(result, list) and all(isinstance(c, LyricsCandidate) for c in result):
+        return {"lyrics": [{"title": c.title, "lyrics": c.lyrics} for c in result]}
+    return None
+
+
+def manifest_rows(tracker: Tracker) -> list[dict[str, Any]]:
+    """One JSON-ready row per input line, in file order."""
+    rows = []
+    for item in tracker.items:
+        line = item.line
+        request = item.request if item.request is not None else line.request()
+        wire = {k: v for k, v in to_wire(request).items() if k != "webhook_secret"}
+        error = item.error
+        rows.append({
+            "line": line.number,
+            "id": line.ident,
+            "kind": line.kind,
+            "request": wire,
+            "task_id": item.task_id,
+            "status": _status(item, tracker.interrupted),
+            "resumed": item.resumed,
+            "clips": [{"clip_id": c.clip_id, "title": c.title, "duration": c.duration,
+                       "state": c.state.value, "audio_url": c.audio_url,
+                       "image_url": c.image_url,
+                       "files": [str(p) for p in item.files.get(c.clip_id, [])]}
+                      for c in item.clips],
+            "result": _result(item.result),
+            "cost": item.cost,
+            "error": None if error is None and item.reason is None else {
+                "type": type(error).__name__ if error is not None else "Skipped",
+                "message": str(error) if error is not None else item.reason,
+            },
+            "download_error": item.download_error,
+        })  # fmt: skip
+    return rows
+
+
+def write_manifest(rows: list[dict[str, Any]], path: Path) -> None:
+    """Write ``rows`` as JSONL to ``path``, atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".manifest-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+# ------------------------------------------------------------------------------ command
+
+
+OpenClient = Callable[[type[TrackingAPI]], AbstractAsyncContextManager[TrackingAPI]]
+
+
+async def bulk_command(
+    args: argparse.Namespace,
+    open_client: OpenClient,
+    *,
+    where: str,
+    resume: str,
+    on_interrupt: Callable[[Callable[[], None]], None],
+) -> int:
+    """``musicapi bulk``: check the whole file, run it, show it, write the manifest.
+
+    Args:
+        args: the parsed command line.
+        open_client: opens the client (on the emulator with ``--emulator``).
+        where: what the run talks to, for the display.
+        resume: the command line that resumes this run.
+        on_interrupt: registers what to print on Ctrl-C.
+
+    Returns:
+        0 when every line is done, 1 when some failed, 2 for bad input (nothing sent).
+    """
+    try:
+        plan = load_plan(args.file, fmt=args.format, mv=args.mv)
+    except InputError as exc:
+        return _bad_input(args, exc.path, exc.problems)
+    except OSError as exc:
+        return _bad_input(args, args.file, [Problem(0, exc.strerror or str(exc))])
+    if args.concurrency < 1 or (args.budget is not None and args.budget < 0):
+        return _bad_input(args, args.file, [Problem(0, "--concurrency must be at least 1 and "
+                                                       "--budget not negative")])  # fmt: skip
+    if args.dry_run:
+        return _dry_run(args, plan)
+    out = Path(args.out)
+    manifest = Path(args.manifest) if args.manifest else out / "manifest.jsonl"
+    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+    if not set(kinds) <= {"audio", "image", "video"}:
+        return _bad_input(args, args.file, [Problem(0, "--kinds takes audio, image, video")])
+    options = BulkOptions(concurrency=args.concurrency, timeout=args.timeout,
+                          budget=args.budget, out=out, download=args.download,
+                          kinds=kinds)  # fmt: skip
+    tracker = Tracker(plan, target=f" · {where}")
+    console = None if args.json else make_console()
+    display: Display = QuietDisplay()
+    if console is not None:
+        live = console.is_terminal and not console.is_dumb_terminal
+        display = LiveDisplay(tracker, console) if live else PlainDisplay(tracker)
+    tracker.listen(display.event)
+    on_interrupt(lambda: _interrupted(tracker, args, resume, manifest))
+    if args.journal:
+        Path(args.journal).parent.mkdir(parents=True, exist_ok=True)
+    async with AsyncExitStack() as stack:
+        journal = (await stack.enter_async_context(SQLiteJournal(args.journal))
+                   if args.journal else None)  # fmt: skip
+        api = await stack.enter_async_context(open_client(TrackingAPI))
+        credits = await api.get_credits()  # a refused key stops here, before any request
+        tracker.target = f" · {where} · {credits.total} credits"
+        display.start()
+        try:
+            await run_plan(api, plan, tracker, options, journal)
+        except BaseException:
+            tracker.interrupted = True
+            raise
+        finally:
+            tracker.end()
+            display.stop()
+            write_manifest(manifest_rows(tracker), manifest)
+    failed = [i for i in tracker.items if i.phase is not Phase.DONE or i.download_error]
+    code = 1 if failed else 0
+    if args.json:
+        counts = tracker.counts()
+        print(json.dumps({"ok": code == 0, "exit_code": code, "input": plan.path,
+                          "counts": dict(counts), "credits": tracker.spent,
+                          "elapsed": round(tracker.elapsed, 3), "manifest": str(manifest),
+                          "results": manifest_rows(tracker)}, ensure_ascii=False,
+                         indent=2))  # fmt: skip
+    elif console is not None:
+        console.print()
+        print_summary(tracker, console, out=out if args.download else None, manifest=manifest)
+    return code
+
+
+def _bad_input(args: argparse.Namespace, path: str, problems: list[Problem]) -> int:
+    if args.json:
+        print(json.dumps({"ok": False, "exit_code": 2, "input": path,
+                          "problems": [{"line": p.number, "message": p.message}
+                                       for p in problems]}, indent=2))  # fmt: skip
+        return 2
+    for problem in problems:
+        where = f"{path}:{problem.number}" if problem.number else f"musicapi: error: {path}"
+        print(f"{where}: {problem.message}", file=sys.stderr)
+    if any(p.number for p in problems):
+        print(f"musicapi: {len(problems)} bad line(s) in {path}; nothing was sent.",
+              file=sys.stderr)  # fmt: skip
+    return 2
+
+
+def _dry_run(args: argparse.Namespace, plan: Plan) -> int:
+    waves = [[{"line": line.number, "id": line.ident, "kind": line.kind,
+               "request": to_wire(line.request()), "credits": line.cost()} for line in wave]
+             for wave in plan.waves]  # fmt: skip
+    if args.json:
+        print(json.dumps({"ok": True, "input": plan.path, "requests": len(plan.lines),
+                          "credits": plan.cost(), "waves": waves}, indent=2))  # fmt: skip
+        return 0
+    for number, wave in enumerate(plan.waves, start=1):
+        print(f"Wave {number}: " + ", ".join(line.name for line in wave))
+    print(f"{len(plan.lines)} requests in {len(plan.waves)} wave(s), {plan.cost()} credits at "
+          "the documented prices; nothing was sent (--dry-run).")  # fmt: skip
+    return 0
+
+
+def _interrupted(tracker: Tracker, args: argparse.Namespace, resume: str, manifest: Path) -> None:
+    def say(text: str = "") -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    say("\nInterrupted: nothing more is being sent.")
+    flying = tracker.in_flight()
+    if flying:
+        say(f"{len(flying)} task(s) were in flight; they keep running upstream:")
+        for item, task_id in flying:
+            say(f"  {item.line.name if item else 'an earlier run'}: task {task_id}")
+    if args.emulator:
+        say("They ran on the in-process emulator, which stopped with this run. Against a "
+            "server that outlives the run, resume with --journal.")  # fmt: skip
+    elif args.journal:
+        say("Resume with the same command; nothing already accepted is sent again:")
+        say(f"  {resume}")
+    else:
+        say("Without --journal a rerun sends every request again; follow these tasks with "
+            "`musicapi wait TASK_ID`, and add --journal PATH next time to make runs "
+            "resumable.")  # fmt: skip
+    say(f"Manifest so far: {manifest}")

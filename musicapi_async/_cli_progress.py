@@ -1,0 +1,488 @@
+"""What ``musicapi bulk`` shows while it runs: a live display, plain lines, a summary.
+
+``Tracker`` holds the state of every input line and knows nothing about terminals. Three
+displays read it: ``LiveDisplay`` (rich, on a terminal: a bar with counts, elapsed time,
+ETA and credits, and a table of the tasks in flight), ``PlainDisplay`` (one line per event,
+for logs and pipes) and ``QuietDisplay`` (``--json``). ``print_summary`` draws the final
+table. rich is imported inside the functions that draw, so ``import musicapi_async`` (and
+the other commands) never load it.
+
+Phases of a line: ``queued`` (not sent yet, or waiting for the lines it refers to) ->
+``running`` (accepted: a task id exists) -> ``streaming`` (a clip can be played) ->
+``done`` | ``failed`` | ``skipped`` (a line it refers to failed, or the budget ran out).
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Protocol, TextIO
+
+import attrs
+
+from ._cli_input import Line, Plan
+from ._models import Clip
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+__all__ = [
+    "Display",
+    "Item",
+    "LiveDisplay",
+    "Phase",
+    "PlainDisplay",
+    "QuietDisplay",
+    "Tracker",
+    "make_console",
+    "print_summary",
+]
+
+
+class Phase(enum.StrEnum):
+    """Where one input line stands."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    STREAMING = "streaming"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+    @property
+    def finished(self) -> bool:
+        """Whether the line will not change any more."""
+        return self in (Phase.DONE, Phase.FAILED, Phase.SKIPPED)
+
+
+_STYLE: Final = {"queued": "grey50", "running": "yellow", "streaming": "cyan",
+                 "done": "green", "failed": "red", "skipped": "red"}  # fmt: skip
+
+
+@attrs.define
+class Item:
+    """The run's record of one input line (the manifest row is made from it)."""
+
+    line: Line
+    phase: Phase = Phase.QUEUED
+    request: object = None
+    task_id: str | None = None
+    stream_url: str | None = None
+    stream_title: str | None = None
+    clips: tuple[Clip, ...] = ()
+    result: Any = None
+    error: BaseException | None = None
+    reason: str | None = None
+    cost: int = 0
+    resumed: bool = False
+    files: dict[str, list[Path]] = attrs.field(factory=dict)
+    download_error: str | None = None
+    started: float | None = None
+    finished_at: float | None = None
+
+    @property
+    def summary(self) -> str:
+        """A few words about the request: its title, name or the start of its prompt."""
+        fields = self.line.fields
+        for key in ("title", "name", "gpt_description_prompt", "description", "prompt",
+                    "lyrics", "url"):  # fmt: skip
+            value = fields.get(key)
+            if isinstance(value, str) and value.strip():
+                text = " ".join(value.split())
+                return text if len(text) <= 48 else text[:47] + "…"
+        return " ".join(f"from {ref.text}" for ref in self.line.refs.values())
+
+
+Listener = Callable[[str, "Item | None"], None]
+
+
+class Tracker:
+    """The state of every line of one bulk run; displays read it, the runner writes it."""
+
+    def __init__(self, plan: Plan, *, target: str = "") -> None:
+        self.plan = plan
+        self.target = target
+        self.items = [Item(line) for line in plan.lines]
+        self.by_number = {item.line.number: item for item in self.items}
+        self.started = time.monotonic()
+        self.ended: float | None = None
+        self.wave = 0
+        self.downloads = 0
+        self.interrupted = False
+        self._by_task: dict[str, Item] = {}
+        self.resuming: set[str] = set()  # task ids of an earlier run, line not known yet
+        self._listeners: list[Listener] = []
+
+    def listen(self, listener: Listener) -> None:
+        """Call ``listener(event, item)`` on every change."""
+        self._listeners.append(listener)
+
+    def _emit(self, event: str, item: Item | None) -> None:
+        for listener in self._listeners:
+            listener(event, item)
+
+    # ---------------------------------------------------------------------- reads
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the run started (frozen once it ended)."""
+        return (self.ended or time.monotonic()) - self.started
+
+    def counts(self) -> Counter[str]:
+        """Lines per phase (``skipped`` counted as ``failed``); resumed tasks as running."""
+        counts = Counter({p.value: 0 for p in Phase if p is not Phase.SKIPPED})
+        for item in self.items:
+            phase = Phase.FAILED if item.phase is Phase.SKIPPED else item.phase
+            counts[phase.value] += 1
+        moved = min(len(self.resuming), counts["queued"])
+        counts["queued"] -= moved
+        counts["running"] += moved
+        return counts
+
+    @property
+    def finished(self) -> int:
+        """Lines that will not change any more."""
+        return sum(item.phase.finished for item in self.items)
+
+    @property
+    def spent(self) -> int:
+        """Credits committed by this run (documented costs of what was accepted)."""
+        return sum(item.cost for item in self.items)
+
+    def eta(self) -> float | None:
+        """Seconds left at the pace so far, or ``None`` before anything finished."""
+        done = self.finished
+        if not done or done == len(self.items):
+            return None
+        return self.elapsed / done * (len(self.items) - done)
+
+    def in_flight(self) -> list[tuple[Item | None, str]]:
+        """``(item, task id)`` of every task accepted and not finished."""
+        flying: list[tuple[Item | None, str]] = [
+            (item, item.task_id) for item in self.items
+            if item.task_id and not item.phase.finished
+        ]  # fmt: skip
+        flying.extend((None, task_id) for task_id in sorted(self.resuming))
+        return flying
+
+    # --------------------------------------------------------------------- writes
+
+    def start_wave(self, number: int) -> None:
+        """Wave ``number`` (0-based) of ``plan.waves`` is about to be sent."""
+        self.wave = number
+        self._emit("wave", None)
+
+    def submitted(self, number: int, task_id: str) -> None:
+        """Line ``number`` was accepted as task ``task_id``."""
+        item = self.by_number[number]
+        item.task_id, item.phase, item.started = task_id, Phase.RUNNING, time.monotonic()
+        self._by_task[task_id] = item
+        self._emit("submitted", item)
+
+    def resumed(self, task_id: str) -> None:
+        """A task accepted by an earlier run is being waited on again."""
+        if task_id not in self._by_task:
+            self.resuming.add(task_id)
+
+    def streaming(self, task_id: str, url: str | None, title: str | None = None) -> None:
+        """Task ``task_id`` has a playable clip at ``url`` (titled ``title``)."""
+        item = self._by_task.get(task_id)
+        if item is not None and item.phase is Phase.RUNNING:
+            item.phase, item.stream_url, item.stream_title = Phase.STREAMING, url, title
+            self._emit("streaming", item)
+
+    def finish(self, number: int, phase: Phase, **values: Any) -> Item:
+        """Line ``number`` ended in ``phase``; ``values`` set the item's other fields."""
+        item = self.by_number[number]
+        for name, value in values.items():
+            setattr(item, name, value)
+        item.phase, item.finished_at = phase, time.monotonic()
+        if item.task_id:
+            self.resuming.discard(item.task_id)
+            self._by_task[item.task_id] = item
+        self._emit(phase.value, item)
+        return item
+
+    def downloaded(self, item: Item) -> None:
+        """``item``'s files are on disk (or ``download_error`` says why not)."""
+        self._emit("files" if item.download_error is None else "download_failed", item)
+
+    def end(self) -> None:
+        """The run is over: freeze the clock."""
+        self.ended = time.monotonic()
+
+
+# ----------------------------------------------------------------------------- displays
+
+
+class Display(Protocol):
+    """Something that shows a run: started and stopped around it, fed every event."""
+
+    def start(self) -> None:
+        """Begin showing."""
+
+    def stop(self) -> None:
+        """Stop showing (restore the terminal)."""
+
+    def event(self, event: str, item: Item | None) -> None:
+        """One change of ``item`` (``None`` for a new wave)."""
+
+
+def make_console(file: TextIO | None = None) -> Console:
+    """A rich console on ``file`` (stdout); 120 columns wide when it is not a terminal."""
+    from rich.console import Console
+
+    stream = file or sys.stdout
+    terminal = stream.isatty()
+    return Console(file=stream, width=None if terminal else 120, highlight=False,
+                   soft_wrap=False)  # fmt: skip
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _duration(clips: tuple[Clip, ...]) -> str:
+    return ", ".join(_clock(c.duration) for c in clips if c.duration is not None)
+
+
+def _outcome_text(item: Item) -> str:
+    if item.phase is Phase.SKIPPED:
+        return f"skipped: {item.reason}"
+    if item.error is not None:
+        return f"{type(item.error).__name__}: {item.error}"
+    if item.clips:
+        count = f"{len(item.clips)} clip{'s' if len(item.clips) != 1 else ''}"
+        titles = list(dict.fromkeys(c.title for c in item.clips if c.title))
+        return ", ".join(f'"{t}"' for t in titles) + f" ({count})" if titles else count
+    result = item.result
+    if result is not None and hasattr(result, "persona_id"):
+        return f"persona {result.persona_id}"
+    if result is not None and hasattr(result, "clip_id"):
+        return f"uploaded clip {result.clip_id}"
+    if isinstance(result, list):
+        return f"{len(result)} lyrics: " + ", ".join(f'"{c.title}"' for c in result)
+    return ""
+
+
+class QuietDisplay:
+    """Shows nothing (``--json``: the result is one JSON document at the end)."""
+
+    def start(self) -> None:
+        """Nothing to start."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
+    def event(self, event: str, item: Item | None) -> None:
+        """Ignored."""
+
+
+class PlainDisplay:
+    """One line per event, for logs and pipes: ``[0:12] line 4 (base): done ...``."""
+
+    def __init__(self, tracker: Tracker, stream: TextIO | None = None) -> None:
+        self.tracker = tracker
+        self.stream = stream or sys.stdout
+
+    def _print(self, text: str) -> None:
+        print(f"[{_clock(self.tracker.elapsed)}] {text}", file=self.stream, flush=True)
+
+    def start(self) -> None:
+        """Say what is about to run."""
+        plan = self.tracker.plan
+        waves = len(plan.waves)
+        self._print(f"{len(plan.lines)} requests from {plan.path} in {waves} "
+                    f"wave{'s' if waves != 1 else ''}{self.tracker.target}")  # fmt: skip
+
+    def stop(self) -> None:
+        """Nothing to restore."""
+
+    def event(self, event: str, item: Item | None) -> None:
+        """Print one line for ``event``."""
+        if item is None:
+            wave, waves = self.tracker.wave, self.tracker.plan.waves
+            if len(waves) > 1:
+                self._print(f"wave {wave + 1}/{len(waves)}: {len(waves[wave])} request(s)")
+            return
+        name = item.line.name
+        if event == "submitted":
+            text = f"{name}: {item.line.label} accepted as task {item.task_id}"
+        elif event == "streaming":
+            text = f"{name}: streaming {item.stream_url}"
+        elif event == "done":
+            resumed = " (from the journal)" if item.resumed else ""
+            text = f"{name}: done{resumed}: {_outcome_text(item)}, {item.cost} credits"
+        elif event in ("failed", "skipped"):
+            text = f"{name}: {'failed: ' if event == 'failed' else ''}{_outcome_text(item)}"
+        elif event == "files":
+            count = sum(len(paths) for paths in item.files.values())
+            if not count:
+                return
+            text = f"{name}: {count} file(s) saved"
+        elif event == "download_failed":
+            text = f"{name}: download failed: {item.download_error}"
+        else:
+            return
+        self._print(text)
+
+
+class LiveDisplay:
+    """A live view for a terminal: progress bar, counts, credits, tasks in flight."""
+
+    def __init__(self, tracker: Tracker, console: Console) -> None:
+        from rich.live import Live
+
+        self.tracker = tracker
+        self.console = console
+        self.recent: deque[Item] = deque(maxlen=4)
+        self._live = Live(get_renderable=self._render, console=console,
+                          refresh_per_second=8, transient=False)  # fmt: skip
+
+    def start(self) -> None:
+        """Take over the bottom of the terminal."""
+        self._live.start()
+
+    def stop(self) -> None:
+        """Draw the last frame and give the terminal back."""
+        self._live.refresh()
+        self._live.stop()
+
+    def event(self, event: str, item: Item | None) -> None:
+        """Remember finished lines for the "recent" rows; the frame redraws itself."""
+        if item is not None and event in ("done", "failed", "skipped"):
+            self.recent.appendleft(item)
+
+    def _render(self) -> RenderableType:
+        from rich.console import Group
+        from rich.progress_bar import ProgressBar
+        from rich.spinner import Spinner
+        from rich.table import Table
+        from rich.text import Text
+
+        tracker = self.tracker
+        plan = tracker.plan
+        total = len(plan.lines)
+        finished = tracker.finished
+        counts = tracker.counts()
+        waves = len(plan.waves)
+        head = Text.assemble(("musicapi bulk ", "bold"), (plan.path, "bold cyan"),
+                             f"  {total} requests · wave {min(tracker.wave + 1, waves)}/{waves}",
+                             (tracker.target, "grey50"))  # fmt: skip
+        eta = tracker.eta()
+        bar = Table.grid(expand=True, padding=(0, 1))
+        bar.add_column(ratio=1)
+        bar.add_column(justify="right", no_wrap=True)
+        bar.add_row(ProgressBar(total=total, completed=finished),
+                    Text.assemble((f"{finished}/{total}", "bold"),
+                                  f" {100 * finished // max(total, 1):3d}%  ",
+                                  f"{_clock(tracker.elapsed)} elapsed",
+                                  f" · ETA {_clock(eta)}" if eta is not None else ""))  # fmt: skip
+        tally = Text()
+        for phase in ("queued", "running", "streaming", "done", "failed"):
+            tally.append("● ", style=_STYLE[phase])
+            tally.append(f"{phase} {counts[phase]}   ")
+        tally.append(f"credits {tracker.spent}", style="bold")
+        if tracker.downloads:
+            tally.append(f"   ↓ {tracker.downloads} downloading", style="grey50")
+        if tracker.ended is not None:  # the last frame stays on screen: keep it short
+            return Group(head, bar, tally)
+        rows = Table(box=None, padding=(0, 1), show_header=True, header_style="grey50",
+                     expand=True)  # fmt: skip
+        rows.add_column("", width=1, no_wrap=True)
+        rows.add_column("line", justify="right", no_wrap=True)
+        rows.add_column("id", no_wrap=True, max_width=12)
+        rows.add_column("request", no_wrap=True)
+        rows.add_column("task", no_wrap=True)
+        rows.add_column("time", justify="right", no_wrap=True)
+        rows.add_column("", no_wrap=True, overflow="ellipsis", ratio=1)
+        flying = [i for i in tracker.items if i.phase in (Phase.RUNNING, Phase.STREAMING)]
+        room = max(3, self.console.height - 12)
+        now = time.monotonic()
+        for item in flying[:room]:
+            streaming = item.phase is Phase.STREAMING
+            detail = Text(item.summary, style="grey70")
+            if streaming:
+                url = item.stream_url or ""
+                # A terminal hyperlink: the title opens the stream where that is supported.
+                detail = Text.assemble(("▶ ", "cyan"),
+                                       (item.stream_title or item.summary, f"bold link {url}"),
+                                       "  ", (url, "cyan"))  # fmt: skip
+            rows.add_row(Spinner("dots", style=_STYLE[item.phase]), str(item.line.number),
+                         item.line.ident or "", item.line.label, (item.task_id or "")[:8],
+                         _clock(now - (item.started or now)), detail)  # fmt: skip
+        if len(flying) > room:
+            rows.add_row("", "", "", Text(f"… {len(flying) - room} more", style="grey50"))
+        if tracker.resuming:
+            rows.add_row("↻", "", "", Text(f"{len(tracker.resuming)} task(s) of an earlier "
+                                           "run", style="grey50"))  # fmt: skip
+        for item in self.recent:
+            ok = item.phase is Phase.DONE
+            rows.add_row(Text("✓" if ok else "✗", style=_STYLE[item.phase]),
+                         str(item.line.number), item.line.ident or "", item.line.label,
+                         (item.task_id or "")[:8], "",
+                         Text(_outcome_text(item), style="grey50" if ok else "red"))  # fmt: skip
+        return Group(head, bar, tally, Text(""), rows)
+
+
+# ------------------------------------------------------------------------------ summary
+
+
+def print_summary(tracker: Tracker, console: Console, *, out: Path | None,
+                  manifest: Path | None) -> None:  # fmt: skip
+    """The table of every line's outcome, then one line of totals."""
+    from rich.table import Table
+    from rich.text import Text
+
+    items = tracker.items
+    shown = items
+    if len(items) > 60:  # a huge run: failures first, then a sample; the manifest has all
+        bad = [i for i in items if i.phase is not Phase.DONE]
+        shown = (bad + [i for i in items if i.phase is Phase.DONE])[:40]
+    from rich import box
+
+    table = Table(title=f"musicapi bulk · {tracker.plan.path}", title_style="bold",
+                  title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
+                  show_edge=False, collapse_padding=True, pad_edge=False)  # fmt: skip
+    for name, justify in (("line", "right"), ("id", "left"), ("request", "left"),
+                          ("status", "left"), ("task", "left"), ("result", "left"),
+                          ("length", "right"), ("files", "right"),
+                          ("credits", "right")):  # fmt: skip
+        table.add_column(name, justify=justify, no_wrap=True,  # type: ignore[arg-type]
+                         overflow="ellipsis", min_width=len(name),
+                         max_width=34 if name == "result" else None)  # fmt: skip
+    table.columns[4].min_width = 8  # a task id prefix is only useful whole
+    table.columns[6].min_width = 10
+    for item in shown:
+        files = sum(len(paths) for paths in item.files.values())
+        status = item.phase.value + (" ↻" if item.resumed else "")
+        if item.phase is Phase.DONE and item.download_error:
+            status = "done, no files"
+        table.add_row(str(item.line.number), item.line.ident or "", item.line.label,
+                      Text(status, style=_STYLE[item.phase.value]), (item.task_id or "")[:8],
+                      _outcome_text(item), _duration(item.clips), str(files) if files else "",
+                      str(item.cost) if item.cost else "")  # fmt: skip
+    if len(shown) < len(items):
+        table.caption = f"{len(items) - len(shown)} more lines in the manifest"
+    console.print(table)
+    counts = tracker.counts()
+    files = sum(len(p) for item in items for p in item.files.values())
+    totals = Text(f"{len(items)} requests: ", style="bold")
+    totals.append(f"{counts['done']} done", style="green")
+    totals.append(", ")
+    totals.append(f"{counts['failed']} failed", style="red" if counts["failed"] else "")
+    unfinished = counts["queued"] + counts["running"] + counts["streaming"]
+    if unfinished:
+        totals.append(f", {unfinished} not finished", style="yellow")
+    totals.append(f" · {tracker.spent} credits · {_clock(tracker.elapsed)}")
+    if out is not None and files:
+        totals.append(f" · {files} files in {out}")
+    console.print(totals)
+    if manifest is not None:
+        console.print(Text.assemble("Manifest: ", (str(manifest), "cyan")))

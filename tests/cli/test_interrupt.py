@@ -1,0 +1,97 @@
+"""Ctrl-C and resume, with real signals: the CLI and the emulator as separate processes.
+
+An in-process emulator would die with the CLI, so the emulator runs on its own here (as
+in production, where MusicAPI outlives the command) and the CLI reaches it by URL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .support import read_manifest, write
+
+SPEED = "300"  # a song takes 0.4-0.8 s: long enough to interrupt, short enough to finish
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "MUSICAPI_API_KEY": ""}
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    """``python -m musicapi_async.emulator`` on a free port; yields its URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "musicapi_async.emulator", "--port", "0", "--api-key", "k",
+         "--speed", SPEED, "--credits", "100000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().rsplit(" ", 1)[-1].strip()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=10)
+
+
+def billed(url: str) -> Any:
+    """What the emulator has billed, per endpoint."""
+    with urllib.request.urlopen(f"{url}/_emulator/stats", timeout=5) as answer:
+        return json.load(answer)["billed"]
+
+
+def test_ctrl_c_says_what_is_in_flight_and_a_rerun_bills_nothing_twice(
+    server: str, tmp_path: Path
+) -> None:
+    """SIGINT exits 130 with in-flight tasks and the resume command; a rerun bills nothing twice."""
+    songs = write(tmp_path / "songs.jsonl", [
+        *(f'{{"gpt_description_prompt": "song number {n}"}}' for n in range(6)),
+        '{"id": "base", "gpt_description_prompt": "the base"}',
+        '{"task_type": "extend_music", "continue_clip_id": "@base", "continue_at": 30, '
+        '"prompt": "[Bridge] more"}',
+    ])  # fmt: skip
+    out = tmp_path / "out"
+    journal = tmp_path / "journal.sqlite3"
+    command = [sys.executable, "-m", "musicapi_async", "bulk", str(songs), "--base-url", server,
+               "--api-key", "k", "--speed", SPEED, "--journal", str(journal), "--out", str(out),
+               "--concurrency", "4"]  # fmt: skip
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=ENV)  # fmt: skip
+    try:
+        assert first.stdout is not None
+        for line in first.stdout:
+            if "accepted as task" in line:
+                break
+        first.send_signal(signal.SIGINT)
+        _, err = first.communicate(timeout=20)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 130, err
+    assert "Traceback" not in err
+    assert "Interrupted: nothing more is being sent." in err
+    assert "task(s) were in flight" in err
+    assert "Resume with the same command" in err
+    assert f"--journal {journal}" in err
+    assert '--api-key "$MUSICAPI_API_KEY"' in err  # the key itself is never printed
+    rows = read_manifest(out / "manifest.jsonl")
+    in_flight = [r for r in rows if r["status"] == "in_flight"]
+    assert in_flight
+    assert all(r["task_id"] in err for r in in_flight)
+    assert rows[-1]["status"] == "not_sent"  # the extension waits for its base
+    sent_before = sum(billed(server).values())
+
+    second = subprocess.run(command, capture_output=True, text=True, env=ENV, timeout=30)
+    assert second.returncode == 0, second.stderr
+    rows = read_manifest(out / "manifest.jsonl")
+    assert [r["status"] for r in rows] == ["done"] * 8
+    assert any(r["resumed"] for r in rows)
+    assert billed(server) == {"sonic.create": 8}  # one per line, across both runs
+    assert sent_before < 8
+    assert "8 requests: 8 done, 0 failed" in second.stdout
