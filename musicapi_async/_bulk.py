@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
@@ -160,6 +160,7 @@ async def generate_many(
     journal: Journal | None = None,
     budget: int | None = None,
     preflight: bool = False,
+    on_accepted: Callable[[int, Job, bool], None] | None = None,
 ) -> AsyncGenerator[Outcome, None]:
     """Submit ``requests`` and yield their outcomes (see ``MusicAPI.generate_many``)."""
     if concurrency < 1:
@@ -169,7 +170,7 @@ async def generate_many(
     send, receive = anyio.create_memory_object_stream[Outcome | None](math.inf)
     slots = anyio.Semaphore(concurrency)
     scope = anyio.CancelScope()
-    batch = _Batch(client, journal, budget, timeout)
+    batch = _Batch(client, journal, budget, timeout, on_accepted)
 
     async def run_one(index: int, request: object, fingerprint: str | None) -> None:
         try:
@@ -210,9 +211,15 @@ class _Batch:
     """The per-request rules of one ``generate_many`` run: journal, budget, submission."""
 
     def __init__(
-        self, client: MusicAPI, journal: Journal | None, budget: int | None, timeout: float | None
+        self,
+        client: MusicAPI,
+        journal: Journal | None,
+        budget: int | None,
+        timeout: float | None,
+        on_accepted: Callable[[int, Job, bool], None] | None,
     ) -> None:
         self.client = client
+        self.on_accepted = on_accepted
         self.journal = journal
         self.budget = budget
         self.timeout = timeout
@@ -288,6 +295,8 @@ class _Batch:
                         await journal.submitted(fingerprint, task_id)
             else:
                 job = self.client.job(task_id, request.family)  # type: ignore[attr-defined]
+            if self.on_accepted is not None:
+                self.on_accepted(index, job, resumed)
             clips = tuple(await job.wait(timeout=self.timeout))
             if journal is not None and fingerprint is not None:
                 await journal.finished(fingerprint, result_to_json(clips))

@@ -36,52 +36,22 @@ from ._cli_progress import (
     make_console,
     print_summary,
 )
-from ._client import GenerationRequest, MusicAPI
+from ._client import MusicAPI
 from ._convert import to_wire
 from ._download import MediaKind
 from ._errors import BudgetExceeded, MusicAPIError
 from ._events import ClipPlayable, TaskDone
 from ._jobs import Job
 from ._journal import Journal, SQLiteJournal
-from ._models import ClipState, Family, LyricsCandidate, Persona, UploadedClip
+from ._models import ClipState, LyricsCandidate, Persona, UploadedClip
 
 __all__ = [
     "BulkOptions",
-    "TrackingAPI",
     "bulk_command",
     "manifest_rows",
     "run_plan",
     "write_manifest",
 ]
-
-
-class TrackingAPI(MusicAPI):
-    """A client that tells the display which task ``generate_many`` submits or resumes.
-
-    ``generate_many`` yields an outcome only when a request has finished; the live
-    display also wants the moment each task is accepted (its id) and first streams.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.line_of: dict[int, int] = {}  # id(request) -> line number
-        self.on_submitted: Callable[[int, Job], None] | None = None
-        self.on_resumed: Callable[[Job], None] | None = None
-
-    async def submit(self, request: GenerationRequest) -> Job:
-        """Submit as usual, then report the task id of the request's line."""
-        job = await super().submit(request)
-        number = self.line_of.get(id(request))
-        if number is not None and self.on_submitted is not None:
-            self.on_submitted(number, job)
-        return job
-
-    def job(self, task_id: str, family: Family | str = Family.SONIC) -> Job:
-        """A job to resume waiting on; reported as a task of an earlier run."""
-        job = super().job(task_id, family)
-        if self.on_resumed is not None:
-            self.on_resumed(job)
-        return job
 
 
 @attrs.frozen(kw_only=True)
@@ -97,7 +67,7 @@ class BulkOptions:
 
 
 async def run_plan(
-    api: TrackingAPI, plan: Plan, tracker: Tracker, options: BulkOptions, journal: Journal | None
+    api: MusicAPI, plan: Plan, tracker: Tracker, options: BulkOptions, journal: Journal | None
 ) -> None:
     """Run every wave of ``plan``, recording each line's outcome in ``tracker``."""
     items = {item.line.ident: item for item in tracker.items if item.line.ident}
@@ -136,7 +106,6 @@ async def run_plan(
             tracker.resumed(job.task_id)
             follow(job)
 
-        api.on_submitted, api.on_resumed = submitted, resumed
         exhausted = False
         for number, wave in enumerate(plan.waves):
             tracker.start_wave(number)
@@ -154,15 +123,20 @@ async def run_plan(
                 if reason is not None:
                     tracker.finish(line.number, Phase.SKIPPED, reason=reason)
                     continue
-                request = line.request(values)
-                api.line_of[id(request)] = line.number
-                batch.append((line, request))
+                batch.append((line, line.request(values)))
             if not batch:
                 continue
             budget = None if options.budget is None else max(0, options.budget - tracker.spent)
+
+            def accepted(index: int, job: Job, was_resumed: bool, wave: Any = batch) -> None:
+                if was_resumed:
+                    resumed(job)
+                else:
+                    submitted(wave[index][0].number, job)
+
             outcomes = api.generate_many([r for _, r in batch], concurrency=options.concurrency,
                                          timeout=options.timeout, journal=journal,
-                                         budget=budget)  # fmt: skip
+                                         budget=budget, on_accepted=accepted)  # fmt: skip
             async with aclosing(outcomes):
                 async for outcome in outcomes:
                     line, request = batch[outcome.index]
@@ -297,7 +271,7 @@ def write_manifest(rows: list[dict[str, Any]], path: Path) -> None:
 # ------------------------------------------------------------------------------ command
 
 
-OpenClient = Callable[[type[TrackingAPI]], AbstractAsyncContextManager[TrackingAPI]]
+OpenClient = Callable[[type[MusicAPI]], AbstractAsyncContextManager[MusicAPI]]
 
 
 async def bulk_command(
@@ -352,7 +326,7 @@ async def bulk_command(
     async with AsyncExitStack() as stack:
         journal = (await stack.enter_async_context(SQLiteJournal(args.journal))
                    if args.journal else None)  # fmt: skip
-        api = await stack.enter_async_context(open_client(TrackingAPI))
+        api = await stack.enter_async_context(open_client(MusicAPI))
         credits = await api.get_credits()  # a refused key stops here, before any request
         tracker.target = f" · {where} · {credits.total} credits"
         display.start()

@@ -371,6 +371,7 @@ class MusicAPI:
         journal: Journal | None = None,
         budget: int | None = None,
         preflight: bool = False,
+        on_accepted: Callable[[int, Job, bool], None] | None = None,
     ) -> AsyncGenerator[Outcome, None]:
         """Run many requests and yield each ``Outcome`` as it finishes.
 
@@ -395,10 +396,14 @@ class MusicAPI:
             budget: credits this run may commit; a request whose documented cost would
                 pass it is not sent (``BudgetExceeded``), nor is any after it.
             preflight: read ``get_credits()`` first and treat the balance as a budget.
+            on_accepted: called as ``on_accepted(index, job, resumed)`` the moment a
+                generation request has a task (submitted now, or resumed from the
+                journal): a progress display can follow ``job.updates()`` from there.
         """
         self._require_open()
         return generate_many(self, requests, concurrency=concurrency, timeout=timeout,
-                             journal=journal, budget=budget, preflight=preflight)  # fmt: skip
+                             journal=journal, budget=budget, preflight=preflight,
+                             on_accepted=on_accepted)  # fmt: skip
 
     async def get_task(self, task_id: str, family: Family = Family.SONIC) -> TaskSnapshot:
         """Poll a task once (free) and return what the API said."""

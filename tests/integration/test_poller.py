@@ -13,6 +13,7 @@ import pytest
 from musicapi_async import (
     ClipPlayable,
     ClipSucceeded,
+    Job,
     JobEvent,
     LyricsCandidate,
     LyricsRequest,
@@ -276,3 +277,17 @@ async def test_generate_many_runs_every_kind_and_personas(api: MusicAPI) -> None
     assert outcomes[4].result.persona_id
     assert len(outcomes[5].result) == 2
     assert all(isinstance(c, LyricsCandidate) for c in outcomes[5].result)
+
+
+@pytest.mark.anyio
+async def test_on_accepted_reports_each_task_before_its_outcome(api: MusicAPI) -> None:
+    """on_accepted names each request's job (by index) before that request's outcome."""
+    accepted: dict[int, str] = {}
+
+    def seen(index: int, job: Job, resumed: bool) -> None:
+        assert not resumed
+        accepted[index] = job.task_id
+
+    async for outcome in api.generate_many([song(i) for i in range(5)], on_accepted=seen):
+        assert accepted[outcome.index] == outcome.task_id
+    assert sorted(accepted) == list(range(5))
