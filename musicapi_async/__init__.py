@@ -10,6 +10,8 @@ The front door: everything public is re-exported here; the modules behind it are
         clips = await job.wait(timeout=600)
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._bulk import Outcome
 from ._client import DEFAULT_BASE_URL, ClientStats, GenerationRequest, MusicAPI
 from ._errors import (
@@ -45,7 +47,6 @@ from ._events import (
 )
 from ._governor import Budget, Governor
 from ._jobs import Job
-from ._journal import Entry, JobState, Journal, SQLiteJournal
 from ._mock import MockTransport
 from ._models import (
     Clip,
@@ -75,6 +76,24 @@ from ._retry import RetryPolicy, set_testing
 from ._transport import Transport, TransportFailure
 from ._version import __version__
 from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
+
+if TYPE_CHECKING:
+    from ._journal import Entry, JobState, Journal, SQLiteJournal
+
+# The journal pulls in sqlite3: it is imported when first asked for, so that importing
+# the SDK stays cheap for web backends that never use it.
+_LAZY = {"Entry", "JobState", "Journal", "SQLiteJournal"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from . import _journal
+
+        value = getattr(_journal, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -28,8 +28,6 @@ from ._errors import (
 )
 from ._events import JobEvent, TaskDone
 from ._jobs import Job
-from ._journal import Entry, JobState, Journal
-from ._journal import fingerprint as _fingerprint
 from ._models import (
     Clip,
     Family,
@@ -47,6 +45,7 @@ if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectSendStream
 
     from ._client import MusicAPI
+    from ._journal import Entry, Journal
 
 __all__ = ["Outcome", "as_completed", "generate_many"]
 
@@ -241,6 +240,9 @@ class _Batch:
             return Outcome(index, request, error=exc)
         fingerprint = None
         if self.journal is not None:
+            from ._journal import JobState
+            from ._journal import fingerprint as _fingerprint
+
             # Identical requests are told apart by their rank among their twins, so a
             # file that asks for the same song twice gets it twice, and a rerun of that
             # file matches each one to its own journal entry.
@@ -349,6 +351,8 @@ def _endpoint_of(request: object) -> str | None:
 
 def _from_journal(index: int, request: object, entry: Entry) -> Outcome:
     """The outcome a previous run recorded, without sending anything."""
+    from ._journal import JobState
+
     if entry.state is JobState.DONE and entry.result is not None:
         result = result_from_json(entry.endpoint, entry.result)
         if isinstance(result, tuple):

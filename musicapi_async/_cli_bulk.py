@@ -38,12 +38,11 @@ from ._cli_progress import (
 )
 from ._client import MusicAPI
 from ._convert import to_wire
-from ._download import MediaKind
 from ._errors import BudgetExceeded, MusicAPIError
 from ._events import ClipPlayable, TaskDone
 from ._jobs import Job
 from ._journal import Journal, SQLiteJournal
-from ._models import ClipState, LyricsCandidate, Persona, UploadedClip
+from ._models import ClipState, LyricsCandidate, MediaKind, Persona, UploadedClip
 
 __all__ = [
     "BulkOptions",

@@ -25,14 +25,13 @@ from collections.abc import (
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 
 import anyio
 import attrs
 from anyio.abc import TaskGroup
 
 from ._bulk import Outcome, as_completed, generate_many
-from ._download import DEFAULT_MAX_BYTES, MediaKind, download_clip
 from ._endpoints import ENDPOINTS, TASK_ENDPOINTS, Endpoint
 from ._errors import (
     AuthenticationError,
@@ -46,12 +45,15 @@ from ._errors import (
 )
 from ._governor import Governor
 from ._jobs import Job
-from ._journal import Journal
+
+if TYPE_CHECKING:
+    from ._journal import Journal
 from ._log import Secrets, logger
 from ._models import (
     Clip,
     Credits,
     Family,
+    MediaKind,
     NuroInstrumentalRequest,
     NuroVocalRequest,
     SonicRequest,
@@ -422,7 +424,7 @@ class MusicAPI:
         directory: str | os.PathLike[str],
         *,
         kinds: Sequence[MediaKind] = ("audio", "image"),
-        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_bytes: int | None = None,
         overwrite: bool = False,
     ) -> list[Path]:
         """Download a clip's files (audio, cover image, video) into ``directory``.
@@ -442,6 +444,10 @@ class MusicAPI:
             IncompleteDownload: a file stayed shorter than its ``Content-Length``.
             NetworkError, ServerError: the media host failed after the retries.
         """
+        from ._download import DEFAULT_MAX_BYTES, download_clip  # lazy: a cheap import
+
+        if max_bytes is None:
+            max_bytes = DEFAULT_MAX_BYTES
         async with self._downloads:
             return await download_clip(self._transport, clip, directory, kinds=kinds,
                                        max_bytes=max_bytes, overwrite=overwrite,

@@ -81,11 +81,18 @@ converter.register_structure_hook(SonicTaskType, lambda v, _: SonicTaskType(str(
 
 
 def _open_structure(cls: type[T]) -> Callable[[Mapping[str, Any], object], T]:
-    """A structure function for ``cls`` that keeps unknown keys in its ``extra`` field."""
+    """A structure function for ``cls`` that keeps unknown keys in its ``extra`` field.
+
+    cattrs generates the underlying function on first use, not at import: importing the
+    SDK stays cheap for web backends that import it at start-up.
+    """
     known = frozenset(a.name for a in attrs.fields(cls)) - {"extra"}  # type: ignore[arg-type]
-    base = make_dict_structure_fn(cls, converter)
+    generated: list[Callable[[Mapping[str, Any], Any], T]] = []
 
     def structure(data: Mapping[str, Any], _: object = None) -> T:
+        if not generated:
+            generated.append(make_dict_structure_fn(cls, converter))
+        base = generated[0]
         extra = {k: v for k, v in data.items() if k not in known}
         if not extra:
             return base(data, cls)
@@ -97,8 +104,15 @@ def _open_structure(cls: type[T]) -> Callable[[Mapping[str, Any], object], T]:
 _OPEN_RESULTS: Final = (Clip, TaskAccepted, Persona, UploadedClip, Credits)
 for _cls in _OPEN_RESULTS:
     converter.register_structure_hook(_cls, _open_structure(_cls))
-converter.register_structure_hook(LyricsCandidate, make_dict_structure_fn(LyricsCandidate,
-                                                                          converter))  # fmt: skip
+
+
+def _structure_candidate(data: Mapping[str, Any], _: object = None) -> LyricsCandidate:
+    if not isinstance(data, Mapping):
+        raise TypeError("a lyrics candidate is an object")
+    return LyricsCandidate(title=str(data["title"]), lyrics=str(data["lyrics"]))
+
+
+converter.register_structure_hook(LyricsCandidate, _structure_candidate)
 
 
 def structure_open(data: Mapping[str, Any], cls: type[T]) -> T:

@@ -13,21 +13,20 @@ import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Final, Literal
+from typing import Final
 from urllib.parse import urlsplit
 
 import anyio
 
 from ._errors import InvalidRequest, NetworkError, RateLimited, ServerError
 from ._files import AtomicFile, atomic_write, safe_filename, unique_path
-from ._models import Clip
+from ._models import Clip, MediaKind
 from ._protocol import parse_retry_after
 from ._retry import RetryPolicy, retrying
 from ._transport import Transport, TransportFailure
 
 __all__ = ["DEFAULT_MAX_BYTES", "MediaKind", "download_clip"]
 
-MediaKind = Literal["audio", "image", "video"]
 DEFAULT_MAX_BYTES: Final = 512 * 2**20  # a 8-minute WAV is ~85 MB; leave room
 
 _FIELDS: Final[Mapping[MediaKind, str]] = {

@@ -40,17 +40,19 @@ import enum
 import hashlib
 import json
 import os
-import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Final, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Protocol, Self, TypeVar
 
 import anyio
 import anyio.to_thread
 import attrs
+
+if TYPE_CHECKING:
+    import sqlite3
 
 __all__ = [
     "Entry",
@@ -312,6 +314,8 @@ class SQLiteJournal:
             self._conn = await anyio.to_thread.run_sync(self._connect, limiter=self._limiter)
 
     def _connect(self) -> sqlite3.Connection:
+        import sqlite3  # here, not at the top: importing the SDK must stay cheap
+
         # isolation_level=None: no implicit transactions; _Immediate makes them explicit.
         # timeout: how long to wait for another process's write lock.
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False,

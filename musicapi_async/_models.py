@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Literal
 
 import attrs
 
@@ -20,6 +20,7 @@ __all__ = [
     "Family",
     "LyricsCandidate",
     "LyricsRequest",
+    "MediaKind",
     "NuroInstrumentalRequest",
     "NuroVocalRequest",
     "Persona",
@@ -33,6 +34,9 @@ __all__ = [
     "UploadRequest",
     "UploadedClip",
 ]
+
+
+MediaKind = Literal["audio", "image", "video"]
 
 
 def _redact(value: object) -> str:

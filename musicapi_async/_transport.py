@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import aiohttp
-from aiohttp import web
 
 from ._protocol import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:  # aiohttp.web costs ~20 ms to import: only webhook receivers need it
+    from aiohttp import web
 from ._version import __version__
 
 __all__ = ["AiohttpTransport", "Transport", "TransportFailure", "make_webhook_handler"]
@@ -188,6 +190,8 @@ def make_webhook_handler(
     feed: Callable[[bytes, Mapping[str, str]], Awaitable[Any]],
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     """An aiohttp.web handler that hands each delivery to ``feed`` (``feed_webhook``)."""
+    from aiohttp import web
+
     from ._webhooks import WebhookVerificationError
 
     async def handle(request: web.Request) -> web.Response:
