@@ -10,7 +10,7 @@ The front door: everything public is re-exported here; the modules behind it are
         clips = await job.wait(timeout=600)
 """
 
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from ._bulk import Outcome
 from ._client import DEFAULT_BASE_URL, ClientStats, GenerationRequest, MusicAPI
@@ -77,7 +77,7 @@ from ._transport import Transport, TransportFailure
 from ._version import __version__
 from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from ._journal import Entry, JobState, Journal, SQLiteJournal
 
 # The journal pulls in sqlite3: it is imported when first asked for, so that importing
@@ -85,7 +85,7 @@ if TYPE_CHECKING:
 _LAZY = {"Entry", "JobState", "Journal", "SQLiteJournal"}
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     if name in _LAZY:
         from . import _journal
 

@@ -32,7 +32,8 @@ def _isort_key(name: str) -> tuple[int, str]:
 
 
 def _public_names() -> set[str]:
-    """Names bound in the package that are not private, submodules or ``__future__`` flags."""
+    """Names bound in the package that are not private, submodules or ``__future__`` flags,
+    plus the names it loads on first use (``_LAZY``)."""
     names = {
         name
         for name, value in vars(musicapi_async).items()
@@ -40,7 +41,7 @@ def _public_names() -> set[str]:
         and not isinstance(value, types.ModuleType)
         and type(value).__module__ != "__future__"
     }
-    return names | {"__version__"}
+    return names | {"__version__"} | set(musicapi_async._LAZY)
 
 
 def test_all_is_sorted() -> None:
@@ -52,6 +53,16 @@ def test_all_matches_the_public_names() -> None:
     """``__all__`` lists exactly the public names ``__init__`` defines or re-exports."""
     assert len(set(musicapi_async.__all__)) == len(musicapi_async.__all__)
     assert set(musicapi_async.__all__) == _public_names()
+
+
+def test_lazy_names_load_on_first_use() -> None:
+    """The journal is not imported with the package, and is there when asked for."""
+    import subprocess
+    import sys
+
+    code = ("import sys, musicapi_async as m; assert 'musicapi_async._journal' not in "
+            "sys.modules; assert m.SQLiteJournal.__name__ == 'SQLiteJournal'")  # fmt: skip
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @pytest.mark.parametrize("name", musicapi_async.__all__)
