@@ -234,7 +234,8 @@ class Poller:
         # heap entry still stands. A polled one was popped off the heap and needs a new one.
         if watch.closed:
             return
-        events = diff_events(watch.snapshot, snapshot)
+        # The same snapshot object again (an unchanged answer): nothing happened.
+        events = [] if snapshot is watch.snapshot else diff_events(watch.snapshot, snapshot)
         if watch.submitted_at is not None:
             before = (watch.last_seen_at or watch.submitted_at) - watch.submitted_at
             after = now - watch.submitted_at
@@ -245,8 +246,9 @@ class Poller:
         watch.playable = watch.playable or any(isinstance(e, ClipPlayable) for e in events)
         watch.snapshot = snapshot
         watch.last_seen_at = now
-        for subscriber in tuple(watch.subscribers):
-            subscriber.deliver(events)
+        if events:
+            for subscriber in tuple(watch.subscribers):
+                subscriber.deliver(events)
         if snapshot.done:
             self.stats.finished += 1
             self._close(watch)

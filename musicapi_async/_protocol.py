@@ -18,6 +18,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -206,6 +207,11 @@ def _is_error(response: HttpResponse, data: Any) -> bool:
     return False
 
 
+# Recent task answers and their snapshots, keyed by (family, task id, raw body).
+_SNAPSHOT_CACHE: Final = 4096
+_SNAPSHOTS: OrderedDict[tuple[Family, str, bytes], TaskSnapshot] = OrderedDict()
+
+
 def parse_response(
     endpoint: Endpoint | str, response: HttpResponse, *, task_id: str | None = None
 ) -> Any:
@@ -219,6 +225,14 @@ def parse_response(
         MusicAPIError: the subclass the answer stands for.
     """
     ep = ENDPOINTS[endpoint] if isinstance(endpoint, str) else endpoint
+    if ep.result is TaskSnapshot and 200 <= response.status < 300:
+        # Most polls of a task repeat the previous answer byte for byte: the snapshot
+        # (immutable) is reused instead of decoded and structured again.
+        key = (ep.family, task_id or "", response.body)
+        cached = _SNAPSHOTS.get(key)
+        if cached is not None:
+            _SNAPSHOTS.move_to_end(key)
+            return cached
     data = _decode_json(response.body)
     if _is_error(response, data):
         raise error_for(response, task_id=task_id)
@@ -226,7 +240,11 @@ def parse_response(
         raise _decode_error(f"{ep.name}: expected a JSON object", response)
     try:
         if ep.result is TaskSnapshot:
-            return parse_snapshot(ep.family, data, task_id=task_id or "")
+            snapshot = parse_snapshot(ep.family, data, task_id=task_id or "")
+            _SNAPSHOTS[(ep.family, task_id or "", response.body)] = snapshot
+            if len(_SNAPSHOTS) > _SNAPSHOT_CACHE:
+                _SNAPSHOTS.popitem(last=False)
+            return snapshot
         if ep.result is TaskAccepted:
             return _accepted(data)
         if ep.result is LyricsCandidate:
