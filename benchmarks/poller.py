@@ -1,75 +1,91 @@
-"""Scenario: N sonic jobs in flight, the SDK's shared poller against a fixed-interval loop.
+"""Scenarios 1, 4, 5 and 6: N sonic jobs in flight, driven by the SDK.
 
-Run one mode in this process (so CPU and memory are that mode's alone) and print JSON:
+Run one mode in this process (so CPU and memory are that mode's alone) against its own
+emulator process, and print the numbers as JSON:
 
-    python -m benchmarks.poller --mode sdk --jobs 2000 --speed 30
-    python -m benchmarks.poller --mode fixed --jobs 2000 --speed 30
+    python -m benchmarks.poller --mode sdk --jobs 2000 --speed 30 --warmup 200
+    python -m benchmarks.poller --mode fixed --interval 20 --jobs 2000 --speed 30
+    python -m benchmarks.poller --mode push --jobs 2000 --speed 30
 
-``sdk`` waits with the default ``PollPolicy`` (scaled to the emulator's speed) through
-``as_completed``. ``fixed`` is what most integrations write: one loop per task that
-sleeps the vendor's 20 s (scaled) and polls until every clip is done. Both submit the
-same requests through the same client, so only the waiting differs.
+``sdk`` waits with a ``PollPolicy`` (the default, or ``--min-interval``/``--max-interval``)
+scaled to the emulator's speed, through ``as_completed``. ``fixed`` is what most
+integrations write: one loop per task that sleeps ``--interval`` seconds (scaled) and
+polls until every clip is done. ``push`` is ``sdk`` with webhooks: a receiver (an
+``aiohttp.web`` app with ``api.webhook_handler()``) runs in this process, and polls are
+only the safety net. All three submit the same requests through the same client, so only
+the waiting differs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
+import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import anyio
+from aiohttp import web
 
 from musicapi_async import Job, MusicAPI, PollPolicy, SonicRequest
 
 from ._harness import (
     API_KEY,
-    ClockMap,
+    EmulatorProcess,
+    Meter,
     control,
-    current_rss_mb,
+    emit,
     emulator_process,
-    peak_rss_mb,
-    percentile,
-    task_ends,
+    free_port,
+    profiled,
+    prompt,
 )
 
-FIXED_INTERVAL = 20.0  # seconds: the middle of the vendor's 15-25 s guidance
+WEBHOOK_SECRET = "bench-webhook-secret"
+SUBMIT_CONCURRENCY = 64  # creates in flight at once (the floor uses the same)
+MAX_CONCURRENT_POLLS = 128  # above the 100-connection pool, so the pool is the cap
 
 
-def requests(count: int) -> list[SonicRequest]:
+def requests(count: int, start: int = 0) -> list[SonicRequest]:
     """The workload: description-mode songs, as a bulk user would send."""
-    return [SonicRequest(custom_mode=False, mv="sonic-v5", gpt_description_prompt=f"song {i}")
-            for i in range(count)]  # fmt: skip
+    return [
+        SonicRequest(custom_mode=False, mv="sonic-v5", gpt_description_prompt=prompt(i))
+        for i in range(start, start + count)
+    ]
 
 
-async def _submit_all(api: MusicAPI, count: int) -> list[Job]:
+async def submit_all(
+    api: MusicAPI, batch: Sequence[SonicRequest], meter: Meter | None
+) -> list[Job]:
+    """Submit ``batch`` from ``SUBMIT_CONCURRENCY`` coroutines; returns the jobs."""
     jobs: list[Job] = []
+    pending = iter(batch)
 
-    async def submit(request: SonicRequest) -> None:
-        jobs.append(await api.submit(request))
-
-    limiter = anyio.CapacityLimiter(64)
-
-    async def bounded(request: SonicRequest) -> None:
-        async with limiter:
-            await submit(request)
+    async def submitter() -> None:
+        for request in pending:
+            job = await api.submit(request)
+            jobs.append(job)
+            if meter is not None:
+                meter.submitted_at.append(time.monotonic())
+                meter.task_ids.add(job.task_id)
 
     async with anyio.create_task_group() as group:
-        for request in requests(count):
-            group.start_soon(bounded, request)
+        for _ in range(SUBMIT_CONCURRENCY):
+            group.start_soon(submitter)
     return jobs
 
 
-async def _wait_sdk(api: MusicAPI, jobs: Sequence[Job], delivered: dict[str, float]) -> None:
+async def wait_sdk(api: MusicAPI, jobs: Sequence[Job], delivered: dict[str, float]) -> None:
+    """Wait for every job through the shared poller."""
     async for job in api.as_completed(jobs, timeout=3600):
         delivered[job.task_id] = time.monotonic()
 
 
-async def _wait_fixed(
+async def wait_fixed(
     api: MusicAPI, jobs: Sequence[Job], delivered: dict[str, float], interval: float
 ) -> None:
+    """Wait for every job with one fixed-interval loop per task."""
+
     async def loop(job: Job) -> None:
         while True:
             await anyio.sleep(interval)
@@ -83,78 +99,82 @@ async def _wait_fixed(
             group.start_soon(loop, job)
 
 
-async def _sample_memory(samples: list[float], stop: anyio.Event) -> None:
-    while not stop.is_set():
-        samples.append(current_rss_mb())
-        with anyio.move_on_after(0.25):
-            await stop.wait()
+@contextlib.asynccontextmanager
+async def webhook_receiver(api: MusicAPI, port: int) -> AsyncIterator[None]:
+    """Serve ``api.webhook_handler()`` at ``http://127.0.0.1:{port}/hook`` in this process."""
+    app = web.Application()
+    app.router.add_post("/hook", api.webhook_handler())
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        yield
+    finally:
+        await runner.cleanup()
 
 
-async def measure(url: str, mode: str, jobs: int, speed: float, warmup: int = 0) -> dict[str, Any]:
-    """Run one mode against the emulator at ``url``; returns the numbers.
+def policy_for(args: argparse.Namespace) -> PollPolicy:
+    """The SDK's poll policy for this run, scaled to the emulator's speed."""
+    policy = PollPolicy()
+    if args.min_interval is not None or args.max_interval is not None:
+        policy = PollPolicy(min_interval=args.min_interval or policy.min_interval,
+                            max_interval=args.max_interval or policy.max_interval)  # fmt: skip
+    return policy.scaled(args.speed)
 
-    ``warmup`` jobs run first on the same client and are not measured: a long-lived
-    client (a web backend) has seen tasks finish before, and the SDK learns from them.
-    """
-    policy = PollPolicy().scaled(speed)
-    delivered: dict[str, float] = {}
-    memory: list[float] = []
-    stop = anyio.Event()
-    async with MusicAPI(API_KEY, base_url=url, poll=policy, max_concurrent_polls=128) as api:
-        if warmup and mode == "sdk":
-            await _wait_sdk(api, await _submit_all(api, warmup), {})
-        clock = ClockMap.sample(url, speed)
-        polls_before = control(url, "stats")["requests"].get("sonic.task", 0)
-        cpu0, wall0 = time.process_time(), time.monotonic()
-        async with anyio.create_task_group() as group:
-            group.start_soon(_sample_memory, memory, stop)
-            submitted = await _submit_all(api, jobs)
-            if mode == "sdk":
-                await _wait_sdk(api, submitted, delivered)
-            else:
-                await _wait_fixed(api, submitted, delivered, FIXED_INTERVAL / speed)
-            stop.set()
-        cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
-    stats = control(url, "stats")
-    ends = task_ends(url)
-    latencies = [clock.virtual(t) - ends[task_id] for task_id, t in delivered.items()]
-    last_end = max(ends[j.task_id] for j in submitted)
-    ideal_wall = (last_end - clock.virtual(wall0)) / speed
-    half = len(memory) // 2
-    return {
-        "mode": mode,
-        "jobs": jobs,
-        "warmup": warmup if mode == "sdk" else 0,
-        "speed": speed,
-        "delivered": len(delivered),
-        "polls_per_job": (stats["requests"].get("sonic.task", 0) - polls_before) / jobs,
-        "latency_p50_s": percentile(latencies, 0.5),
-        "latency_p95_s": percentile(latencies, 0.95),
-        "wall_s": wall,
-        "ideal_wall_s": ideal_wall,
-        "cpu_ms_per_job": cpu / jobs * 1000,
-        "peak_rss_mb": peak_rss_mb(),
-        "rss_first_half_mb": max(memory[:half], default=math.nan),
-        "rss_second_half_mb": max(memory[half:], default=math.nan),
-    }
+
+async def measure(emulator: EmulatorProcess, args: argparse.Namespace) -> dict[str, Any]:
+    """Run one mode against ``emulator``; returns the numbers."""
+    mode, jobs = args.mode, args.jobs
+    meter = Meter(emulator, label=args.label or mode, jobs=jobs)
+    hook_port = free_port()
+    hook = f"http://127.0.0.1:{hook_port}/hook" if mode == "push" else None
+    async with (
+        MusicAPI(API_KEY, base_url=emulator.url, poll=policy_for(args),
+                 max_concurrent_polls=MAX_CONCURRENT_POLLS, webhook_url=hook,
+                 webhook_secret=WEBHOOK_SECRET if hook else None) as api,
+        webhook_receiver(api, hook_port) if hook else contextlib.nullcontext(),
+    ):  # fmt: skip
+        # The connection pool exists before the baseline is read.
+        await api.get_credits()
+        if args.warmup:
+            await wait_sdk(api, await submit_all(api, requests(args.warmup, jobs), None), {})
+        meter.start()
+        submitted = await submit_all(api, requests(jobs), meter)
+        meter.rss.mark("submitted")
+        if mode == "fixed":
+            await wait_fixed(api, submitted, meter.delivered, args.interval / args.speed)
+        else:
+            await wait_sdk(api, submitted, meter.delivered)
+        meter.stop()
+        meter.extra.update(mode=mode, warmup=args.warmup, poller=api.poller.stats.polls)
+    if hook:
+        meter.extra["webhooks"] = control(emulator.url, "webhooks")["counts"]
+    return meter.result()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of one SDK run."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.poller")
+    parser.add_argument("--mode", choices=("sdk", "fixed", "push"), default="sdk")
+    parser.add_argument("--jobs", type=int, default=2000)
+    parser.add_argument("--speed", type=float, default=30.0)
+    parser.add_argument("--warmup", type=int, default=0, help="unmeasured jobs run first")
+    parser.add_argument("--interval", type=float, default=20.0,
+                        help="fixed mode: seconds between polls (the vendor's 20 s)")  # fmt: skip
+    parser.add_argument("--min-interval", type=float, help="sdk mode: PollPolicy.min_interval")
+    parser.add_argument("--max-interval", type=float, help="sdk mode: PollPolicy.max_interval")
+    parser.add_argument("--label", help="the row's name in the report")
+    parser.add_argument("--profile", metavar="PATH", help="write a CPU profile of the run")
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run one mode against a fresh emulator process and print its numbers as JSON."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.poller")
-    parser.add_argument("--mode", choices=("sdk", "fixed"), default="sdk")
-    parser.add_argument("--jobs", type=int, default=2000)
-    parser.add_argument("--speed", type=float, default=30.0)
-    parser.add_argument("--warmup", type=int, default=0, help="unmeasured jobs run first")
-    parser.add_argument("--url", help="an emulator already running (default: start one)")
-    args = parser.parse_args(argv)
-    run = (args.mode, args.jobs, args.speed, args.warmup)
-    if args.url:
-        result = anyio.run(measure, args.url, *run)
-    else:
-        with emulator_process(args.speed) as url:
-            result = anyio.run(measure, url, *run)
-    print(json.dumps(result))
+    args = build_parser().parse_args(argv)
+    with emulator_process(args.speed, webhooks=args.mode == "push") as emulator:
+        with profiled(args.profile):
+            result = anyio.run(measure, emulator, args)
+        emit(result)
 
 
 if __name__ == "__main__":
