@@ -300,9 +300,12 @@ class TaskSnapshot:
     message: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
-    @property
-    def done(self) -> bool:
-        """Whether the task is over: ready, with clips, every one of them terminal."""
+    # Whether the task is over: ready, with clips, every one of them terminal. Computed
+    # once: the poller and every waiter ask on each poll.
+    done: bool = attrs.field(init=False, repr=False, eq=False)
+
+    @done.default
+    def _done(self) -> bool:
         return self.ready and bool(self.clips) and all(c.is_terminal for c in self.clips)
 
     @property
