@@ -8,7 +8,7 @@ The emulator's clock is stopped (``speed=0``) so each test moves time itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
 import aiohttp
@@ -67,10 +67,16 @@ async def test_vendor_credits_match_the_ledger(emu: Emulator, vendor: musicapi.M
     assert (emu.balance().credits, emu.balance().extra_credits) == (992, 0)
 
 
-async def test_vendor_generate_and_wait_rides_not_ready_to_the_clips(
-    emu: Emulator, vendor: musicapi.MusicAPI, http: aiohttp.ClientSession
-) -> None:
-    """``generate_and_wait`` keeps polling through 202 not_ready and returns the emulated clips."""
+async def vendor_generate_and_wait(
+    vendor: musicapi.MusicAPI,
+    emu: Emulator,
+    *,
+    not_ready_polls: int,
+    then: Callable[[], object],
+    before: Callable[[], Awaitable[None]] | None = None,
+) -> musicapi.SonicTaskResult:
+    """Run the vendor's ``generate_and_wait`` in a thread; after it has seen
+    ``not_ready_polls`` not_ready answers, call ``then`` (which moves the clock)."""
     results: list[musicapi.SonicTaskResult] = []
 
     async def generate() -> None:
@@ -80,12 +86,23 @@ async def test_vendor_generate_and_wait_rides_not_ready_to_the_clips(
     async with anyio.create_task_group() as group:
         group.start_soon(generate)
         with anyio.fail_after(10):
-            # The helper has polled through not_ready: now jump past the end in one step,
-            # as its first ``code: 200`` ends its wait whatever the clips' states (below).
-            while emu.stats.statuses.get("sonic.task", {}).get("202", 0) < 2:  # noqa: ASYNC110
+            while emu.stats.statuses.get("sonic.task", {}).get("202", 0) < not_ready_polls:  # noqa: ASYNC110
                 await anyio.sleep(0.01)
-        emu.advance(LONG)
+        if before is not None:
+            await before()
+        then()
     (result,) = results
+    return result
+
+
+async def test_vendor_generate_and_wait_rides_not_ready_to_the_clips(
+    emu: Emulator, vendor: musicapi.MusicAPI, http: aiohttp.ClientSession
+) -> None:
+    """``generate_and_wait`` keeps polling through 202 not_ready and returns the emulated clips."""
+    # Once the helper has polled through not_ready, jump past the end in one step, as its
+    # first ``code: 200`` ends its wait whatever the clips' states (next test).
+    result = await vendor_generate_and_wait(vendor, emu, not_ready_polls=2,
+                                            then=lambda: emu.advance(LONG))  # fmt: skip
     assert (result.code, result.message) == (200, "success")
     assert [song.state for song in result.data] == ["succeeded", "succeeded"]
     (task_id,) = emu.task_ids()
@@ -104,21 +121,18 @@ async def test_vendor_generate_and_wait_stops_at_the_first_200_as_live(
     emu: Emulator, vendor: musicapi.MusicAPI, http: aiohttp.ClientSession
 ) -> None:
     """The vendor helper returns at the first ``code: 200`` though clips still run (§4.3)."""
-    results: list[musicapi.SonicTaskResult] = []
+    ready_at: list[float] = []
 
-    async def generate() -> None:
-        call = lambda: vendor.sonic.generate_and_wait(described_song(), POLL)  # noqa: E731
-        results.append(await in_thread(call))
+    def make_ready() -> None:
+        emu.advance(ready_at[0] - emu.now + 0.001)  # ready, nowhere near done
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(generate)
-        with anyio.fail_after(10):
-            while emu.stats.statuses.get("sonic.task", {}).get("202", 0) < 1:  # noqa: ASYNC110
-                await anyio.sleep(0.01)
-        (task_id,) = emu.task_ids()
-        recorded = await emulated_task(http, emu, task_id)
-        emu.advance(recorded["ready_at"] - emu.now + 0.001)  # ready, nowhere near done
-    (result,) = results
+    async def remember_ready() -> None:
+        (only,) = emu.task_ids()
+        ready_at.append((await emulated_task(http, emu, only))["ready_at"])
+
+    result = await vendor_generate_and_wait(vendor, emu, not_ready_polls=1, then=make_ready,
+                                            before=remember_ready)  # fmt: skip
+    (task_id,) = emu.task_ids()
     assert result.code == 200
     assert [song.state for song in result.data] == ["pending", "pending"]
     assert emu.task_status(task_id) == "pending"
