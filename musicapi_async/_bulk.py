@@ -132,8 +132,11 @@ async def as_completed(
                                 submitted_at=job.submitted_at)  # fmt: skip
         for _ in range(len(pending)):
             try:
-                with anyio.fail_after(deadline - time.monotonic()):
+                if deadline == math.inf:  # no cancel scope per job when there is no deadline
                     job = await receive.receive()
+                else:
+                    with anyio.fail_after(deadline - time.monotonic()):
+                        job = await receive.receive()
             except TimeoutError:
                 late = next(j for j in pending if not j.done)
                 raise TaskTimeout(

@@ -329,7 +329,8 @@ class Poller:
                 _, _, generation, watch = heapq.heappop(heap)
                 if generation == watch.generation and not watch.closed:
                     await hand_over(watch)
-            self._wakeup = anyio.Event()
+            if self._wakeup.is_set():  # only a used event needs replacing
+                self._wakeup = anyio.Event()
             if heap and heap[0][0] <= self._clock():
                 continue
             delay = heap[0][0] - self._clock() if heap else math.inf
