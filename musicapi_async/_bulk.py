@@ -19,6 +19,7 @@ from ._convert import result_from_json, result_to_json, to_wire
 from ._endpoints import cost_of
 from ._errors import (
     BudgetExceeded,
+    InsufficientCredits,
     InvalidRequest,
     MusicAPIError,
     SubmissionOutcomeUnknown,
@@ -226,7 +227,8 @@ class _Batch:
         self.budget = budget
         self.timeout = timeout
         self.spent = 0
-        self.exhausted = False
+        self.exhausted = False  # some request did not fit the budget
+        self.out_of_credits: str | None = None  # the server's words when it could not pay
         self._seen: dict[str, int] = {}
 
     async def prepare(self, index: int, request: object) -> Outcome | str | None:
@@ -258,8 +260,19 @@ class _Batch:
             if entry is not None:
                 return fingerprint  # accepted before: resume waiting, spend nothing
         cost, pool = cost_of(endpoint, wire)
+        if self.out_of_credits is not None and cost and pool == "credits":
+            # The account said it cannot pay: every further paid request would be refused
+            # too. Stop sending rather than collect one 403 per request.
+            held = InsufficientCredits(
+                f"not sent: the account ran out of credits earlier in this batch "
+                f"({self.out_of_credits})",
+                api_message=self.out_of_credits,
+            )
+            return Outcome(index, request, error=held)
         if self.budget is not None and pool == "credits":
-            if self.exhausted or self.spent + cost > self.budget:
+            if self.spent + cost > self.budget:
+                # Only this request is refused: a later, cheaper one that still fits the
+                # budget is sent (the budget is filled, not abandoned at the first miss).
                 self.exhausted = True
                 error = BudgetExceeded(
                     f"not sent: {cost} credits would pass the budget of {self.budget} "
@@ -342,6 +355,10 @@ class _Batch:
                 await journal.forget(fingerprint)
         if not accepted and not isinstance(exc, SubmissionOutcomeUnknown):
             self.spent -= self._cost(endpoint, request) if self.budget is not None else 0
+            paid_from = cost_of(endpoint, to_wire(request))[1]
+            if (isinstance(exc, InsufficientCredits) and exc.status is not None
+                    and paid_from == "credits"):  # fmt: skip
+                self.out_of_credits = exc.api_message or str(exc)
         cost = self._cost(endpoint, request) if accepted else 0
         return Outcome(index, request, task_id=task_id, clips=clips, error=exc, cost=cost)
 

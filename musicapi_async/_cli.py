@@ -265,19 +265,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(ctx, f"{type(exc).__name__}: {exc}", 1)
 
 
-def _shown_command(argv: Sequence[str]) -> str:
+def _is_key_option(arg: str) -> bool:
+    # argparse takes any unambiguous prefix: --api, --api-k, --a all mean --api-key.
+    name = arg.split("=", 1)[0]
+    return len(name) > 2 and "--api-key".startswith(name)
+
+
+def _shown_command(argv: Sequence[str], key: str | None = None) -> str:
     """The command line to print (to resume a run), with ``$MUSICAPI_API_KEY`` for the key."""
     shown = list(argv)
     for i, arg in enumerate(shown):
-        if arg == "--api-key" and i + 1 < len(shown):
-            shown[i + 1] = "@KEY@"
-        elif arg.startswith("--api-key="):
-            shown[i] = "--api-key=@KEY@"
+        if arg == "--":
+            break
+        if _is_key_option(arg):
+            if "=" in arg:
+                shown[i] = arg.split("=", 1)[0] + "=@KEY@"
+            elif i + 1 < len(shown):
+                shown[i + 1] = "@KEY@"
+    if key and len(key) >= 8:  # wherever else it was written (a typo'd flag, a positional)
+        shown = [arg.replace(key, "@KEY@") for arg in shown]
     # shlex leaves the placeholder unquoted; the variable must stay expandable.
     return shlex.join(["musicapi", *shown]).replace("@KEY@", '"$MUSICAPI_API_KEY"')
 
 
 def _error(ctx: _Context, message: str, code: int) -> int:
+    # Errors scrub the keys of open clients as they are built; this one is printed after
+    # the client closed, so scrub the key the command line knows too.
+    key = getattr(ctx.args, "api_key", None) or os.environ.get("MUSICAPI_API_KEY")
+    if key and len(key) >= 4:
+        message = message.replace(key, "[redacted]")
     if ctx.args.json:
         ctx.result({"ok": False, "exit_code": code, "error": message})
     else:
@@ -503,7 +519,7 @@ async def _bulk(ctx: _Context) -> int:
         else (ctx.args.base_url or os.environ.get("MUSICAPI_BASE_URL") or "api.musicapi.ai")
     )
     return await bulk_command(ctx.args, lambda cls: _client(ctx, cls), where=where,
-                              resume=_shown_command(ctx.argv),
+                              resume=_shown_command(ctx.argv, ctx.args.api_key),
                               on_interrupt=on_interrupt)  # fmt: skip
 
 

@@ -38,16 +38,20 @@ from ._cli_progress import (
 )
 from ._client import MusicAPI
 from ._convert import to_wire
-from ._errors import BudgetExceeded, MusicAPIError
+from ._errors import BudgetExceeded, InsufficientCredits, MusicAPIError
 from ._events import ClipPlayable, TaskDone
 from ._jobs import Job
 from ._journal import Journal, SQLiteJournal
+from ._log import redact
 from ._models import ClipState, LyricsCandidate, MediaKind, Persona, UploadedClip
 
 __all__ = [
     "BulkOptions",
+    "budget_fit",
     "bulk_command",
+    "exit_status",
     "manifest_rows",
+    "not_sent",
     "run_plan",
     "write_manifest",
 ]
@@ -105,14 +109,15 @@ async def run_plan(
             tracker.resumed(job.task_id)
             follow(job)
 
-        exhausted = False
+        no_credits: str | None = None  # set when the account said it cannot pay
         for number, wave in enumerate(plan.waves):
             tracker.start_wave(number)
             batch: list[tuple[Line, object]] = []
             for line in wave:
                 reason = _blocked(line, items) or (
-                    "not sent: the budget is spent" if exhausted and line.cost() else None
-                )
+                    f"not sent: the account ran out of credits ({no_credits})"
+                    if no_credits is not None and line.cost() else None
+                )  # fmt: skip
                 values: dict[tuple[str, ...], str] = {}
                 if reason is None:
                     try:
@@ -140,7 +145,9 @@ async def run_plan(
                 async for outcome in outcomes:
                     line, request = batch[outcome.index]
                     item = _record(tracker, line, request, outcome)
-                    exhausted = exhausted or isinstance(outcome.error, BudgetExceeded)
+                    if isinstance(outcome.error, InsufficientCredits):
+                        no_credits = no_credits or (outcome.error.api_message
+                                                    or str(outcome.error))  # fmt: skip
                     if item.task_id in watchers:
                         watchers.pop(item.task_id).cancel()
                     if options.download and item.clips and item.phase is Phase.DONE:
@@ -177,8 +184,18 @@ def _resolve(line: Line, items: Mapping[str, Item]) -> dict[tuple[str, ...], str
     return values
 
 
+def not_sent(error: BaseException | None) -> bool:
+    """Whether ``error`` says a line was held back (budget, no credits left), not refused."""
+    if isinstance(error, BudgetExceeded):
+        return True
+    return isinstance(error, InsufficientCredits) and error.status is None
+
+
 def _record(tracker: Tracker, line: Line, request: object, outcome: Outcome) -> Item:
     item = tracker.by_number[line.number]
+    if not_sent(outcome.error):
+        return tracker.finish(line.number, Phase.SKIPPED, request=request, error=outcome.error,
+                              reason=str(outcome.error))  # fmt: skip
     return tracker.finish(line.number, Phase.DONE if outcome.ok else Phase.FAILED,
                           request=request, task_id=outcome.task_id or item.task_id,
                           clips=outcome.clips, result=outcome.result, error=outcome.error,
@@ -221,8 +238,23 @@ def _result(result: Any) -> Any:
     return None
 
 
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v) for v in value]
+    return value
+
+
 def manifest_rows(tracker: Tracker) -> list[dict[str, Any]]:
-    """One JSON-ready row per input line, in file order."""
+    """One JSON-ready row per input line, in file order, free of the open clients' keys
+    (a server may echo one into an error or any other text)."""
+    return [_scrubbed(row) for row in _rows(tracker)]
+
+
+def _rows(tracker: Tracker) -> list[dict[str, Any]]:
     rows = []
     for item in tracker.items:
         line = item.line
@@ -291,7 +323,8 @@ async def bulk_command(
         on_interrupt: registers what to print on Ctrl-C.
 
     Returns:
-        0 when every line is done, 1 when some failed, 2 for bad input (nothing sent).
+        0 when every line is done, 1 when some failed, 2 for bad input (nothing sent), 3
+        when none failed but some were held back by the budget (see ``exit_status``).
     """
     try:
         plan = load_plan(args.file, fmt=args.format, mv=args.mv)
@@ -337,20 +370,88 @@ async def bulk_command(
         finally:
             tracker.end()
             display.stop()
-            write_manifest(manifest_rows(tracker), manifest)
-    failed = [i for i in tracker.items if i.phase is not Phase.DONE or i.download_error]
-    code = 1 if failed else 0
+            # Built while the client is open: its key is scrubbed from every row.
+            rows = manifest_rows(tracker)
+            write_manifest(rows, manifest)
+    code = exit_status(tracker)
+    held = _held_back(tracker, args, resume)
     if args.json:
         counts = tracker.counts()
         print(json.dumps({"ok": code == 0, "exit_code": code, "input": plan.path,
                           "counts": dict(counts), "credits": tracker.spent,
                           "elapsed": round(tracker.elapsed, 3), "manifest": str(manifest),
-                          "results": manifest_rows(tracker)}, ensure_ascii=False,
-                         indent=2))  # fmt: skip
+                          **({"not_sent": held} if held else {}),
+                          "results": rows}, ensure_ascii=False, indent=2))  # fmt: skip
     elif console is not None:
         console.print()
         print_summary(tracker, console, out=out if args.download else None, manifest=manifest)
+        if held:
+            print(held["message"], file=sys.stderr)
     return code
+
+
+def _held_back_items(tracker: Tracker) -> list[Item]:
+    """Lines not sent for lack of budget or credits, or because a line they need was not."""
+    by_id = {i.line.ident: i for i in tracker.items if i.line.ident}
+    held: list[Item] = []
+    held_ids: set[str] = set()
+    waves = [tracker.by_number[line.number] for wave in tracker.plan.waves for line in wave]
+    for item in waves:  # wave order: a line comes after the lines it refers to
+        if item.phase is Phase.SKIPPED and (
+            not_sent(item.error)
+            or (item.error is None and any(d in held_ids for d in item.line.deps if d in by_id))
+        ):
+            held.append(item)
+            if item.line.ident:
+                held_ids.add(item.line.ident)
+    return sorted(held, key=lambda i: i.line.number)
+
+
+def exit_status(tracker: Tracker) -> int:
+    """0 every line done; 1 a line failed (or its files did); 3 none failed but some were
+    held back by ``--budget`` or an account out of credits (run again to send them)."""
+    held = {id(i) for i in _held_back_items(tracker)}
+    if any(i.phase is Phase.FAILED or (i.phase is Phase.DONE and i.download_error)
+           or (i.phase is Phase.SKIPPED and id(i) not in held)
+           or not i.phase.finished for i in tracker.items):  # fmt: skip
+        return 1
+    return 3 if held else 0
+
+
+def _held_back(tracker: Tracker, args: argparse.Namespace, resume: str) -> dict[str, Any]:
+    """What was not sent for lack of budget or credits, and how to send it later."""
+    held = _held_back_items(tracker)
+    refused = [i for i in tracker.items
+               if isinstance(i.error, InsufficientCredits) and not not_sent(i.error)]  # fmt: skip
+    if not held and not refused:
+        return {}
+    lines = [i.line.number for i in (*refused, *held)]
+    numbers = ", ".join(str(n) for n in sorted(lines)[:20]) + ("…" if len(lines) > 20 else "")
+    if refused:
+        cause = (
+            f"The account ran out of credits: {len(refused)} line(s) were refused "
+            f"(nothing billed) and {len(held)} more were not sent (lines {numbers})."
+        )
+        step = "Top up (`musicapi credits` shows the balance), then"
+    else:
+        cause = (
+            f"{len(held)} line(s) did not fit --budget {args.budget} and were not sent "
+            f"(lines {numbers})."
+        )
+        step = "With a larger --budget,"
+    if args.journal:
+        how = f"{step} resume; lines already done are not sent again:\n  {resume}"
+    else:
+        how = (
+            f"{step} run again with --journal PATH to resume from there next time. This "
+            "run had no journal, so running the same command again sends every line, "
+            "the finished ones included: remove those from the file first."
+        )
+    return {
+        "lines": sorted(lines),
+        "resume": resume if args.journal else None,
+        "message": f"musicapi: {cause}\n{how}",
+    }
 
 
 def _bad_input(args: argparse.Namespace, path: str, problems: list[Problem]) -> int:
@@ -368,18 +469,50 @@ def _bad_input(args: argparse.Namespace, path: str, problems: list[Problem]) -> 
     return 2
 
 
+def budget_fit(plan: Plan, budget: int | None) -> list[Line]:
+    """The lines a run with ``budget`` would not send, as ``run_plan`` decides: in wave
+    order, each line that still fits what is left is sent (the budget is filled, not given
+    up at the first line that does not fit); a line that needs a held-back one is not."""
+    if budget is None:
+        return []
+    left = budget
+    held: list[Line] = []
+    held_ids: set[str] = set()
+    for wave in plan.waves:
+        for line in wave:
+            cost = line.cost()
+            if any(dep in held_ids for dep in line.deps) or cost > left:
+                held.append(line)
+                if line.ident:
+                    held_ids.add(line.ident)
+            else:
+                left -= cost
+    return held
+
+
 def _dry_run(args: argparse.Namespace, plan: Plan) -> int:
     waves = [[{"line": line.number, "id": line.ident, "kind": line.kind,
                "request": to_wire(line.request()), "credits": line.cost()} for line in wave]
              for wave in plan.waves]  # fmt: skip
+    held = budget_fit(plan, args.budget)
+    warning = None
+    if held:
+        warning = (f"over budget: the plan costs {plan.cost()} credits and --budget is "
+                   f"{args.budget}; {len(held)} line(s) would not be sent: "
+                   + ", ".join(line.name for line in held))  # fmt: skip
     if args.json:
         print(json.dumps({"ok": True, "input": plan.path, "requests": len(plan.lines),
-                          "credits": plan.cost(), "waves": waves}, indent=2))  # fmt: skip
+                          "credits": plan.cost(), "budget": args.budget,
+                          "not_sent": [line.number for line in held],
+                          **({"warning": warning} if warning else {}),
+                          "waves": waves}, indent=2))  # fmt: skip
         return 0
     for number, wave in enumerate(plan.waves, start=1):
         print(f"Wave {number}: " + ", ".join(line.name for line in wave))
     print(f"{len(plan.lines)} requests in {len(plan.waves)} wave(s), {plan.cost()} credits at "
           "the documented prices; nothing was sent (--dry-run).")  # fmt: skip
+    if warning:
+        print(f"musicapi: warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -133,11 +133,11 @@ class Tracker:
         return (self.ended or time.monotonic()) - self.started
 
     def counts(self) -> Counter[str]:
-        """Lines per phase (``skipped`` counted as ``failed``); resumed tasks as running."""
-        counts = Counter({p.value: 0 for p in Phase if p is not Phase.SKIPPED})
+        """Lines per phase (``skipped``: never sent, apart from ``failed``); resumed tasks
+        count as running."""
+        counts = Counter({p.value: 0 for p in Phase})
         for item in self.items:
-            phase = Phase.FAILED if item.phase is Phase.SKIPPED else item.phase
-            counts[phase.value] += 1
+            counts[item.phase.value] += 1
         moved = min(len(self.resuming), counts["queued"])
         counts["queued"] -= moved
         counts["running"] += moved
@@ -477,6 +477,8 @@ def print_summary(tracker: Tracker, console: Console, *, out: Path | None,
     totals.append(f"{counts['done']} done", style="green")
     totals.append(", ")
     totals.append(f"{counts['failed']} failed", style="red" if counts["failed"] else "")
+    if counts["skipped"]:
+        totals.append(f", {counts['skipped']} skipped (not sent)", style="yellow")
     unfinished = counts["queued"] + counts["running"] + counts["streaming"]
     if unfinished:
         totals.append(f", {unfinished} not finished", style="yellow")

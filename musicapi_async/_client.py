@@ -315,7 +315,9 @@ class MusicAPI:
         accepted: TaskAccepted = await self.call(_CREATE_ENDPOINT[family], request)
         return Job(self, accepted.task_id, family, request=request, submitted_at=time.monotonic())
 
-    async def feed_webhook(self, body: bytes, headers: Mapping[str, str]) -> WebhookEvent | None:
+    async def feed_webhook(
+        self, body: bytes, headers: Mapping[str, str], *, legacy_signatures: bool = False
+    ) -> WebhookEvent | None:
         """Verify a webhook delivery and resolve the matching job with it.
 
         Use it from any web framework; ``webhook_handler()`` wraps it for aiohttp. The
@@ -324,26 +326,38 @@ class MusicAPI:
         Args:
             body: the raw request body.
             headers: the request headers.
+            legacy_signatures: also accept the older, timestamp-less ``X-Signature``
+                scheme, which a captured delivery can be replayed under forever (see
+                ``verify_webhook``).
 
         Returns:
-            The event, or ``None`` if it was a redelivery already handled.
+            The event, or ``None`` if it was a redelivery (or a replay) already handled.
 
         Raises:
             WebhookVerificationError: the delivery is not authentic or not a task update
-                (answer 401/400 and drop it).
+                (answer its ``reply_status``, 401 or 400, and drop it).
         """
-        event = verify_webhook(body, headers, self._webhook_secret or "")
-        if self._dedupe.seen(event.event_id):
+        event = verify_webhook(body, headers, self._webhook_secret or "",
+                               legacy_signatures=legacy_signatures)  # fmt: skip
+        if self._dedupe.seen_event(event):
             return None
         self.poller.publish(event.task_id, event.snapshot)
         return event
 
-    def webhook_handler(self) -> Callable[[Any], Awaitable[Any]]:
+    def webhook_handler(
+        self, *, legacy_signatures: bool = False
+    ) -> Callable[[Any], Awaitable[Any]]:
         """An aiohttp.web handler for the webhook route: ``app.router.add_post(path, h)``.
 
-        It answers 200 for a verified (or repeated) delivery, 401 for a bad signature.
+        It answers 200 for a verified (or repeated) delivery, 401 for a bad signature and
+        400 for a malformed delivery (never a 500). ``legacy_signatures`` as in
+        ``feed_webhook``.
         """
-        return make_webhook_handler(self.feed_webhook)
+
+        async def feed(body: bytes, headers: Mapping[str, str]) -> WebhookEvent | None:
+            return await self.feed_webhook(body, headers, legacy_signatures=legacy_signatures)
+
+        return make_webhook_handler(feed)
 
     def job(self, task_id: str, family: Family | str = Family.SONIC) -> Job:
         """A ``Job`` for a task submitted earlier (or elsewhere): resume waiting on it."""
@@ -396,7 +410,10 @@ class MusicAPI:
                 are waited on again, and ones whose fate is unknown are reported as
                 ``SubmissionOutcomeUnknown`` instead of being sent twice.
             budget: credits this run may commit; a request whose documented cost would
-                pass it is not sent (``BudgetExceeded``), nor is any after it.
+                pass it is not sent (``BudgetExceeded``); later ones that still fit are.
+                Once the server answers that the account cannot pay
+                (``InsufficientCredits``), no further paid request is sent: each comes
+                back as ``InsufficientCredits`` with no ``status`` (not sent).
             preflight: read ``get_credits()`` first and treat the balance as a budget.
             on_accepted: called as ``on_accepted(index, job, resumed)`` the moment a
                 generation request has a task (submitted now, or resumed from the

@@ -24,13 +24,17 @@
 
 Every error carries what exists of: the HTTP ``status``, the API's ``api_message`` and the
 ``raw_body``. None ever carries the API key: messages are built from server text and
-request fields, and ``Authorization`` is not one of them.
+request fields, and ``Authorization`` is not one of them; and because a server may echo the
+key back in its text, every error scrubs the keys of the open clients (``_log.redact``) out
+of its message, ``api_message`` and ``raw_body`` when it is built.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from ._log import redact, redact_bytes
 
 if TYPE_CHECKING:
     from ._models import Clip, TaskSnapshot
@@ -80,11 +84,14 @@ class MusicAPIError(Exception):
         api_message: str | None = None,
         raw_body: bytes | None = None,
     ) -> None:
+        # Scrubbed here, once, so that str, repr, tracebacks and every copy (a journal
+        # row, a manifest, a CLI line) are free of a key the server echoed.
+        message = redact(message)
         super().__init__(message)
         self.message = message
         self.status = status
-        self.api_message = api_message
-        self.raw_body = raw_body
+        self.api_message = None if api_message is None else redact(api_message)
+        self.raw_body = None if raw_body is None else redact_bytes(raw_body)
 
     def __str__(self) -> str:
         return self.message if self.status is None else f"{self.message} (HTTP {self.status})"
@@ -270,5 +277,14 @@ class SubmissionOutcomeUnknown(MusicAPIError):
 class WebhookVerificationError(MusicAPIError):
     """A webhook delivery was not proven to come from MusicAPI, or made no sense.
 
-    Answer such a request with 401 and drop it: whoever sent it, it was not MusicAPI.
+    Answer such a request with ``reply_status`` and drop it: 401 when it was not proven
+    to come from MusicAPI (whoever sent it), 400 when it was malformed (bad headers, a body
+    that is not a task update).
+
+    Attributes:
+        reply_status: the HTTP status to answer the delivery with (400 or 401).
     """
+
+    def __init__(self, message: str, *, reply_status: int = 401, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.reply_status = reply_status

@@ -202,7 +202,10 @@ class Journal(Protocol):
 
 
 def _describe(error: str | BaseException) -> str:
-    return error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    from ._log import redact
+
+    # Stored for good: never with a key a server echoed into its error text.
+    return redact(error if isinstance(error, str) else f"{type(error).__name__}: {error}")
 
 
 _SCHEMA: Final = """

@@ -11,7 +11,14 @@ import logging
 from collections import Counter
 from typing import Final
 
-__all__ = ["Secrets", "logger", "register_secret", "unregister_secret"]
+__all__ = [
+    "Secrets",
+    "logger",
+    "redact",
+    "redact_bytes",
+    "register_secret",
+    "unregister_secret",
+]
 
 logger: Final = logging.getLogger("musicapi_async")
 
@@ -24,11 +31,23 @@ class _SecretFilter(logging.Filter):
         super().__init__()
         self.secrets: Counter[str] = Counter()
 
+    def _ordered(self) -> list[str]:
+        # A copy (clients in other threads register and release), longest first (a
+        # secret may contain another).
+        return sorted(self.secrets, key=len, reverse=True)
+
     def scrub(self, text: str) -> str:
-        for secret in self.secrets:
+        for secret in self._ordered():
             if secret in text:
                 text = text.replace(secret, _REDACTED)
         return text
+
+    def scrub_bytes(self, data: bytes) -> bytes:
+        for secret in self._ordered():
+            encoded = secret.encode("utf-8", "surrogatepass")
+            if encoded in data:
+                data = data.replace(encoded, _REDACTED.encode())
+        return data
 
     def filter(self, record: logging.LogRecord) -> bool:
         if self.secrets:
@@ -36,13 +55,37 @@ class _SecretFilter(logging.Filter):
             # re-insert a secret from the arguments.
             record.msg = self.scrub(record.getMessage())
             record.args = None
-            if record.exc_text:
+            if record.exc_info and not record.exc_text:
+                # A formatter would render the traceback later, from the live exception,
+                # past this filter: render it now and scrub the text instead.
+                text = _FORMATTER.formatException(record.exc_info)
+                scrubbed = self.scrub(text)
+                if scrubbed != text:
+                    # The text is what handlers print; the exception object (whose
+                    # message holds the secret) no longer travels with the record.
+                    record.exc_text, record.exc_info = scrubbed, None
+            elif record.exc_text:
                 record.exc_text = self.scrub(record.exc_text)
+            if record.stack_info:
+                record.stack_info = self.scrub(record.stack_info)
         return True
+
+
+_FORMATTER: Final = logging.Formatter()
 
 
 _filter: Final = _SecretFilter()
 logger.addFilter(_filter)
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret (the keys of open clients) replaced."""
+    return _filter.scrub(text) if _filter.secrets else text
+
+
+def redact_bytes(data: bytes) -> bytes:
+    """``redact`` for raw bytes (an answer's body)."""
+    return _filter.scrub_bytes(data) if _filter.secrets else data
 
 
 def register_secret(secret: str | None) -> None:

@@ -20,7 +20,13 @@ if TYPE_CHECKING:  # aiohttp.web costs ~20 ms to import: only webhook receivers 
     from aiohttp import web
 from ._version import __version__
 
-__all__ = ["AiohttpTransport", "Transport", "TransportFailure", "make_webhook_handler"]
+__all__ = [
+    "AiohttpTransport",
+    "ConnectionProblem",
+    "Transport",
+    "TransportFailure",
+    "make_webhook_handler",
+]
 
 
 _CHUNK = 64 * 1024
@@ -71,7 +77,43 @@ class Transport(Protocol):
         ...
 
 
+class ConnectionProblem(Exception):
+    """What aiohttp reported, as text: the cause a ``TransportFailure`` carries.
+
+    aiohttp's exceptions hold the request (``request_info``, ``history``), whose headers
+    include ``Authorization``: their repr would show the API key (``TooManyRedirects``
+    does). Only the type's name and the message are kept, scrubbed of the key.
+
+    Attributes:
+        kind: the name of aiohttp's (or the OS's) exception type.
+        errno: the OS error number, when there was one.
+    """
+
+    def __init__(self, kind: str, text: str, *, errno: int | None = None) -> None:
+        super().__init__(f"{kind}: {text}" if text else kind)
+        self.kind = kind
+        self.errno = errno
+
+
+def _plain(exc: BaseException) -> ConnectionProblem:
+    from ._log import redact
+
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # Its str holds the URL and the reason only; never its request headers.
+        text = f"{exc.status}, message={exc.message!r}, url={str(exc.request_info.real_url)!r}"
+    else:
+        text = str(exc)
+    errno = exc.errno if isinstance(exc, OSError) else None
+    return ConnectionProblem(type(exc).__name__, redact(text), errno=errno)
+
+
 def _classify(exc: BaseException) -> TransportFailure:
+    failure = _classify_raw(exc)
+    failure.cause = _plain(exc)
+    return failure
+
+
+def _classify_raw(exc: BaseException) -> TransportFailure:
     # Only a failure to open the connection proves the server never saw the request.
     # Everything after that (a reset, a read timeout, a half-read body) may follow a
     # request the server received and billed.
@@ -142,7 +184,10 @@ class AiohttpTransport:
                 headers = {k.lower(): v for k, v in response.headers.items()}
                 return HttpResponse(response.status, headers, body)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise _classify(exc) from exc
+            failure = _classify(exc)
+        # Raised outside the except block: aiohttp's exception must not ride along as the
+        # implicit __context__ (its repr holds the Authorization header).
+        raise failure
 
     async def fetch(
         self,
@@ -157,6 +202,7 @@ class AiohttpTransport:
         """
         session = self._get_session()
         failure: list[BaseException] = []
+        lost: TransportFailure | None = None
 
         async def guarded(call: Awaitable[None]) -> None:
             # The caller's own errors (a full disk, a size cap) are not network errors:
@@ -177,7 +223,9 @@ class AiohttpTransport:
         except _CallerFailed:
             raise failure[0] from None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise _classify(exc) from exc
+            lost = _classify(exc)
+        if lost is not None:
+            raise lost  # outside the except block: no aiohttp exception as __context__
 
     async def aclose(self) -> None:
         """Close the session and its connections."""
@@ -199,7 +247,11 @@ def make_webhook_handler(
         try:
             await feed(body, dict(request.headers))
         except WebhookVerificationError as exc:
-            return web.json_response({"error": str(exc)}, status=401)
+            return web.json_response({"error": str(exc)}, status=exc.reply_status)
+        except (ValueError, TypeError, ArithmeticError, RecursionError, LookupError):
+            # Whatever an unauthenticated caller sent must not become a 500 with a
+            # traceback: the verifier maps what it knows; this catches what it missed.
+            return web.json_response({"error": "malformed webhook delivery"}, status=400)
         return web.json_response({"ok": True})
 
     return handle

@@ -4,11 +4,17 @@ MusicAPI POSTs task updates to a create's ``webhook_url``. Each delivery carries
 ``X-Webhook-Id`` (also ``Idempotency-Key``), ``X-Webhook-Event`` (``song.streaming``,
 ``song.completed``, ``song.failed``), ``X-Webhook-Timestamp`` (unix seconds) and
 ``X-Webhook-Signature: sha256=<hex HMAC-SHA256(secret, f"{timestamp}.{raw body}")>``.
-An older scheme (CONFLICT in the docs) signs the raw body alone in ``X-Signature``; it is
-accepted too, but carries no timestamp, so only the event id protects against replays.
+An older scheme (CONFLICT in the docs) signs the raw body alone in ``X-Signature``. It
+carries no timestamp, so a captured delivery stays valid forever: it is refused unless the
+caller opts in (``legacy_signatures=True``).
 
-Verification order: headers present, timestamp inside the tolerance window, signature
-(constant-time), then the body's shape. Nothing is trusted before the signature matches.
+Verification order: headers present and well-formed, timestamp inside the tolerance
+window, signature (constant-time), then the body's shape (JSON of bounded depth). Nothing
+is trusted before the signature matches. ``X-Webhook-Id`` is not signed, so replays are
+recognised by what is: ``WebhookEvent.signed_digest`` (timestamp, body and signature).
+
+Every refusal is a ``WebhookVerificationError`` whose ``reply_status`` is the HTTP status
+to answer: 401 when the delivery is not authentic, 400 when it is malformed.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -23,7 +30,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._errors import WebhookVerificationError
+from ._errors import MusicAPIError, WebhookVerificationError
 from ._models import Family, TaskSnapshot
 from ._protocol import parse_snapshot
 from ._signing import sign_webhook
@@ -41,6 +48,11 @@ _KINDS: Final[Mapping[str, str]] = {
     "song.completed": "completed",
     "song.failed": "failed",
 }
+# Unix seconds, ASCII digits only: ``str.isdigit`` also takes "²" (then ``int`` fails) and
+# a 400-digit number overflows a float comparison.
+_TIMESTAMP: Final = re.compile(r"[0-9]{1,12}")
+# A task update is a few levels deep; far deeper JSON is an attack on the decoder's stack.
+MAX_WEBHOOK_DEPTH: Final = 32
 
 
 @attrs.frozen
@@ -54,6 +66,8 @@ class WebhookEvent:
         snapshot: the task as the delivery describes it, with the same ``Clip`` models
             a poll gives.
         timestamp: when it was signed (unix seconds), if the scheme says.
+        signed_digest: sha256 of what the signature covers and the signature itself: the
+            same for a replay of this delivery, whatever ``X-Webhook-Id`` it carries.
     """
 
     event_id: str
@@ -61,6 +75,7 @@ class WebhookEvent:
     task_id: str
     snapshot: TaskSnapshot = attrs.field(repr=False)
     timestamp: int | None = None
+    signed_digest: str = attrs.field(default="", repr=False)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -71,27 +86,77 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+def _refuse(message: str, *, malformed: bool = False) -> WebhookVerificationError:
+    return WebhookVerificationError(message, reply_status=400 if malformed else 401)
+
+
 def _check_signature(body: bytes, headers: Mapping[str, str], secret: str, tolerance: float,
-                     now: float) -> int | None:  # fmt: skip
+                     now: float, legacy_signatures: bool) -> tuple[int | None, str]:  # fmt: skip
+    """The signed timestamp (``None`` for the legacy scheme) and the signed digest."""
     signature = _header(headers, "X-Webhook-Signature")
     if signature is not None:
-        stamp = _header(headers, "X-Webhook-Timestamp")
-        if stamp is None or not stamp.strip().isdigit():
-            raise WebhookVerificationError("missing or malformed X-Webhook-Timestamp")
+        stamp = (_header(headers, "X-Webhook-Timestamp") or "").strip()
+        if not _TIMESTAMP.fullmatch(stamp):
+            raise _refuse("missing or malformed X-Webhook-Timestamp", malformed=True)
         if abs(now - int(stamp)) > tolerance:
-            raise WebhookVerificationError("the webhook timestamp is outside the tolerance")
-        expected = sign_webhook(secret, stamp.strip(), body)
-        if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
-            raise WebhookVerificationError("the webhook signature does not match")
-        return int(stamp)
+            raise _refuse("the webhook timestamp is outside the tolerance")
+        expected = sign_webhook(secret, stamp, body)
+        if not hmac.compare_digest(expected.encode(), signature.strip().encode("utf-8", "replace")):
+            raise _refuse("the webhook signature does not match")
+        return int(stamp), _digest(stamp.encode(), body, expected.encode())
     legacy = _header(headers, "X-Signature")
     if legacy is None:
-        raise WebhookVerificationError("the webhook carries no signature header")
+        raise _refuse("the webhook carries no signature header")
+    if not legacy_signatures:
+        raise _refuse("the webhook is signed with the legacy X-Signature scheme (no "
+                      "timestamp, replayable forever); pass legacy_signatures=True to "
+                      "accept it")  # fmt: skip
     digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     provided = legacy.strip().removeprefix("sha256=")
-    if not hmac.compare_digest(digest.encode(), provided.encode()):
-        raise WebhookVerificationError("the webhook signature does not match")
-    return None
+    if not hmac.compare_digest(digest.encode(), provided.encode("utf-8", "replace")):
+        raise _refuse("the webhook signature does not match")
+    return None, _digest(b"", body, digest.encode())
+
+
+def _digest(*parts: bytes) -> str:
+    hasher = hashlib.sha256()
+    for part in parts:
+        hasher.update(len(part).to_bytes(8, "big"))
+        hasher.update(part)
+    return hasher.hexdigest()
+
+
+def _too_deep(body: bytes, limit: int) -> bool:
+    """Whether ``body``'s JSON nests deeper than ``limit`` (strings skipped)."""
+    depth = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
+def _decode(body: bytes) -> Any:
+    if _too_deep(body, MAX_WEBHOOK_DEPTH):
+        raise _refuse(f"the webhook body nests deeper than {MAX_WEBHOOK_DEPTH} levels",
+                      malformed=True)  # fmt: skip
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise _refuse("the webhook body is not JSON", malformed=True) from exc
 
 
 def verify_webhook(
@@ -101,6 +166,7 @@ def verify_webhook(
     *,
     tolerance: float = 300,
     now: float | None = None,
+    legacy_signatures: bool = False,
 ) -> WebhookEvent:
     """Verify a webhook delivery and parse it.
 
@@ -110,43 +176,50 @@ def verify_webhook(
         secret: the ``webhook_secret`` the task was created with.
         tolerance: seconds a timestamp may differ from ``now``.
         now: the current unix time (for tests); defaults to ``time.time()``.
+        legacy_signatures: also accept the older ``X-Signature`` scheme (an HMAC of the
+            body alone). Off by default: without a signed timestamp, anyone who captured
+            one delivery can replay it forever; only the deduplicator's memory stops it.
 
     Returns:
         The verified event.
 
     Raises:
-        WebhookVerificationError: missing headers, stale timestamp, wrong signature or a
-            body that is not a task update.
+        WebhookVerificationError: missing or malformed headers, stale timestamp, wrong
+            signature, a legacy signature not opted into, or a body that is not a task
+            update; ``reply_status`` is the HTTP status to answer (400 or 401).
     """
     if not secret:
         raise WebhookVerificationError("no webhook secret to verify with")
-    timestamp = _check_signature(body, headers, secret, tolerance,
-                                 time.time() if now is None else now)  # fmt: skip
+    timestamp, signed_digest = _check_signature(body, headers, secret, tolerance,
+                                                time.time() if now is None else now,
+                                                legacy_signatures)  # fmt: skip
     event_id = _header(headers, "X-Webhook-Id") or _header(headers, "Idempotency-Key")
     if not event_id:
-        raise WebhookVerificationError("the webhook carries no X-Webhook-Id")
-    try:
-        data: Any = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise WebhookVerificationError("the webhook body is not JSON") from exc
+        raise _refuse("the webhook carries no X-Webhook-Id", malformed=True)
+    data = _decode(body)
     if not isinstance(data, Mapping):
-        raise WebhookVerificationError("the webhook body is not a JSON object")
+        raise _refuse("the webhook body is not a JSON object", malformed=True)
     name = _header(headers, "X-Webhook-Event") or ""
     family = _PLATFORMS.get(str(data.get("platform", "suno")).lower(), Family.SONIC)
     task_id = data.get("task_id")
     if not isinstance(task_id, str) or not task_id:
-        raise WebhookVerificationError("the webhook body names no task_id")
+        raise _refuse("the webhook body names no task_id", malformed=True)
     try:
         snapshot = parse_snapshot(family, data, task_id=task_id)
-    except (ValueError, TypeError) as exc:
-        raise WebhookVerificationError(f"the webhook body is not a task update: {exc}") from exc
-    return WebhookEvent(event_id, _KINDS.get(name, name), task_id, snapshot, timestamp)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise _refuse(f"the webhook body is not a task update: {exc}", malformed=True) from exc
+    except MusicAPIError as exc:
+        raise _refuse(f"the webhook body is not a task update: {exc}", malformed=True) from exc
+    return WebhookEvent(event_id, _KINDS.get(name, name), task_id, snapshot, timestamp,
+                        signed_digest)  # fmt: skip
 
 
 class WebhookDeduplicator:
-    """Remembers recent event ids so a redelivered webhook is handled once.
+    """Remembers recent deliveries so a redelivered (or replayed) webhook is handled once.
 
-    Bounded: the oldest ids are forgotten first, after ``size`` newer ones.
+    ``seen_event`` checks both the event id (MusicAPI's retries of one delivery) and the
+    signed digest (a replay under a fresh, unsigned ``X-Webhook-Id``). Bounded: the oldest
+    entries are forgotten first, after ``size`` newer ones.
     """
 
     def __init__(self, size: int = 10_000) -> None:
@@ -162,3 +235,9 @@ class WebhookDeduplicator:
         if len(self._seen) > self._size:
             self._seen.popitem(last=False)
         return False
+
+    def seen_event(self, event: WebhookEvent) -> bool:
+        """``True`` if this event's id or its signed content was seen; records both."""
+        by_id = self.seen("id:" + event.event_id)
+        by_content = bool(event.signed_digest) and self.seen("signed:" + event.signed_digest)
+        return by_id or by_content

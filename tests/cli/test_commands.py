@@ -154,23 +154,25 @@ async def test_a_failed_song_exits_1_and_skips_what_depends_on_it(
     assert skipped["task_id"] is None
     assert emu.stats.billed == {"sonic.create": 1}
     assert "1 done" not in out
-    assert "2 requests: 0 done, 2 failed" in out
+    assert "2 requests: 0 done, 1 failed, 1 skipped (not sent)" in out
 
 
 @pytest.mark.anyio
 async def test_budget_stops_sending_past_it(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, emu: Emulator, target: list[str]
 ) -> None:
-    """``--budget 20`` sends one 15-credit song and refuses the rest."""
+    """``--budget 20`` sends one 15-credit song and holds the rest back (skipped, exit 3)."""
     ideas = write(tmp_path / "ideas.txt", ["one", "two", "three"])
-    code, _, _ = await run_in_thread(capsys, "bulk", str(ideas), *target, "--budget", "20",
-                                     "--concurrency", "1", "--no-download",
-                                     "--out", str(tmp_path))  # fmt: skip
-    assert code == 1
+    code, out, err = await run_in_thread(capsys, "bulk", str(ideas), *target, "--budget", "20",
+                                         "--concurrency", "1", "--no-download",
+                                         "--out", str(tmp_path))  # fmt: skip
+    assert code == 3
     rows = read_manifest(tmp_path / "manifest.jsonl")
-    assert [r["status"] for r in rows] == ["done", "failed", "failed"]
+    assert [r["status"] for r in rows] == ["done", "skipped", "skipped"]
     assert {r["error"]["type"] for r in rows[1:]} == {"BudgetExceeded"}
     assert emu.stats.billed == {"sonic.create": 1}
+    assert "1 done, 0 failed, 2 skipped" in out
+    assert "did not fit --budget 20" in err
 
 
 def test_generate_prints_the_stream_first_then_downloads(

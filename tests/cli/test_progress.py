@@ -33,17 +33,19 @@ def clip(title: str) -> Clip:
 def test_counts_follow_each_line_through_its_phases(tmp_path: Path) -> None:
     """Lines move queued -> running -> streaming -> done/failed; resumed tasks count as running."""
     t = tracker(tmp_path)
-    assert t.counts() == {"queued": 4, "running": 0, "streaming": 0, "done": 0, "failed": 0}
+    assert t.counts() == {"queued": 4, "running": 0, "streaming": 0, "done": 0, "failed": 0,
+                          "skipped": 0}  # fmt: skip
     assert t.eta() is None
     t.submitted(1, "task-1")
     t.submitted(2, "task-2")
     t.streaming("task-1", "http://stream/1")
     t.resumed("task-old")
-    assert t.counts() == {"queued": 1, "running": 2, "streaming": 1, "done": 0, "failed": 0}
+    assert t.counts() == {"queued": 1, "running": 2, "streaming": 1, "done": 0, "failed": 0,
+                          "skipped": 0}  # fmt: skip
     t.finish(1, Phase.DONE, clips=(clip("A"), clip("A")), cost=15)
     t.finish(2, Phase.FAILED, error=TaskFailed("boom", task_id="task-2"), cost=15)
     t.finish(3, Phase.SKIPPED, reason="line 1 (a) failed")
-    assert t.counts()["failed"] == 2
+    assert (t.counts()["failed"], t.counts()["skipped"]) == (1, 1)  # skipped counted apart
     assert t.spent == 30
     assert t.eta() is not None
     assert [task for _, task in t.in_flight()] == ["task-old"]
@@ -87,4 +89,6 @@ def test_plain_lines_and_summary(tmp_path: Path) -> None:
     print_summary(t, console, out=tmp_path, manifest=tmp_path / "manifest.jsonl")
     table = console.file.getvalue()  # type: ignore[attr-defined]
     assert "2:05, 2:05" in table
-    assert "4 requests: 1 done, 1 failed, 2 not finished · 15 credits" in table
+    assert (
+        "4 requests: 1 done, 0 failed, 1 skipped (not sent), 2 not finished · 15 credits" in table
+    )

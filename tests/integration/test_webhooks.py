@@ -105,13 +105,62 @@ def test_bad_deliveries_are_rejected(
     assert SECRET not in str(caught.value)
 
 
-def test_legacy_body_only_signature_is_accepted() -> None:
-    """The older scheme (X-Signature = HMAC of the raw body) verifies too."""
+def test_legacy_body_only_signature_is_accepted_only_when_opted_in() -> None:
+    """The older scheme (X-Signature = HMAC of the raw body) verifies only on opt-in."""
     digest = hmac.new(SECRET.encode(), BODY, hashlib.sha256).hexdigest()
     headers = {"X-Signature": digest, "X-Webhook-Id": "evt-2"}
-    assert verify_webhook(BODY, headers, SECRET).timestamp is None
+    with pytest.raises(WebhookVerificationError, match="legacy_signatures=True") as refused:
+        verify_webhook(BODY, headers, SECRET)
+    assert refused.value.reply_status == 401
+    assert verify_webhook(BODY, headers, SECRET, legacy_signatures=True).timestamp is None
     with pytest.raises(WebhookVerificationError):
-        verify_webhook(BODY + b" ", headers, SECRET)
+        verify_webhook(BODY + b" ", headers, SECRET, legacy_signatures=True)
+
+
+@pytest.mark.parametrize("stamp", ["\u00b2", "9" * 400, "-5", "12.5", "", "\u0661\u0662"])
+def test_malformed_timestamps_are_a_typed_400(stamp: str) -> None:
+    """A non-ASCII-digit or huge X-Webhook-Timestamp is a WebhookVerificationError (400)."""
+    headers = {**signed(), "X-Webhook-Timestamp": stamp}
+    with pytest.raises(WebhookVerificationError) as caught:
+        verify_webhook(BODY, headers, SECRET)
+    assert caught.value.reply_status == 400
+
+
+def test_deeply_nested_signed_body_is_a_typed_400() -> None:
+    """A correctly signed body of deeply nested JSON is refused, not a RecursionError."""
+    for body in (
+        b"[" * 1000 + b"]" * 1000,
+        b'{"task_id": "t", "data": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+    ):
+        with pytest.raises(WebhookVerificationError) as caught:
+            verify_webhook(body, signed(body), SECRET)
+        assert caught.value.reply_status == 400
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    """The depth check skips strings: a title full of brackets still verifies."""
+    data = json.loads(BODY)
+    data["data"][0]["title"] = '[[[[{{{{\\"' * 50
+    body = json.dumps(data).encode()
+    assert (
+        verify_webhook(body, signed(body), SECRET).snapshot.clips[0].title
+        == data["data"][0]["title"]
+    )
+
+
+def test_replay_under_a_new_webhook_id_is_recognised() -> None:
+    """A captured delivery re-sent with a fresh, unsigned X-Webhook-Id is a duplicate."""
+    dedupe = WebhookDeduplicator()
+    original = signed()
+    replay = {**original, "X-Webhook-Id": "evt-forged", "Idempotency-Key": "evt-forged"}
+    first = verify_webhook(BODY, original, SECRET)
+    again = verify_webhook(BODY, replay, SECRET)
+    assert first.signed_digest == again.signed_digest
+    assert dedupe.seen_event(first) is False
+    assert dedupe.seen_event(again) is True
+    # MusicAPI's own retry: same id, signed afresh later, is a duplicate too.
+    retry = {**signed(at=time.time() + 5)}
+    assert dedupe.seen_event(verify_webhook(BODY, retry, SECRET)) is True
 
 
 def test_deduplicator_remembers_a_bounded_number_of_ids() -> None:
@@ -205,6 +254,50 @@ async def test_streaming_webhook_reaches_updates(receiver: Receiver) -> None:
         polls = emu.stats.requests.get("sonic.task", 0)
     assert kinds.index(ClipPlayable) < kinds.index(TaskDone)
     assert polls == 0
+
+
+@pytest.mark.anyio
+async def test_handler_answers_400_never_500_to_malformed_deliveries(receiver: Receiver) -> None:
+    """Malformed timestamps and nested bodies get a 400 from webhook_handler, no traceback."""
+    async with (
+        Emulator(speed=0, webhooks=False) as emu,
+        MusicAPI(emu.api_key, base_url=emu.url, webhook_url=receiver.url,
+                 webhook_secret=SECRET) as api,
+    ):  # fmt: skip
+        receiver.handler = api.webhook_handler()
+        nested = b"[" * 1000 + b"]" * 1000
+        cases = [
+            (BODY, {**signed(), "X-Webhook-Timestamp": "\u00b2"}),
+            (BODY, {**signed(), "X-Webhook-Timestamp": "9" * 400}),
+            (nested, signed(nested)),
+        ]
+        async with aiohttp.ClientSession() as session:
+            for body, headers in cases:
+                encoded = {k: v.encode().decode("latin-1") for k, v in headers.items()}
+                async with session.post(receiver.url, data=body, headers=encoded) as response:
+                    assert response.status == 400
+                    assert "Traceback" not in await response.text()
+
+
+@pytest.mark.anyio
+async def test_replayed_delivery_with_new_id_is_not_applied_twice(receiver: Receiver) -> None:
+    """feed_webhook returns None for a replay that changed only X-Webhook-Id."""
+    async with (
+        Emulator(speed=0, webhooks=False) as emu,
+        MusicAPI(emu.api_key, base_url=emu.url, webhook_url=receiver.url,
+                 webhook_secret=SECRET) as api,
+    ):  # fmt: skip
+        headers = signed()
+        assert await api.feed_webhook(BODY, headers) is not None
+        replay = {**headers, "X-Webhook-Id": "evt-new", "Idempotency-Key": "evt-new"}
+        assert await api.feed_webhook(BODY, replay) is None
+        legacy = {"X-Signature": hmac.new(SECRET.encode(), BODY, hashlib.sha256).hexdigest(),
+                  "X-Webhook-Id": "evt-legacy"}  # fmt: skip
+        with pytest.raises(WebhookVerificationError):
+            await api.feed_webhook(BODY, legacy)
+        body = BODY.replace(b"task-1", b"task-2")
+        legacy["X-Signature"] = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        assert await api.feed_webhook(body, legacy, legacy_signatures=True) is not None
 
 
 @pytest.mark.anyio
