@@ -5,7 +5,8 @@
     musicapi --emulator bulk examples/demo.jsonl                    no key: a local emulator
 
 Exit status: 0 everything done, 1 something failed, 2 usage or input error (nothing was
-sent), 130 interrupted (Ctrl-C; in-flight tasks and how to resume are printed).
+sent), 3 (bulk) nothing failed but lines were held back by --budget, 130 interrupted
+(Ctrl-C; in-flight tasks and how to resume are printed).
 """
 
 from __future__ import annotations
@@ -220,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
     task_args(download)
     output_args(download, ".")
     command("credits", "Show the account's remaining credits.")
+    from ._cli_reconcile import add_reconcile_parser
+
+    add_reconcile_parser(command("reconcile", "Settle the requests a bulk journal marks as "
+                                 "sent with no answer (maybe billed): list them, look them "
+                                 "up, or record what you found."))  # fmt: skip
     subs.add_parser("emulator", parents=[emulator_parser()], add_help=False,
                     help="Serve the MusicAPI emulator (as python -m musicapi_async.emulator).",
                     description="Serve a local emulation of MusicAPI.")  # fmt: skip
@@ -523,6 +529,12 @@ async def _bulk(ctx: _Context) -> int:
                               on_interrupt=on_interrupt)  # fmt: skip
 
 
+async def _reconcile(ctx: _Context) -> int:
+    from ._cli_reconcile import reconcile_command
+
+    return await reconcile_command(ctx.args, lambda cls: _client(ctx, cls))
+
+
 _COMMANDS: Final[dict[str, Callable[[_Context], Coroutine[Any, Any, int]]]] = {
     "generate": _generate,
     "bulk": _bulk,
@@ -532,4 +544,5 @@ _COMMANDS: Final[dict[str, Callable[[_Context], Coroutine[Any, Any, int]]]] = {
     "wait": _wait,
     "download": _download,
     "credits": _credits,
+    "reconcile": _reconcile,
 }

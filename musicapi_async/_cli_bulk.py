@@ -38,7 +38,12 @@ from ._cli_progress import (
 )
 from ._client import MusicAPI
 from ._convert import to_wire
-from ._errors import BudgetExceeded, InsufficientCredits, MusicAPIError
+from ._errors import (
+    BudgetExceeded,
+    InsufficientCredits,
+    MusicAPIError,
+    SubmissionOutcomeUnknown,
+)
 from ._events import ClipPlayable, TaskDone
 from ._jobs import Job
 from ._journal import Journal, SQLiteJournal
@@ -387,6 +392,15 @@ async def bulk_command(
         print_summary(tracker, console, out=out if args.download else None, manifest=manifest)
         if held:
             print(held["message"], file=sys.stderr)
+    unknown = [i for i in tracker.items if isinstance(i.error, SubmissionOutcomeUnknown)]
+    if unknown and not args.json:
+        from ._cli_reconcile import reconcile_hint
+
+        print(f"musicapi: {len(unknown)} line(s) were sent but their outcome is unknown "
+              "(they may have been billed); they are never sent again by themselves. "
+              + (f"Settle them with:\n  {reconcile_hint(args.journal)}" if args.journal
+                 else "Check the dashboard before sending them again."),
+              file=sys.stderr)  # fmt: skip
     return code
 
 

@@ -27,7 +27,9 @@ Rules:
    reconcile (credits, the dashboard, a webhook) before anything is sent again. Nothing is
    ever re-sent silently; ``forget`` is the caller's explicit way to allow it.
 3. ``done`` may follow ``pending`` directly: synchronous endpoints answer with the result.
-4. ``unknown`` may be resolved by the caller's reconciliation into any later state.
+4. ``unknown`` may be resolved by the caller's reconciliation into any later state:
+   ``settle`` records the caller's verdict (billed as task X, not billed, abandoned);
+   ``musicapi reconcile`` is its command line.
 
 ``Journal`` is the interface, so a store shared by many processes can be added later;
 ``SQLiteJournal`` keeps it in one SQLite file (WAL, ``synchronous=FULL``) and runs every
@@ -51,6 +53,8 @@ import anyio
 import anyio.to_thread
 import attrs
 
+from ._log import redact
+
 if TYPE_CHECKING:
     import sqlite3
 
@@ -62,6 +66,8 @@ __all__ = [
     "SQLiteJournal",
     "canonical_body",
     "fingerprint",
+    "match_unresolved",
+    "settle",
 ]
 
 T = TypeVar("T")
@@ -202,8 +208,6 @@ class Journal(Protocol):
 
 
 def _describe(error: str | BaseException) -> str:
-    from ._log import redact
-
     # Stored for good: never with a key a server echoed into its error text.
     return redact(error if isinstance(error, str) else f"{type(error).__name__}: {error}")
 
@@ -483,3 +487,55 @@ class SQLiteJournal:
                 conn.execute("DELETE FROM jobs WHERE fingerprint = ?", (fingerprint,))
 
         await self._run(work)
+
+
+# ------------------------------------------------------------------------- reconciling
+
+
+async def match_unresolved(journal: Journal, ref: str) -> Entry:
+    """The one ``pending`` or ``unknown`` entry whose fingerprint starts with ``ref``.
+
+    Raises:
+        LookupError: no such entry, or ``ref`` is too short to tell two apart.
+    """
+    ref = ref.strip().lower()
+    if len(ref) < 6:
+        raise LookupError(f"{ref!r}: give at least 6 characters of the fingerprint")
+    found = [e for e in await journal.unresolved() if e.fingerprint.startswith(ref)]
+    if not found:
+        raise LookupError(f"{ref}: no unsettled request in the journal starts with this")
+    if len(found) > 1:
+        raise LookupError(f"{ref}: {len(found)} unsettled requests start with this; give more")
+    return found[0]
+
+
+async def settle(
+    journal: Journal,
+    entry: Entry,
+    *,
+    task_id: str | None = None,
+    billed: bool,
+    note: str = "",
+) -> None:
+    """Record the caller's verdict on a request whose outcome was unknown.
+
+    Args:
+        journal: the journal holding ``entry``.
+        entry: a ``pending`` or ``unknown`` entry (``match_unresolved``).
+        task_id: the task it was accepted as (billed): the next run waits on it.
+        billed: with no ``task_id``: ``True`` abandons it (it may have been billed and is
+            never sent again; it ends ``failed``), ``False`` forgets it (it was not billed:
+            the next run sends it again).
+        note: why, kept in the entry's ``error`` when it is abandoned.
+
+    Raises:
+        JournalStateError: the entry was settled meanwhile (another process).
+    """
+    if entry.state not in (JobState.PENDING, JobState.UNKNOWN):
+        raise JournalStateError(f"{entry.fingerprint}: already {entry.state.value}")
+    if task_id is not None:
+        await journal.submitted(entry.fingerprint, task_id)
+    elif billed:
+        await journal.failed(entry.fingerprint, f"abandoned by hand; {note}".rstrip("; "))
+    else:
+        await journal.forget(entry.fingerprint)
