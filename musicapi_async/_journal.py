@@ -531,8 +531,12 @@ async def settle(
     Raises:
         JournalStateError: the entry was settled meanwhile (another process).
     """
-    if entry.state not in (JobState.PENDING, JobState.UNKNOWN):
-        raise JournalStateError(f"{entry.fingerprint}: already {entry.state.value}")
+    # Read again: ``entry`` may be stale, and forgetting a request that was settled
+    # meanwhile (as billed) would let it be sent, and billed, twice.
+    current = await journal.get(entry.fingerprint)
+    if current is None or current.state not in (JobState.PENDING, JobState.UNKNOWN):
+        state = "forgotten" if current is None else current.state.value
+        raise JournalStateError(f"{entry.fingerprint}: already settled ({state})")
     if task_id is not None:
         await journal.submitted(entry.fingerprint, task_id)
     elif billed:

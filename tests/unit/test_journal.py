@@ -25,7 +25,10 @@ from musicapi_async._journal import (
     SQLiteJournal,
     canonical_body,
     fingerprint,
+    match_unresolved,
+    settle,
 )
+from musicapi_async._log import register_secret, unregister_secret
 
 BODY = {"custom_mode": True, "mv": "sonic-v5", "prompt": "[Verse]\nla la", "title": "Ana"}
 SECRET = "whsec-never-on-disk-4f1c"
@@ -377,3 +380,46 @@ async def test_concurrent_begins_of_one_request_let_exactly_one_send(
         for _ in range(10):
             tg.start_soon(one)
     assert winners == [1]
+
+
+@pytest.mark.anyio
+async def test_settle_records_each_verdict_on_an_unknown_outcome(journal: SQLiteJournal) -> None:
+    """settle: billed as a task -> submitted; not billed -> forgotten; abandoned -> failed."""
+    prints = [fingerprint("sonic.create", {**BODY, "title": t}) for t in ("a", "b", "c")]
+    for fp in prints:
+        assert await journal.begin(fp, "sonic.create", BODY) is None
+        await journal.unknown(fp, "read timeout")
+    billed, unbilled, abandoned = [await match_unresolved(journal, fp[:10]) for fp in prints]
+    await settle(journal, billed, task_id="task-9", billed=True)
+    await settle(journal, unbilled, billed=False)
+    await settle(journal, abandoned, billed=True, note="never sent again")
+    entry = await journal.get(prints[0])
+    assert entry is not None
+    assert (entry.state, entry.task_id) == (JobState.SUBMITTED, "task-9")
+    assert await journal.get(prints[1]) is None
+    entry = await journal.get(prints[2])
+    assert entry is not None
+    assert entry.state is JobState.FAILED
+    assert "abandoned" in (entry.error or "")
+    assert await journal.unresolved() == []
+    with pytest.raises(JournalStateError):
+        await settle(journal, billed, billed=False)  # a stale Entry: already settled
+    with pytest.raises(LookupError):
+        await match_unresolved(journal, prints[0][:10])
+
+
+@pytest.mark.anyio
+async def test_error_column_never_stores_a_registered_key(journal: SQLiteJournal) -> None:
+    """An error text echoing an open client's key is stored with [redacted] instead."""
+    key = "SKEY-journal-test-0123456789"
+    register_secret(key)
+    try:
+        fp = fingerprint("sonic.create", BODY)
+        await journal.begin(fp, "sonic.create", BODY)
+        await journal.unknown(fp, RuntimeError(f"server said: bad key {key}"))
+        entry = await journal.get(fp)
+    finally:
+        unregister_secret(key)
+    assert entry is not None
+    assert key not in (entry.error or "")
+    assert "[redacted]" in (entry.error or "")
