@@ -457,9 +457,9 @@ def _held_back(tracker: Tracker, args: argparse.Namespace, resume: str) -> dict[
         how = f"{step} resume; lines already done are not sent again:\n  {resume}"
     else:
         how = (
-            f"{step} run again with --journal PATH to resume from there next time. This "
-            "run had no journal, so running the same command again sends every line, "
-            "the finished ones included: remove those from the file first."
+            f"{step} send lines {numbers} again. This run had no --journal, so the same "
+            "command would send every line again, the finished ones included; add "
+            "--journal PATH to make a run resumable."
         )
     return {
         "lines": sorted(lines),

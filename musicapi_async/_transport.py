@@ -248,9 +248,12 @@ def make_webhook_handler(
             await feed(body, dict(request.headers))
         except WebhookVerificationError as exc:
             return web.json_response({"error": str(exc)}, status=exc.reply_status)
-        except (ValueError, TypeError, ArithmeticError, RecursionError, LookupError):
+        except (ValueError, TypeError, ArithmeticError, RecursionError, LookupError) as exc:
             # Whatever an unauthenticated caller sent must not become a 500 with a
             # traceback: the verifier maps what it knows; this catches what it missed.
+            from ._log import logger
+
+            logger.warning("webhook delivery refused (400): %s", type(exc).__name__)
             return web.json_response({"error": "malformed webhook delivery"}, status=400)
         return web.json_response({"ok": True})
 
