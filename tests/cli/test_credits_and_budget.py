@@ -22,7 +22,8 @@ async def test_credits_running_out_stops_sending_and_says_how_to_resume(
     ideas = write(tmp_path / "ideas.txt", SONGS)
     journal = tmp_path / "j.sqlite3"
     async with Emulator(speed=SPEED, credits=40) as emu:
-        target = ["--base-url", emu.url, "--api-key", emu.api_key, "--speed", str(SPEED)]
+        # argparse's prefix form of --api-key: the printed command must hide it too.
+        target = ["--base-url", emu.url, f"--api-k={emu.api_key}", "--speed", str(SPEED)]
         code, out, err = await run_in_thread(capsys, "bulk", str(ideas), *target,
                                              "--concurrency", "1", "--no-download",
                                              "--journal", str(journal),
@@ -40,6 +41,8 @@ async def test_credits_running_out_stops_sending_and_says_how_to_resume(
     assert "Top up" in err
     assert f"--journal {journal}" in err
     assert "musicapi bulk" in err
+    assert '--api-k="$MUSICAPI_API_KEY"' in err
+    assert emu.api_key not in out + err
 
 
 @pytest.mark.anyio
