@@ -80,12 +80,12 @@ logger.addFilter(_filter)
 
 def redact(text: str) -> str:
     """``text`` with every registered secret (the keys of open clients) replaced."""
-    return _filter.scrub(text) if _filter.secrets else text
+    return _filter.scrub(text) if _filter.secrets and isinstance(text, str) else text
 
 
 def redact_bytes(data: bytes) -> bytes:
     """``redact`` for raw bytes (an answer's body)."""
-    return _filter.scrub_bytes(data) if _filter.secrets else data
+    return _filter.scrub_bytes(data) if _filter.secrets and isinstance(data, bytes) else data
 
 
 def register_secret(secret: str | None) -> None:
