@@ -189,14 +189,17 @@ class NetworkError(ServiceError):
 
 
 class IncompleteDownload(NetworkError):
-    """A body did not match its ``Content-Length``; downloading again is safe.
+    """A download could not be proven complete; downloading again is safe.
+
+    The body did not match its ``Content-Length``, a compressed stream stopped before
+    its end, or nothing framed the body (so a cut could not be told from its end).
 
     Attributes:
-        expected: the announced size in bytes.
+        expected: the announced size in bytes, ``None`` when none was announced.
         received: the bytes that arrived (or were about to be written).
     """
 
-    def __init__(self, message: str, *, expected: int, received: int, **kwargs: Any) -> None:
+    def __init__(self, message: str, *, expected: int | None, received: int, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.expected = expected
         self.received = received
