@@ -161,9 +161,14 @@ class PersonaRequest:
 
 @attrs.frozen(kw_only=True)
 class UploadRequest:
-    """Body of ``POST /api/v1/sonic/upload``: a public URL of an audio file."""
+    """Body of ``POST /api/v1/sonic/upload``: a public URL of an audio file.
+
+    ``callback_url`` (MUSICAPI.md §5.2, documented on the sister site only) asks for the
+    result to be posted there; the answer may then carry a ``task_id`` instead of a clip.
+    """
 
     url: str
+    callback_url: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -324,9 +329,14 @@ class Persona:
 
 @attrs.frozen(kw_only=True)
 class UploadedClip:
-    """An uploaded audio file; ``clip_id`` feeds the ``*_upload_music`` task types."""
+    """An uploaded audio file; ``clip_id`` feeds the ``*_upload_music`` task types.
 
-    clip_id: str
+    With a ``callback_url`` the upload may be answered asynchronously: ``clip_id`` is then
+    empty and ``task_id`` names the upload until the callback brings the clip.
+    """
+
+    clip_id: str = ""
+    task_id: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
 
