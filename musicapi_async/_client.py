@@ -44,7 +44,7 @@ from ._errors import (
     SubmissionOutcomeUnknown,
 )
 from ._governor import Governor
-from ._jobs import Job
+from ._jobs import Job, Waiter
 
 if TYPE_CHECKING:
     from ._journal import Journal
@@ -204,6 +204,9 @@ class MusicAPI:
                              max_concurrent_polls=max_concurrent_polls,
                              push=webhook_url is not None)  # fmt: skip
         self._group: TaskGroup | None = None
+        # Waits in progress (``Job.updates``, ``as_completed``): woken when the client closes.
+        self._waiters: set[Waiter] = set()
+        self._closing = False
         self.sonic = SonicAPI(self)
         self.lyrics = LyricsAPI(self)
         self.nuro = NuroAPI(self)
@@ -220,6 +223,7 @@ class MusicAPI:
         group = anyio.create_task_group()
         await group.__aenter__()
         self._group = group
+        self._closing = False
         group.start_soon(self.poller.run)
         return self
 
@@ -230,7 +234,13 @@ class MusicAPI:
         tb: TracebackType | None,
     ) -> None:
         group = self._group
+        self._closing = True
         try:
+            # Waiters in tasks the client does not own would never hear from the poller
+            # again: each one ends now with ClientClosed, naming its task.
+            for waiter in list(self._waiters):
+                waiter.client_closed()
+            self._waiters.clear()
             if group is not None:
                 group.cancel_scope.cancel()
                 # The body's own exception is not handed to the group: it propagates
@@ -252,7 +262,7 @@ class MusicAPI:
         self._group.start_soon(func)
 
     def _require_open(self) -> None:
-        if self._group is None:
+        if self._group is None or self._closing:
             raise RuntimeError("open the client first: `async with MusicAPI(...) as api:`")
 
     # ---------------------------------------------------------------- the one call path
@@ -427,7 +437,7 @@ class MusicAPI:
                 and synchronous ones (``PersonaRequest``, ``UploadRequest``,
                 ``LyricsRequest``), in any mix; read lazily.
             concurrency: requests in flight at once.
-            timeout: seconds each task may take once submitted.
+            timeout: seconds each task may take once submitted (30 minutes by default).
             journal: a ``Journal`` (e.g. ``SQLiteJournal("runs.sqlite3")``): each request
                 is recorded before it is sent, then its task id and result, so that a
                 run killed at any moment and started again resubmits nothing that was

@@ -17,7 +17,8 @@
     │                               idempotent call lost its answer (safe to send again)
     ├── TaskError                   the generation task's own outcome
     │   ├── TaskFailed              a clip ended ``failed`` (credits are refunded upstream)
-    │   └── TaskTimeout             a wait hit its deadline (also a ``TimeoutError``)
+    │   ├── TaskTimeout             a wait hit its deadline (also a ``TimeoutError``)
+    │   └── ClientClosed            the client was closed while the wait went on
     ├── SubmissionOutcomeUnknown    a paid POST was sent but its answer was lost: it may have
     │                               been billed. Reconcile before sending it again.
     └── WebhookVerificationError    a webhook delivery was not authentic or not a task update
@@ -39,6 +40,7 @@ __all__ = [
     "AuthenticationError",
     "BudgetExceeded",
     "CallerError",
+    "ClientClosed",
     "ContentRejected",
     "DownloadTooLarge",
     "IncompleteDownload",
@@ -250,6 +252,13 @@ class TaskTimeout(TaskError, TimeoutError):
     """A wait reached its deadline before every clip was terminal.
 
     The task itself goes on upstream; wait again with its ``task_id`` to resume.
+    """
+
+
+class ClientClosed(TaskError):
+    """The client was closed (its ``async with`` block left) while this waited.
+
+    The task itself goes on upstream; wait again with its ``task_id`` from an open client.
     """
 
 
