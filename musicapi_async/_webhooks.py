@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -25,7 +24,7 @@ import attrs
 
 from ._errors import WebhookVerificationError
 from ._models import Family, TaskSnapshot
-from ._protocol import parse_snapshot
+from ._protocol import decode_json, parse_snapshot
 from ._signing import sign_webhook
 
 __all__ = ["WebhookDeduplicator", "WebhookEvent", "WebhookVerificationError", "verify_webhook"]
@@ -126,8 +125,8 @@ def verify_webhook(
     if not event_id:
         raise WebhookVerificationError("the webhook carries no X-Webhook-Id")
     try:
-        data: Any = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+        data: Any = decode_json(body)  # depth/size-limited: never a RecursionError
+    except ValueError as exc:  # UnicodeDecodeError included
         raise WebhookVerificationError("the webhook body is not JSON") from exc
     if not isinstance(data, Mapping):
         raise WebhookVerificationError("the webhook body is not a JSON object")
