@@ -11,6 +11,7 @@ import anyio
 import pytest
 
 from musicapi_async import (
+    MusicAPIError,
     ResponseDecodeError,
     ServerError,
     SubmissionOutcomeUnknown,
@@ -78,3 +79,27 @@ async def test_one_hostile_task_does_not_end_the_others(server: FakeServer) -> N
     assert len(bad_error) == 1
     assert server.api.poller.running
     assert server.api.poller.stats.poll_errors > 0
+
+
+@pytest.mark.anyio
+async def test_an_unexpected_error_in_one_poll_ends_only_that_wait(server: FakeServer) -> None:
+    """An exception no parser typed (a transport bug) ends its own task's wait, no other."""
+    server.on("GET", f"/api/v1/sonic/task/{GOOD}", reply("sonic_task_live_v55.json"))
+    server.on("GET", f"/api/v1/sonic/task/{BAD}", RuntimeError("a bug in a custom transport"))
+    bad_error: list[MusicAPIError] = []
+
+    async def wait_bad() -> None:
+        try:
+            await server.api.job(BAD).wait(timeout=5)
+        except MusicAPIError as exc:
+            bad_error.append(exc)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(wait_bad)
+        clips = await server.api.job(GOOD).wait(timeout=5)
+
+    assert len(clips) == 2
+    assert [type(e) for e in bad_error] == [MusicAPIError]
+    assert BAD in str(bad_error[0])
+    assert isinstance(bad_error[0].__cause__, RuntimeError)
+    assert server.api.poller.running
