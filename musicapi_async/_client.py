@@ -67,7 +67,7 @@ from ._protocol import HttpRequest, build_request, parse_response
 from ._resources import LyricsAPI, NuroAPI, SonicAPI, StudioAPI
 from ._retry import RetryPolicy, retrying
 from ._transport import AiohttpTransport, Transport, TransportFailure, make_webhook_handler
-from ._validation import check_task_id
+from ._validation import check_callback_url, check_task_id
 from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
 __all__ = ["DEFAULT_BASE_URL", "ClientStats", "GenerationRequest", "MusicAPI"]
@@ -197,6 +197,8 @@ class MusicAPI:
         if webhook_url is not None and not webhook_secret:
             raise InvalidRequest("webhook_url needs a webhook_secret to verify deliveries with",
                                  field="webhook_secret")  # fmt: skip
+        if webhook_url is not None:
+            check_callback_url(webhook_url)  # said now, not at the first create
         self.webhook_url = webhook_url
         self._webhook_secret = webhook_secret
         self._dedupe = WebhookDeduplicator()

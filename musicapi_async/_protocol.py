@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import email.utils
 import json
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -147,12 +146,29 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 # and far below what exhausts the stack (~1,000 levels) or the memory.
 MAX_JSON_DEPTH: Final = 64
 MAX_JSON_BYTES: Final = 16 * 2**20
-_BRACKETS: Final = re.compile(rb"[\[\]{}]")
-_STRINGS: Final = re.compile(rb'"(?:[^"\\]|\\.)*"')
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _depth(data: Any) -> int:
+    """How deeply ``data`` nests lists and objects (iterative: any depth is safe)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_JSON_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def decode_json(raw: bytes) -> Any:
@@ -164,18 +180,15 @@ def decode_json(raw: bytes) -> Any:
     """
     if len(raw) > MAX_JSON_BYTES:
         raise ValueError(f"JSON body of {len(raw)} bytes, more than {MAX_JSON_BYTES}")
-    # Only a body with many brackets can be deep: count them first (cheap, in C), and
-    # measure the nesting (outside strings) only when there are enough to matter.
-    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH:
-        depth = 0
-        for match in _BRACKETS.finditer(_STRINGS.sub(b'""', raw)):
-            depth += 1 if match.group() in (b"[", b"{") else -1
-            if depth > MAX_JSON_DEPTH:
-                raise ValueError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
-    except RecursionError:  # pragma: no cover - the depth check comes first
+        # The C parser guards its own recursion; what it accepts is measured below.
+        data = json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError:
         raise ValueError("JSON nested too deeply") from None
+    # Only a body with many brackets can be deep: count them first (cheap, in C).
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _depth(data) > MAX_JSON_DEPTH:
+        raise ValueError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+    return data
 
 
 def _decode_json(body: bytes) -> Any:

@@ -26,6 +26,7 @@ __all__ = [
     "MODEL_LIMITS",
     "UPLOAD_URL_LIMIT",
     "ModelLimits",
+    "check_callback_url",
     "check_task_id",
     "model_limits",
     "validate_body",
@@ -279,6 +280,15 @@ def _check_url(body: Mapping[str, Any], field: str, limit: int = 1024) -> None:
             or (scheme == "http" and not _is_loopback(host))):  # fmt: skip
         raise _fail(f"The '{field}' field should be an HTTPS URL of at most {limit} "
                     "characters (plain http only to localhost).", field)  # fmt: skip
+
+
+def check_callback_url(url: object, field: str = "webhook_url") -> None:
+    """Raise ``InvalidRequest`` unless ``url`` is an HTTPS URL MusicAPI can post to.
+
+    Plain ``http`` is accepted only for loopback hosts (``localhost``, ``127.0.0.1``,
+    ``::1``), so a local receiver can be tested without a certificate.
+    """
+    _check_url({field: url}, field)
 
 
 def _check_webhook(body: Mapping[str, Any]) -> None:

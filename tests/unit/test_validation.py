@@ -428,3 +428,20 @@ def test_malformed_api_key_is_refused_at_construction(key: str) -> None:
         MusicAPI(api_key=key)
     assert key.strip() not in str(info.value)
     assert key.strip() not in repr(info.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://hooks.example.com/musicapi", "hooks.example.com", "ftp://example.com/h"]
+)
+def test_client_webhook_url_must_be_https(url: str) -> None:
+    """A client-wide webhook_url that is not HTTPS (or loopback http) fails at construction."""
+    with pytest.raises(InvalidRequest) as info:
+        MusicAPI(api_key="k", webhook_url=url, webhook_secret="s")
+    assert info.value.field == "webhook_url"
+    assert "localhost" in str(info.value)
+
+
+def test_client_webhook_url_may_be_loopback_http() -> None:
+    """Plain http to localhost is allowed, for testing a receiver locally."""
+    for url in ("http://127.0.0.1:8080/hook", "http://localhost/hook", "http://[::1]:9/h"):
+        assert MusicAPI(api_key="k", webhook_url=url, webhook_secret="s").webhook_url == url
