@@ -7,6 +7,11 @@ state without a message get one in the same voice.
 
 Limits follow the newest documentation (§3.2, §11): prompt 3000 characters on
 sonic-v3-5/v4 and 5000 from v4-5 on, tags 200 / 1000, title 80, description prompt 400.
+
+Before any rule reads a field, every field's JSON type is checked (a string for an id,
+a number for ``continue_at``, an integer ``seed``), numbers must be finite and text must
+be valid Unicode. Each rule lives here once: the model table, for instance, is what both
+the client and the emulator accept, so the two can never disagree on a model.
 """
 
 from __future__ import annotations
