@@ -39,6 +39,7 @@ __all__ = ["DEFAULT_MAX_BYTES", "MediaKind", "download_clip"]
 
 DEFAULT_MAX_BYTES: Final = 512 * 2**20  # a 8-minute WAV is ~85 MB; leave room
 _SWEPT: set[Path] = set()
+_SWEPT_LIMIT: Final = 4096
 
 _FIELDS: Final[Mapping[MediaKind, str]] = {
     "audio": "audio_url",
@@ -201,7 +202,10 @@ async def download_clip(
     folder = Path(directory)
     await anyio.to_thread.run_sync(lambda: folder.mkdir(parents=True, exist_ok=True))
     if folder not in _SWEPT:
-        # Temporary files of a run that was killed mid-download: once per folder and run.
+        # Temporary files of a run that was killed mid-download: once per folder and run
+        # (the memory of swept folders is bounded; forgetting one costs one more sweep).
+        if len(_SWEPT) >= _SWEPT_LIMIT:
+            _SWEPT.clear()
         _SWEPT.add(folder)
         await anyio.to_thread.run_sync(remove_stale_parts, folder)
     paths: list[Path] = []
