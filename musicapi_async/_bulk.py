@@ -19,6 +19,7 @@ from ._convert import result_from_json, result_to_json, to_wire
 from ._endpoints import cost_of
 from ._errors import (
     BudgetExceeded,
+    ClientClosed,
     InsufficientCredits,
     InvalidRequest,
     MusicAPIError,
@@ -28,7 +29,8 @@ from ._errors import (
     TaskTimeout,
 )
 from ._events import JobEvent, TaskDone
-from ._jobs import Job
+from ._jobs import DEFAULT_WAIT_TIMEOUT, Job, closed_error
+from ._log import logger
 from ._models import (
     Clip,
     Family,
@@ -102,6 +104,7 @@ class _DoneSubscriber:
     def __init__(self, job: Job, send: MemoryObjectSendStream[Job]) -> None:
         self.job = job
         self._send = send
+        self.closed: ClientClosed | None = None
 
     def deliver(self, events: Sequence[JobEvent]) -> None:
         for event in events:
@@ -111,6 +114,11 @@ class _DoneSubscriber:
 
     def fail(self, error: MusicAPIError) -> None:
         self.job.error = error
+        self._send.send_nowait(self.job)
+
+    def client_closed(self) -> None:
+        # Not the task's error (it goes on upstream): the generator raises it instead.
+        self.closed = closed_error(self.job)
         self._send.send_nowait(self.job)
 
 
@@ -129,6 +137,7 @@ async def as_completed(
                 continue
             subscriber = _DoneSubscriber(job, send)
             subscribers.append(subscriber)
+            client._waiters.add(subscriber)
             client.poller.watch(job.task_id, job.family, subscriber,
                                 submitted_at=job.submitted_at)  # fmt: skip
         for _ in range(len(pending)):
@@ -146,9 +155,13 @@ async def as_completed(
                     task_id=late.task_id,
                     snapshot=late.snapshot,
                 ) from None
+            closed = next((s.closed for s in subscribers if s.closed is not None), None)
+            if closed is not None:
+                raise closed
             yield job
     finally:
         for subscriber in subscribers:
+            client._waiters.discard(subscriber)
             client.poller.unwatch(subscriber.job.task_id, subscriber)
         send.close()
         receive.close()
@@ -175,9 +188,18 @@ async def generate_many(
     scope = anyio.CancelScope()
     batch = _Batch(client, journal, budget, timeout, on_accepted)
 
+    def hand_over(outcome: Outcome | None) -> None:
+        try:
+            send.send_nowait(outcome)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            # The caller has left the loop: no one reads outcomes any more. A request
+            # that was in flight is not lost: its task id is in the journal and the log.
+            if outcome is not None:
+                _report_abandoned(outcome, journaled=journal is not None)
+
     async def run_one(index: int, request: object, fingerprint: str | None) -> None:
         try:
-            send.send_nowait(await batch.run(index, request, fingerprint))
+            hand_over(await batch.run(index, request, fingerprint))
         finally:
             slots.release()
 
@@ -193,10 +215,10 @@ async def generate_many(
                     ready = await batch.prepare(index, request)
                     if isinstance(ready, Outcome):
                         slots.release()
-                        send.send_nowait(ready)
+                        hand_over(ready)
                     else:
                         group.start_soon(run_one, index, request, ready)
-            send.send_nowait(None)
+            hand_over(None)
 
     client.start_soon(produce)
     try:
@@ -315,7 +337,14 @@ class _Batch:
                 job = self.client.job(task_id, request.family)  # type: ignore[attr-defined]
             if self.on_accepted is not None:
                 self.on_accepted(index, job, resumed)
-            clips = tuple(await job.wait(timeout=self.timeout))
+            try:
+                timeout = DEFAULT_WAIT_TIMEOUT if self.timeout is None else self.timeout
+                clips = tuple(await job.wait(timeout=timeout))
+            except anyio.get_cancelled_exc_class():
+                # Left early (or the client closed): the task runs on upstream, billed.
+                _report_abandoned(Outcome(index, request, task_id=task_id),
+                                  journaled=journal is not None)  # fmt: skip
+                raise
             if journal is not None and fingerprint is not None:
                 await journal.finished(fingerprint, result_to_json(clips))
             cost = 0 if resumed else self._cost(endpoint, request)
@@ -345,7 +374,7 @@ class _Batch:
         if journal is not None and fingerprint is not None:
             if isinstance(exc, SubmissionOutcomeUnknown):
                 await journal.unknown(fingerprint, exc)
-            elif isinstance(exc, TaskTimeout):
+            elif isinstance(exc, TaskTimeout | ClientClosed):
                 pass  # still running upstream: the next run resumes waiting on it
             elif accepted:
                 await journal.failed(fingerprint, exc)
@@ -361,6 +390,21 @@ class _Batch:
                 self.out_of_credits = exc.api_message or str(exc)
         cost = self._cost(endpoint, request) if accepted else 0
         return Outcome(index, request, task_id=task_id, clips=clips, error=exc, cost=cost)
+
+
+def _report_abandoned(outcome: Outcome, *, journaled: bool) -> None:
+    """Say what became of a request that finished after ``generate_many`` was left."""
+    if outcome.task_id is None and not isinstance(outcome.error, SubmissionOutcomeUnknown):
+        return  # never accepted (refused, or not sent): nothing to reconcile
+    where = "the journal has it" if journaled else "keep this id to reconcile it"
+    if outcome.task_id is not None:
+        logger.warning("generate_many was left while request #%d was in flight: it was "
+                       "accepted as task %s (%s)", outcome.index, outcome.task_id,
+                       where)  # fmt: skip
+    else:
+        logger.warning("generate_many was left while request #%d was in flight: its "
+                       "outcome is unknown, it may have been billed (%s)",
+                       outcome.index, outcome.error)  # fmt: skip
 
 
 def _endpoint_of(request: object) -> str | None:

@@ -44,7 +44,7 @@ from ._errors import (
     SubmissionOutcomeUnknown,
 )
 from ._governor import Governor
-from ._jobs import Job
+from ._jobs import Job, Waiter
 
 if TYPE_CHECKING:
     from ._journal import Journal
@@ -67,6 +67,7 @@ from ._protocol import HttpRequest, build_request, parse_response
 from ._resources import LyricsAPI, NuroAPI, SonicAPI, StudioAPI
 from ._retry import RetryPolicy, retrying
 from ._transport import AiohttpTransport, Transport, TransportFailure, make_webhook_handler
+from ._validation import check_callback_url, check_task_id
 from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
 __all__ = ["DEFAULT_BASE_URL", "ClientStats", "GenerationRequest", "MusicAPI"]
@@ -74,6 +75,7 @@ __all__ = ["DEFAULT_BASE_URL", "ClientStats", "GenerationRequest", "MusicAPI"]
 DEFAULT_BASE_URL: Final = "https://api.musicapi.ai"
 
 GenerationRequest = SonicRequest | NuroVocalRequest | NuroInstrumentalRequest | StudioRequest
+_GENERATION_TYPES: Final = (SonicRequest, NuroVocalRequest, NuroInstrumentalRequest, StudioRequest)
 
 _CREATE_ENDPOINT: Final = {
     Family.SONIC: "sonic.create",
@@ -97,6 +99,14 @@ class ClientStats:
     throttled: int = 0
 
 
+def _family(family: object) -> Family:
+    try:
+        return Family(str(family)) if not isinstance(family, Family) else family
+    except ValueError:
+        names = ", ".join(f.value for f in Family)
+        raise InvalidRequest(f"Unknown family {family!r}: one of {names}.") from None
+
+
 def _outcome_unknown(
     ep: Endpoint, request: object, what: str, cause: MusicAPIError | None = None
 ) -> SubmissionOutcomeUnknown:
@@ -109,6 +119,21 @@ def _outcome_unknown(
         api_message=cause.api_message if cause is not None else None,
         raw_body=cause.raw_body if cause is not None else None,
     )
+
+
+def _check_key(key: object) -> None:
+    """Refuse a key that cannot be sent in a header, without ever showing it."""
+    if key is None or key == "":
+        return
+    if not isinstance(key, str):
+        raise AuthenticationError(f"The API key should be a string, not {type(key).__name__}.")
+    if key != key.strip() or any(not c.isprintable() or c.isspace() for c in key):
+        raise AuthenticationError("The API key contains spaces, a line break or control "
+                                  "characters (read from a file with its newline?): strip "
+                                  "it and try again.")  # fmt: skip
+    if not key.isascii():
+        raise AuthenticationError("The API key contains non-ASCII characters: it cannot be "
+                                  "sent in a header. Check that it was copied whole.")  # fmt: skip
 
 
 class MusicAPI:
@@ -133,7 +158,8 @@ class MusicAPI:
         max_concurrent_downloads: cap on media files downloading at once.
 
     Raises:
-        AuthenticationError: no key was given and ``$MUSICAPI_API_KEY`` is unset.
+        AuthenticationError: no key was given and ``$MUSICAPI_API_KEY`` is unset, or the
+            key holds whitespace, a line break or characters a header cannot carry.
     """
 
     def __init__(
@@ -156,6 +182,7 @@ class MusicAPI:
             raise AuthenticationError(
                 "No API key: pass api_key=... or set the MUSICAPI_API_KEY environment variable."
             )
+        _check_key(key)
         self.base_url = base_url or os.environ.get("MUSICAPI_BASE_URL") or DEFAULT_BASE_URL
         self.poll_policy = poll or PollPolicy()
         self.retry_policy = retry or RetryPolicy()
@@ -170,6 +197,8 @@ class MusicAPI:
         if webhook_url is not None and not webhook_secret:
             raise InvalidRequest("webhook_url needs a webhook_secret to verify deliveries with",
                                  field="webhook_secret")  # fmt: skip
+        if webhook_url is not None:
+            check_callback_url(webhook_url)  # said now, not at the first create
         self.webhook_url = webhook_url
         self._webhook_secret = webhook_secret
         self._dedupe = WebhookDeduplicator()
@@ -177,6 +206,9 @@ class MusicAPI:
                              max_concurrent_polls=max_concurrent_polls,
                              push=webhook_url is not None)  # fmt: skip
         self._group: TaskGroup | None = None
+        # Waits in progress (``Job.updates``, ``as_completed``): woken when the client closes.
+        self._waiters: set[Waiter] = set()
+        self._closing = False
         self.sonic = SonicAPI(self)
         self.lyrics = LyricsAPI(self)
         self.nuro = NuroAPI(self)
@@ -193,6 +225,7 @@ class MusicAPI:
         group = anyio.create_task_group()
         await group.__aenter__()
         self._group = group
+        self._closing = False
         group.start_soon(self.poller.run)
         return self
 
@@ -203,7 +236,13 @@ class MusicAPI:
         tb: TracebackType | None,
     ) -> None:
         group = self._group
+        self._closing = True
         try:
+            # Waiters in tasks the client does not own would never hear from the poller
+            # again: each one ends now with ClientClosed, naming its task.
+            for waiter in list(self._waiters):
+                waiter.client_closed()
+            self._waiters.clear()
             if group is not None:
                 group.cancel_scope.cancel()
                 # The body's own exception is not handed to the group: it propagates
@@ -225,7 +264,7 @@ class MusicAPI:
         self._group.start_soon(func)
 
     def _require_open(self) -> None:
-        if self._group is None:
+        if self._group is None or self._closing:
             raise RuntimeError("open the client first: `async with MusicAPI(...) as api:`")
 
     # ---------------------------------------------------------------- the one call path
@@ -306,7 +345,15 @@ class MusicAPI:
     # --------------------------------------------------------------------- generation
 
     async def submit(self, request: GenerationRequest) -> Job:
-        """Submit any generation request model and return its ``Job``."""
+        """Submit any generation request model and return its ``Job``.
+
+        Raises:
+            InvalidRequest: ``request`` is not a generation request model.
+        """
+        if not isinstance(request, _GENERATION_TYPES):
+            raise InvalidRequest(f"submit() takes a SonicRequest, NuroVocalRequest, "
+                                 f"NuroInstrumentalRequest or StudioRequest, not "
+                                 f"{type(request).__name__}.")  # fmt: skip
         family = request.family
         if (self.webhook_url is not None and not isinstance(request, StudioRequest)
                 and request.webhook_url is None):  # fmt: skip
@@ -360,8 +407,12 @@ class MusicAPI:
         return make_webhook_handler(feed)
 
     def job(self, task_id: str, family: Family | str = Family.SONIC) -> Job:
-        """A ``Job`` for a task submitted earlier (or elsewhere): resume waiting on it."""
-        return Job(self, task_id, Family(family))
+        """A ``Job`` for a task submitted earlier (or elsewhere): resume waiting on it.
+
+        Raises:
+            InvalidRequest: ``task_id`` cannot name a task, or ``family`` is not one.
+        """
+        return Job(self, check_task_id(task_id), _family(family))
 
     def as_completed(
         self, jobs: Iterable[Job], *, timeout: float | None = None
@@ -402,7 +453,7 @@ class MusicAPI:
                 and synchronous ones (``PersonaRequest``, ``UploadRequest``,
                 ``LyricsRequest``), in any mix; read lazily.
             concurrency: requests in flight at once.
-            timeout: seconds each task may take once submitted.
+            timeout: seconds each task may take once submitted (30 minutes by default).
             journal: a ``Journal`` (e.g. ``SQLiteJournal("runs.sqlite3")``): each request
                 is recorded before it is sent, then its task id and result, so that a
                 run killed at any moment and started again resubmits nothing that was
@@ -425,8 +476,13 @@ class MusicAPI:
                              on_accepted=on_accepted)  # fmt: skip
 
     async def get_task(self, task_id: str, family: Family = Family.SONIC) -> TaskSnapshot:
-        """Poll a task once (free) and return what the API said."""
-        snapshot: TaskSnapshot = await self.call(TASK_ENDPOINTS[family].name, task_id=task_id)
+        """Poll a task once (free) and return what the API said.
+
+        Raises:
+            InvalidRequest: ``task_id`` cannot name a task (nothing is sent).
+        """
+        endpoint = TASK_ENDPOINTS[_family(family)].name
+        snapshot: TaskSnapshot = await self.call(endpoint, task_id=check_task_id(task_id))
         return snapshot
 
     async def _poll(self, task_id: str, family: Family) -> TaskSnapshot:

@@ -2,15 +2,18 @@
 
 Each file streams through the transport into a hidden temporary file in the target
 directory and is renamed into place only when complete (``_files.atomic_write``): a
-download cut short, too large or shorter than its ``Content-Length`` leaves nothing
-behind. Names come from the clip's title and id (``safe_filename``), so they cannot
-escape the directory, and never overwrite another file (``unique_path``).
+download cut short, too large, shorter than its ``Content-Length``, a compressed stream
+without its end, or a body with no framing at all leaves nothing behind; temporary files
+of a killed run are removed the next time that folder is downloaded into. Names come
+from the clip's title and id (``safe_filename``), so they cannot escape the directory,
+and never overwrite another file (``unique_path``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Final
@@ -18,8 +21,15 @@ from urllib.parse import urlsplit
 
 import anyio
 
-from ._errors import InvalidRequest, NetworkError, RateLimited, ServerError
-from ._files import AtomicFile, atomic_write, safe_filename, unique_path
+from ._errors import (
+    IncompleteDownload,
+    InvalidRequest,
+    NetworkError,
+    RateLimited,
+    ResponseDecodeError,
+    ServerError,
+)
+from ._files import AtomicFile, atomic_write, remove_stale_parts, safe_filename, unique_path
 from ._models import Clip, MediaKind
 from ._protocol import parse_retry_after
 from ._retry import RetryPolicy, retrying
@@ -28,6 +38,8 @@ from ._transport import Transport, TransportFailure
 __all__ = ["DEFAULT_MAX_BYTES", "MediaKind", "download_clip"]
 
 DEFAULT_MAX_BYTES: Final = 512 * 2**20  # a 8-minute WAV is ~85 MB; leave room
+_SWEPT: set[Path] = set()
+_SWEPT_LIMIT: Final = 4096
 
 _FIELDS: Final[Mapping[MediaKind, str]] = {
     "audio": "audio_url",
@@ -69,36 +81,110 @@ def _check_status(url: str, status: int, headers: Mapping[str, str]) -> None:
     raise InvalidRequest(f"media not available ({status}) at {where}", status=status)
 
 
+class _Body:
+    """How one answer frames and encodes its body, and the checks that prove it whole.
+
+    A body is complete only if something says where it ends: a ``Content-Length`` (the
+    raw bytes are counted against it), chunked framing (the transport fails on a missing
+    last chunk), or a gzip/deflate stream's own end marker. A body delimited only by the
+    connection closing could have been cut anywhere, so it is refused rather than saved.
+    """
+
+    def __init__(self, url: str, headers: Mapping[str, str]) -> None:
+        where = urlsplit(url).netloc
+        length = headers.get("content-length", "").strip()
+        self.length = int(length) if length.isdigit() else None
+        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        encoding = headers.get("content-encoding", "").strip().lower()
+        self.decoder: zlib._Decompress | None = None
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            # 32 + MAX_WBITS: a gzip or zlib header, detected from the stream itself.
+            self.decoder = zlib.decompressobj(32 + zlib.MAX_WBITS)
+        elif encoding not in ("", "identity"):
+            raise ResponseDecodeError(f"media host {where} sent an unsupported "
+                                      f"Content-Encoding {encoding!r}")  # fmt: skip
+        if self.length is None and not chunked and self.decoder is None:
+            raise IncompleteDownload(
+                f"media host {where} sent no Content-Length and no chunked framing: a "
+                f"download cut short could not be told from a complete one",
+                expected=None,
+                received=0,
+            )
+        self.received = 0
+
+    def decode(self, chunk: bytes) -> bytes:
+        self.received += len(chunk)
+        if self.length is not None and self.received > self.length:
+            raise IncompleteDownload(f"more bytes than the announced {self.length}",
+                                     expected=self.length, received=self.received)  # fmt: skip
+        if self.decoder is None:
+            return chunk
+        try:
+            return self.decoder.decompress(chunk)
+        except zlib.error as exc:
+            raise ResponseDecodeError(f"undecodable compressed media: {exc}") from exc
+
+    def finish(self) -> bytes:
+        """The bytes still held by the decoder; raises if the body was not complete."""
+        if self.length is not None and self.received != self.length:
+            raise IncompleteDownload(f"{self.received} of {self.length} bytes arrived",
+                                     expected=self.length, received=self.received)  # fmt: skip
+        if self.decoder is None:
+            return b""
+        rest = self.decoder.flush()
+        if not self.decoder.eof:
+            raise IncompleteDownload("the compressed stream ended before its end marker",
+                                     expected=self.length, received=self.received)  # fmt: skip
+        return rest
+
+
 async def _download_one(
     transport: Transport,
     url: str,
     directory: Path,
-    stem: str,
-    fallback: str,
+    clip: Clip,
     kind: MediaKind,
     max_bytes: int,
     overwrite: bool,
 ) -> Path:
     async with contextlib.AsyncExitStack() as stack:
         holder: list[AtomicFile] = []
+        bodies: list[_Body] = []
 
         async def on_headers(status: int, headers: Mapping[str, str]) -> None:
             _check_status(url, status, headers)
-            name = safe_filename(stem, suffix=_suffix(url, headers.get("content-type"), kind),
-                                 fallback=fallback)  # fmt: skip
+            body = _Body(url, headers)
+            bodies.append(body)
+            # The clip id is a tag, never cut: a long title is shortened instead, so the
+            # clips of one song (same title) never share a file name.
+            name = safe_filename(clip.title or "untitled", tag=f" - {clip.clip_id[:8]}",
+                                 suffix=_suffix(url, headers.get("content-type"), kind),
+                                 fallback=clip.clip_id)  # fmt: skip
             target = directory / name if overwrite else unique_path(directory, name)
-            length = headers.get("content-length")
-            # aiohttp decompresses encoded bodies, so their length is not the header's.
-            expected = (int(length) if length and length.isdigit()
-                        and not headers.get("content-encoding") else None)  # fmt: skip
+            # An encoded body's length is not the file's: the raw bytes are checked instead.
+            expected = body.length if body.decoder is None else None
             holder.append(await stack.enter_async_context(atomic_write(
                 target, max_bytes=max_bytes, expected_size=expected,
                 on_exists="replace" if overwrite else "rename")))  # fmt: skip
 
         async def write(chunk: bytes) -> None:
-            await holder[0].write(chunk)
+            data = bodies[0].decode(chunk)
+            if data:
+                await holder[0].write(data)
 
-        await transport.fetch(url, on_headers, write)
+        try:
+            await transport.fetch(url, on_headers, write)
+        except TransportFailure as failure:
+            if not bodies:
+                raise
+            # The answer had begun: whatever the network did, the file is incomplete.
+            raise IncompleteDownload(f"the transfer broke off after {bodies[0].received} "
+                                     f"bytes ({failure})", expected=bodies[0].length,
+                                     received=bodies[0].received) from failure.cause  # fmt: skip
+        # Still inside the stack: a failed check discards the temporary file.
+        rest = bodies[0].finish()
+        if rest:
+            await holder[0].write(rest)
     return holder[0].path
 
 
@@ -115,7 +201,13 @@ async def download_clip(
     """Download ``clip``'s files of ``kinds`` into ``directory``; see ``MusicAPI.download``."""
     folder = Path(directory)
     await anyio.to_thread.run_sync(lambda: folder.mkdir(parents=True, exist_ok=True))
-    stem = f"{clip.title or 'untitled'} - {clip.clip_id[:8]}"
+    if folder not in _SWEPT:
+        # Temporary files of a run that was killed mid-download: once per folder and run
+        # (the memory of swept folders is bounded; forgetting one costs one more sweep).
+        if len(_SWEPT) >= _SWEPT_LIMIT:
+            _SWEPT.clear()
+        _SWEPT.add(folder)
+        await anyio.to_thread.run_sync(remove_stale_parts, folder)
     paths: list[Path] = []
     for kind in kinds:
         url = getattr(clip, _FIELDS[kind])
@@ -124,7 +216,7 @@ async def download_clip(
 
         async def once(url: str = url, kind: MediaKind = kind) -> Path:
             try:
-                return await _download_one(transport, url, folder, stem, clip.clip_id, kind,
+                return await _download_one(transport, url, folder, clip, kind,
                                            max_bytes, overwrite)  # fmt: skip
             except TransportFailure as failure:
                 # A GET may be repeated at will: lost answers are plain network errors.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Final, Literal
+from urllib.parse import quote
 
 import attrs
 
@@ -58,11 +59,15 @@ class Endpoint:
     billable: bool
 
     def url_path(self, task_id: str | None = None) -> str:
-        """The concrete path, with ``task_id`` filled in where the template asks for it."""
+        """The concrete path, with ``task_id`` filled in (percent-escaped) where asked.
+
+        Escaping keeps every id inside its one path segment: ``/``, ``?``, ``#``, ``%``
+        or CRLF in an id can never reach another path or split the request.
+        """
         if "{task_id}" in self.path:
             if not task_id:
                 raise ValueError(f"{self.name} needs a task id")
-            return self.path.replace("{task_id}", task_id)
+            return self.path.replace("{task_id}", quote(task_id, safe=""))
         return self.path
 
 

@@ -17,7 +17,8 @@
     │                               idempotent call lost its answer (safe to send again)
     ├── TaskError                   the generation task's own outcome
     │   ├── TaskFailed              a clip ended ``failed`` (credits are refunded upstream)
-    │   └── TaskTimeout             a wait hit its deadline (also a ``TimeoutError``)
+    │   ├── TaskTimeout             a wait hit its deadline (also a ``TimeoutError``)
+    │   └── ClientClosed            the client was closed while the wait went on
     ├── SubmissionOutcomeUnknown    a paid POST was sent but its answer was lost: it may have
     │                               been billed. Reconcile before sending it again.
     └── WebhookVerificationError    a webhook delivery was not authentic or not a task update
@@ -43,6 +44,7 @@ __all__ = [
     "AuthenticationError",
     "BudgetExceeded",
     "CallerError",
+    "ClientClosed",
     "ContentRejected",
     "DownloadTooLarge",
     "IncompleteDownload",
@@ -196,14 +198,17 @@ class NetworkError(ServiceError):
 
 
 class IncompleteDownload(NetworkError):
-    """A body did not match its ``Content-Length``; downloading again is safe.
+    """A download could not be proven complete; downloading again is safe.
+
+    The body did not match its ``Content-Length``, a compressed stream stopped before
+    its end, or nothing framed the body (so a cut could not be told from its end).
 
     Attributes:
-        expected: the announced size in bytes.
+        expected: the announced size in bytes, ``None`` when none was announced.
         received: the bytes that arrived (or were about to be written).
     """
 
-    def __init__(self, message: str, *, expected: int, received: int, **kwargs: Any) -> None:
+    def __init__(self, message: str, *, expected: int | None, received: int, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.expected = expected
         self.received = received
@@ -254,6 +259,13 @@ class TaskTimeout(TaskError, TimeoutError):
     """A wait reached its deadline before every clip was terminal.
 
     The task itself goes on upstream; wait again with its ``task_id`` to resume.
+    """
+
+
+class ClientClosed(TaskError):
+    """The client was closed (its ``async with`` block left) while this waited.
+
+    The task itself goes on upstream; wait again with its ``task_id`` from an open client.
     """
 
 

@@ -8,14 +8,17 @@ an emoji wall or 300 characters long. ``safe_filename`` turns it into one plain 
 3. ``/`` and ``\\`` split the title: empty and dot-only parts (``..``) are dropped and the
    rest joined with ``_``; the other characters Windows forbids (``:*?"<>|``) become ``_``;
 4. runs of dots shrink to one; leading dots and spaces, trailing dots and spaces go;
-5. the result is cut to ``max_length`` UTF-8 bytes (suffix included) at a character
-   boundary, never inside an emoji sequence or before a combining mark;
+5. the result is cut to ``max_length`` UTF-8 bytes (suffix and tag included) at a
+   character boundary, never inside an emoji sequence or before a combining mark; the
+   tag (a clip id) is never cut, only the title;
 6. an empty result falls back to ``fallback`` (a clip id, say);
 7. a Windows device name (``CON``, ``nul.txt``, ``com1``...) gets a ``_`` prefix.
 
 ``atomic_write`` streams into a hidden temporary file in the target's directory and moves
 it into place only once complete (size checked, fsynced); on any failure, cancellation
 included, the temporary file is removed, so a partial download never looks finished.
+A writer locks its temporary file; ``remove_stale_parts`` deletes the unlocked ones a
+killed process left behind.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import time
 import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -32,11 +36,17 @@ from typing import Final, Literal
 import anyio
 import anyio.to_thread
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
 from ._errors import DownloadTooLarge, IncompleteDownload
 
 __all__ = [
     "AtomicFile",
     "atomic_write",
+    "remove_stale_parts",
     "safe_filename",
     "unique_path",
 ]
@@ -60,6 +70,9 @@ _RESERVED: Final = frozenset(
 )  # fmt: skip
 _MIN_STEM: Final = 8  # room for "_conout$", the longest reserved name with its prefix
 _UNIQUE_TRIES: Final = 10_000
+_PART_PREFIX: Final = ".musicapi-"
+_PART_SUFFIX: Final = ".part"
+_PART_GRACE: Final = 60.0  # seconds: a temporary file younger than this may be unlocked yet
 
 
 # ------------------------------------------------------------------------------- names
@@ -120,7 +133,9 @@ def _is_reserved(name: str) -> bool:
     return name.split(".", 1)[0].rstrip(" ").casefold() in _RESERVED
 
 
-def safe_filename(title: str, *, suffix: str = "", fallback: str, max_length: int = 120) -> str:
+def safe_filename(
+    title: str, *, suffix: str = "", fallback: str, max_length: int = 120, tag: str = ""
+) -> str:
     """A file name from ``title`` that is safe on Linux, macOS and Windows.
 
     Args:
@@ -128,6 +143,9 @@ def safe_filename(title: str, *, suffix: str = "", fallback: str, max_length: in
         suffix: the extension to add, e.g. ``".mp3"`` (ASCII letters and digits).
         fallback: used when nothing of ``title`` survives, e.g. the clip id; cleaned too.
         max_length: the most UTF-8 bytes the name may take, suffix included.
+        tag: cleaned and put between the stem and the suffix, never cut: only the title
+            is shortened to make room, so names that differ by their tag (a clip id)
+            always stay different, however long the title.
 
     Returns:
         A non-empty name with no separators, of at most ``max_length`` bytes.
@@ -138,7 +156,11 @@ def safe_filename(title: str, *, suffix: str = "", fallback: str, max_length: in
     """
     if not _SUFFIX.fullmatch(suffix):
         raise ValueError(f"suffix must look like '.mp3', not {suffix!r}")
-    budget = max_length - len(suffix.encode())
+    # The tag keeps its spaces (" - 0123abcd") but loses anything unsafe in a name.
+    tag = _FORBIDDEN.sub("_", _SEPARATORS.sub("_", "".join(
+        c for c in unicodedata.normalize("NFKC", tag)
+        if c.isprintable() and ord(c) not in _INVISIBLE)))  # fmt: skip
+    budget = max_length - len(suffix.encode()) - len(tag.encode())
     if budget < _MIN_STEM:
         raise ValueError(f"max_length {max_length} leaves no room for a name")
     for text in (title, fallback):
@@ -147,10 +169,10 @@ def safe_filename(title: str, *, suffix: str = "", fallback: str, max_length: in
             break
     else:
         raise ValueError(f"neither the title nor the fallback {fallback!r} is usable")
-    name = stem + suffix
+    name = stem + tag + suffix
     if _is_reserved(name):
         stem = _cut(stem, budget - 1).rstrip(". ")
-        name = f"_{stem}{suffix}"
+        name = f"_{stem}{tag}{suffix}"
     return name
 
 
@@ -197,16 +219,72 @@ def unique_path(directory: str | os.PathLike[str], name: str, *, max_length: int
 # ------------------------------------------------------------------------------ writes
 
 
+def _lock(fd: int) -> bool:
+    """Take an exclusive lock on ``fd`` without waiting; ``True`` if it was taken.
+
+    A writer holds the lock on its temporary file for as long as it writes; the OS drops
+    it when the process dies, which is how a sweep tells an orphan from a live download.
+    Without ``fcntl`` (Windows) a file open elsewhere cannot be deleted anyway.
+    """
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
 def _create_temp(directory: Path) -> tuple[int, Path]:
     # Our own mkstemp: 0o666 minus the umask, like any downloaded file (mkstemp's 0o600
     # would carry over to the final file); hidden, and obviously partial by its name.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
-        temp = directory / f".musicapi-{secrets.token_hex(8)}.part"
+        temp = directory / f"{_PART_PREFIX}{secrets.token_hex(8)}{_PART_SUFFIX}"
         try:
-            return os.open(temp, flags, 0o666), temp
+            fd = os.open(temp, flags, 0o666)
         except FileExistsError:
             continue
+        _lock(fd)
+        return fd, temp
+
+
+def remove_stale_parts(directory: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files that killed downloads left in ``directory``.
+
+    Only ``.musicapi-*.part`` files that no live writer holds (and that are not brand
+    new, which covers the instant between a writer creating its file and locking it)
+    are removed; errors are ignored, the sweep is best effort.
+
+    Returns:
+        The paths removed.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(_PART_PREFIX) and name.endswith(_PART_SUFFIX)):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            if time.time() - entry.stat(follow_symlinks=False).st_mtime < _PART_GRACE:
+                continue
+            fd = os.open(entry.path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            if _lock(fd):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
 
 
 def _place(temp: Path, target: Path) -> None:

@@ -4,6 +4,10 @@ A task is done only when every one of its clips is terminal (``succeeded`` or
 ``failed``); its first polls may answer ``not_ready``. Jobs never poll on their own:
 ``updates()`` and ``wait()`` subscribe to the client's poller, so any number of waiters on
 one task share its polls, and a task nobody waits for any more is not polled at all.
+
+Every wait ends: ``wait()`` has a deadline by default (``DEFAULT_WAIT_TIMEOUT``, 30
+minutes, far past any documented generation time), and closing the client ends every
+wait still in progress with ``ClientClosed``.
 """
 
 from __future__ import annotations
@@ -11,12 +15,13 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final, Protocol
 
 import anyio
 
-from ._errors import MusicAPIError, TaskFailed, TaskTimeout
+from ._errors import ClientClosed, MusicAPIError, TaskFailed, TaskTimeout
 from ._events import JobEvent, TaskDone, diff_events
+from ._log import logger
 from ._models import Clip, Family, TaskSnapshot
 
 if TYPE_CHECKING:
@@ -24,13 +29,38 @@ if TYPE_CHECKING:
 
     from ._client import MusicAPI
 
-__all__ = ["Job"]
+__all__ = ["DEFAULT_WAIT_TIMEOUT", "Job", "Waiter", "closed_error"]
+
+# Seconds ``Job.wait`` waits by default: songs take 1-4 minutes, the slowest documented
+# tasks well under 10; a task not done after 30 is stuck, and its waiter should hear so.
+DEFAULT_WAIT_TIMEOUT: Final = 1800.0
+
+
+class Waiter(Protocol):
+    """Something waiting on a task that the client must wake when it closes."""
+
+    def client_closed(self) -> None:
+        """The client is closing: end the wait with ``ClientClosed``."""
+
+
+def closed_error(job: Job) -> ClientClosed:
+    """The error that ends a wait on ``job`` when its client closes."""
+    return ClientClosed(f"task {job.task_id}: the client was closed while waiting on it; "
+                        "the task goes on upstream, wait again from an open client",
+                        task_id=job.task_id, snapshot=job.snapshot)  # fmt: skip
+
+
+def _unknown_states(snapshot: TaskSnapshot | None) -> list[str]:
+    if snapshot is None:
+        return []
+    return sorted({str(c.state) for c in snapshot.clips if not c.state.is_known})
 
 
 class _StreamSubscriber:
     """Forwards a task's events (or its final error) into a memory stream."""
 
-    def __init__(self, send: MemoryObjectSendStream[JobEvent | MusicAPIError]) -> None:
+    def __init__(self, job: Job, send: MemoryObjectSendStream[JobEvent | MusicAPIError]) -> None:
+        self._job = job
         self._send = send
 
     def deliver(self, events: Sequence[JobEvent]) -> None:
@@ -39,6 +69,9 @@ class _StreamSubscriber:
 
     def fail(self, error: MusicAPIError) -> None:
         self._send.send_nowait(error)
+
+    def client_closed(self) -> None:
+        self.fail(closed_error(self._job))
 
 
 class Job:
@@ -70,6 +103,7 @@ class Job:
         self.submitted_at = submitted_at
         self.snapshot: TaskSnapshot | None = None
         self.error: MusicAPIError | None = None
+        self._reported: set[str] = set()
 
     def __repr__(self) -> str:
         state = "unseen" if self.snapshot is None else ("done" if self.done else "running")
@@ -103,38 +137,59 @@ class Job:
             for event in diff_events(None, self.snapshot):
                 yield event
             return
-        poller = self._client.poller
-        self._client._require_open()
+        client = self._client
+        poller = client.poller
+        if client._closing:  # e.g. a create finished (shielded) while the client closed
+            raise closed_error(self)
+        client._require_open()
         send, receive = anyio.create_memory_object_stream[JobEvent | MusicAPIError](math.inf)
-        subscriber = _StreamSubscriber(send)
+        subscriber = _StreamSubscriber(self, send)
+        client._waiters.add(subscriber)
         poller.watch(self.task_id, self.family, subscriber, submitted_at=self.submitted_at,
                      playable=playable)  # fmt: skip
         try:
             async for item in receive:
+                if isinstance(item, ClientClosed):
+                    raise item  # the task is not over: the job may be waited on again
                 if isinstance(item, MusicAPIError):
                     self.error = item
                     raise item
                 self.snapshot = item.snapshot
+                self._report_unknown()
                 yield item
                 if isinstance(item, TaskDone):
                     return
         finally:
+            client._waiters.discard(subscriber)
             poller.unwatch(self.task_id, subscriber, playable=playable)
             send.close()
             receive.close()
 
-    async def wait(self, timeout: float | None = None) -> list[Clip]:
+    def _report_unknown(self) -> None:
+        # A state the SDK does not know is kept (the clip is simply not terminal) and said
+        # once, so that a task that never ends for that reason is not a mystery.
+        for state in _unknown_states(self.snapshot):
+            if state not in self._reported:
+                self._reported.add(state)
+                logger.warning("task %s: a clip is in the state %r, which this SDK does "
+                               "not know; it is not treated as finished",
+                               self.task_id, state)  # fmt: skip
+
+    async def wait(self, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> list[Clip]:
         """Wait until every clip is terminal and return the clips.
 
         Args:
-            timeout: seconds to wait at most; ``None`` waits as long as it takes.
+            timeout: seconds to wait at most, 30 minutes by default
+                (``DEFAULT_WAIT_TIMEOUT``); ``None`` waits as long as it takes.
 
         Returns:
             Every clip of the task, all ``succeeded``.
 
         Raises:
             TaskFailed: a clip ended ``failed`` (``.clips`` holds all of them).
-            TaskTimeout: the deadline passed first; ``.task_id`` resumes the wait.
+            TaskTimeout: the deadline passed first; ``.task_id`` resumes the wait. Clips
+                stuck in states the SDK does not know are named in the message.
+            ClientClosed: the client was closed meanwhile; ``.task_id`` resumes the wait.
             MusicAPIError: a definite error from the API (unknown task, bad key).
         """
         try:
@@ -145,8 +200,10 @@ class Job:
         except TimeoutError as exc:
             if isinstance(exc, MusicAPIError):
                 raise
+            unknown = _unknown_states(self.snapshot)
+            why = f"; clips in states this SDK does not know: {', '.join(map(repr, unknown))}"
             raise TaskTimeout(
-                f"task {self.task_id} was not finished after {timeout} s",
+                f"task {self.task_id} was not finished after {timeout} s{why if unknown else ''}",
                 task_id=self.task_id,
                 snapshot=self.snapshot,
             ) from None

@@ -58,7 +58,11 @@ class MockTransport:
         if self._media is None:
             raise TransportFailure(f"no media handler for {url}", sent=False)
         response = self._media(url)
-        await on_headers(response.status, response.headers)
+        headers = dict(response.headers)
+        if "content-length" not in headers and "transfer-encoding" not in headers:
+            # A whole body from the handler: framed as any HTTP server would frame it.
+            headers["content-length"] = str(len(response.body))
+        await on_headers(response.status, headers)
         half = len(response.body) // 2
         for chunk in (response.body[:half], response.body[half:]):
             if chunk:

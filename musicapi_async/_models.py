@@ -55,19 +55,35 @@ class _OpenStrEnum(enum.StrEnum):
     def _missing_(cls, value: object) -> Any:
         if not isinstance(value, str):
             return None
+        # A known value in another case or spelling ("SUCCEEDED", "in-progress") is the
+        # member; only a value no member stands for becomes a new, unknown one.
+        folded = value.strip().casefold().replace("-", "_").replace(" ", "_")
+        known = cls._value2member_map_.get(folded) or cls._synonyms().get(folded)
+        if known is not None:
+            return known
         member = str.__new__(cls, value)
         member._name_ = value.upper()
         member._value_ = value
         return member
 
+    @classmethod
+    def _synonyms(cls) -> Mapping[str, Any]:
+        """Other wire spellings of known members (folded), for ``_missing_``."""
+        return {}
+
     @property
     def is_known(self) -> bool:
-        """Whether this value is one of the documented members."""
-        return self._name_ in type(self).__members__
+        """Whether this value is one of the documented members (not a new wire value)."""
+        return type(self).__members__.get(self._name_) is self
 
 
 class ClipState(_OpenStrEnum):
-    """The state of one clip; compares equal to the wire string."""
+    """The state of one clip; compares equal to the wire string.
+
+    Known states are read in any case, and the obvious synonyms map to them
+    (``"SUCCEEDED"``, ``"complete"`` -> ``SUCCEEDED``; ``"error"`` -> ``FAILED``). Any other
+    value is kept as it came (``is_known`` is ``False``); a clip in it is not terminal.
+    """
 
     PENDING = "pending"
     RUNNING = "running"
@@ -80,8 +96,23 @@ class ClipState(_OpenStrEnum):
         """Whether the clip will not change any more."""
         return self in _TERMINAL_STATES
 
+    @classmethod
+    def _synonyms(cls) -> Mapping[str, Any]:
+        return _STATE_SYNONYMS
+
 
 _TERMINAL_STATES: Final = frozenset({ClipState.SUCCEEDED, ClipState.FAILED})
+# Spellings other services (and other MusicAPI families) use for the same states. Only
+# unambiguous ones: a word that could mean "still working" is left an unknown state.
+_STATE_SYNONYMS: Final[Mapping[str, ClipState]] = {
+    **dict.fromkeys(("success", "succeed", "successful", "complete", "completed", "done",
+                     "finished"), ClipState.SUCCEEDED),
+    **dict.fromkeys(("fail", "failure", "error", "errored", "cancelled", "canceled"),
+                    ClipState.FAILED),
+    **dict.fromkeys(("queued", "submitted", "not_start", "not_started", "waiting"),
+                    ClipState.PENDING),
+    **dict.fromkeys(("in_progress", "processing", "generating"), ClipState.RUNNING),
+}  # fmt: skip
 
 
 class Family(enum.StrEnum):
@@ -161,9 +192,14 @@ class PersonaRequest:
 
 @attrs.frozen(kw_only=True)
 class UploadRequest:
-    """Body of ``POST /api/v1/sonic/upload``: a public URL of an audio file."""
+    """Body of ``POST /api/v1/sonic/upload``: a public URL of an audio file.
+
+    ``callback_url`` (MUSICAPI.md §5.2, documented on the sister site only) asks for the
+    result to be posted there; the answer may then carry a ``task_id`` instead of a clip.
+    """
 
     url: str
+    callback_url: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -324,9 +360,14 @@ class Persona:
 
 @attrs.frozen(kw_only=True)
 class UploadedClip:
-    """An uploaded audio file; ``clip_id`` feeds the ``*_upload_music`` task types."""
+    """An uploaded audio file; ``clip_id`` feeds the ``*_upload_music`` task types.
 
-    clip_id: str
+    With a ``callback_url`` the upload may be answered asynchronously: ``clip_id`` is then
+    empty and ``task_id`` names the upload until the callback brings the clip.
+    """
+
+    clip_id: str = ""
+    task_id: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
 

@@ -284,6 +284,15 @@ class Poller:
             self.stats.poll_errors += 1
             self._end(watch, exc)
             return
+        except Exception as exc:  # noqa: BLE001 - one task's failure must not end the others
+            # A bug or a hostile answer we failed to type must end this task's watch,
+            # never the worker (and with it the client's task group and every waiter).
+            self.stats.poll_errors += 1
+            error = MusicAPIError(f"polling task {watch.task_id} failed: "
+                                  f"{type(exc).__name__}")  # fmt: skip
+            error.__cause__ = exc
+            self._end(watch, error)
+            return
         self._slowdown = max(1.0, self._slowdown * _SLOWDOWN_DECAY)
         self._accept(watch, snapshot, self._clock(), polled=True)
 

@@ -51,12 +51,13 @@ from ._models import (
     TaskSnapshot,
     UploadedClip,
 )
-from ._validation import validate_body
+from ._validation import check_task_id, validate_body
 
 __all__ = [
     "HttpRequest",
     "HttpResponse",
     "build_request",
+    "decode_json",
     "error_for",
     "parse_response",
     "parse_retry_after",
@@ -94,15 +95,22 @@ def build_request(
         InvalidRequest: the request breaks a documented rule; nothing was sent.
     """
     ep = ENDPOINTS[endpoint] if isinstance(endpoint, str) else endpoint
-    if task_id is not None and not task_id.strip():
-        raise InvalidRequest("missing task id.", field="task_id")
+    if task_id is not None or "{task_id}" in ep.path:
+        task_id = check_task_id(task_id)
     body: bytes | None = None
     if ep.request_types:
         if not isinstance(model, ep.request_types):
-            raise TypeError(f"{ep.name} takes {ep.request_types}, not {type(model).__name__}")
+            names = ", ".join(t.__name__ for t in ep.request_types)
+            raise InvalidRequest(f"{ep.name} takes {names}, not {type(model).__name__}.")
         wire = to_wire(model)
         validate_body(ep.name, wire)
-        body = json.dumps(wire, separators=(",", ":"), ensure_ascii=False).encode()
+        try:
+            # allow_nan=False: NaN and Infinity are not JSON and never leave the client,
+            # whatever slipped past the rules (a value in a free-form mapping, say).
+            text = json.dumps(wire, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+            body = text.encode()
+        except (ValueError, TypeError) as exc:  # NaN, a lone surrogate, an odd object
+            raise InvalidRequest(f"{ep.name}: the request cannot be sent as JSON ({exc}).") from exc
     return HttpRequest(ep, ep.method, ep.url_path(task_id), body, model, task_id)
 
 
@@ -133,10 +141,60 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - current)
 
 
+# Limits on JSON read from the network (answers here, request bodies in the emulator).
+# MusicAPI's answers nest a few levels and weigh a few KB; the limits are far above that
+# and far below what exhausts the stack (~1,000 levels) or the memory.
+MAX_JSON_DEPTH: Final = 64
+MAX_JSON_BYTES: Final = 16 * 2**20
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth(data: Any) -> int:
+    """How deeply ``data`` nests lists and objects (iterative: any depth is safe)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_JSON_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def decode_json(raw: bytes) -> Any:
+    """Parse ``raw`` as strict JSON within ``MAX_JSON_DEPTH`` and ``MAX_JSON_BYTES``.
+
+    Raises:
+        ValueError: not UTF-8 JSON, ``NaN``/``Infinity``, too deeply nested or too large
+            (never ``RecursionError``, whatever the input).
+    """
+    if len(raw) > MAX_JSON_BYTES:
+        raise ValueError(f"JSON body of {len(raw)} bytes, more than {MAX_JSON_BYTES}")
+    try:
+        # The C parser guards its own recursion; what it accepts is measured below.
+        data = json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    # Only a body with many brackets can be deep: count them first (cheap, in C).
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and _depth(data) > MAX_JSON_DEPTH:
+        raise ValueError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+    return data
+
+
 def _decode_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+        return decode_json(body)
+    except ValueError:  # UnicodeDecodeError included
         return None
 
 
@@ -237,7 +295,8 @@ def parse_response(
     if _is_error(response, data):
         raise error_for(response, task_id=task_id)
     if not isinstance(data, Mapping):
-        raise _decode_error(f"{ep.name}: expected a JSON object", response)
+        raise _decode_error(f"{ep.name}: expected a JSON object (within {MAX_JSON_DEPTH} "
+                            f"levels and {MAX_JSON_BYTES} bytes)", response)  # fmt: skip
     try:
         if ep.result is TaskSnapshot:
             snapshot = parse_snapshot(ep.family, data, task_id=task_id or "")
@@ -257,10 +316,17 @@ def parse_response(
             if isinstance(data.get("data"), Mapping):  # newer utilities nest under data
                 payload = {**data, **data["data"]}
             fields = {k: v for k, v in payload.items() if k not in ("code", "message", "data")}
-            return structure_open(fields, ep.result)
+            return _synchronous(fields, ep.result)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
         raise _decode_error(f"{ep.name}: unexpected answer shape ({exc})", response) from exc
     raise AssertionError(f"no parser for {ep.result}")  # pragma: no cover - table bug
+
+
+def _synchronous(fields: Mapping[str, Any], cls: type) -> Any:
+    result: object = structure_open(fields, cls)
+    if isinstance(result, UploadedClip) and not (result.clip_id or result.task_id):
+        raise ValueError("no clip id (or task id) in the answer")
+    return result
 
 
 def _accepted(data: Mapping[str, Any]) -> TaskAccepted:

@@ -155,9 +155,10 @@ class SonicAPI(_Namespace):
         persona: Persona = await self._client.call("sonic.persona", request)
         return persona
 
-    async def upload(self, *, url: str) -> UploadedClip:
+    async def upload(self, *, url: str, callback_url: str | None = None) -> UploadedClip:
         """Upload audio from a public URL; use the clip id with ``upload=True`` variants."""
-        clip: UploadedClip = await self._client.call("sonic.upload", UploadRequest(url=url))
+        request = UploadRequest(url=url, callback_url=callback_url)
+        clip: UploadedClip = await self._client.call("sonic.upload", request)
         return clip
 
     async def get(self, task_id: str) -> TaskSnapshot:

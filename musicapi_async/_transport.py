@@ -67,7 +67,10 @@ class Transport(Protocol):
     ) -> None:
         """GET an absolute media URL, without credentials, streaming the body to ``write``.
 
-        ``on_headers(status, headers)`` runs before the body; errors raised by either
+        The body is passed on as it was sent, still in its ``Content-Encoding`` (the
+        caller decodes it and checks it is complete); a body whose framing (length or
+        chunks) was cut raises ``TransportFailure``. ``on_headers(status, headers)``
+        runs before the body, with lower-case header names; errors raised by either
         callback propagate unchanged.
         """
         ...
@@ -214,8 +217,12 @@ class AiohttpTransport:
                 raise _CallerFailed from exc
 
         try:
-            async with session.get(url, headers={"User-Agent": self._headers["User-Agent"]},
-                                   allow_redirects=True) as response:  # fmt: skip
+            # The body is handed over as sent (not decompressed): only the caller can
+            # then prove a gzip stream complete, which aiohttp's decoder does not check.
+            async with session.get(url, headers={"User-Agent": self._headers["User-Agent"],
+                                                 "Accept-Encoding": "gzip, deflate"},
+                                   allow_redirects=True,
+                                   auto_decompress=False) as response:  # fmt: skip
                 headers = {k.lower(): v for k, v in response.headers.items()}
                 await guarded(on_headers(response.status, headers))
                 async for chunk in response.content.iter_chunked(_CHUNK):

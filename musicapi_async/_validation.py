@@ -7,19 +7,35 @@ state without a message get one in the same voice.
 
 Limits follow the newest documentation (§3.2, §11): prompt 3000 characters on
 sonic-v3-5/v4 and 5000 from v4-5 on, tags 200 / 1000, title 80, description prompt 400.
+
+Before any rule reads a field, every field's JSON type is checked (a string for an id,
+a number for ``continue_at``, an integer ``seed``), numbers must be finite and text must
+be valid Unicode. Each rule lives here once: the model table, for instance, is what both
+the client and the emulator accept, so the two can never disagree on a model.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, Literal
+from urllib.parse import urlsplit
 
 import attrs
 
 from ._errors import InvalidRequest
 
-__all__ = ["MODEL_LIMITS", "ModelLimits", "validate_body"]
+__all__ = [
+    "MODEL_LIMITS",
+    "UPLOAD_URL_LIMIT",
+    "ModelLimits",
+    "check_callback_url",
+    "check_task_id",
+    "model_limits",
+    "validate_body",
+]
 
 
 @attrs.frozen
@@ -45,10 +61,6 @@ MODEL_LIMITS: Final[Mapping[str, ModelLimits]] = {
         for v in ("v4-5", "v4-5-plus", "v5", "v5-5", "v6", "v6-wild", "v6-mini")
     },
 }
-# A model the table does not know yet but named like MusicAPI's ones: the client lets it
-# through with the newest limits (the API adds models often); the emulator rejects it.
-_MODEL_SHAPE: Final = re.compile(r"^(sonic|chirp)-v\d+(-[a-z0-9]+)*$")
-
 _TASK_TYPES: Final = frozenset(
     {
         "create_music", "extend_music", "concat_music", "cover_music", "persona_music",
@@ -118,8 +130,12 @@ NURO_BGM_THEMES: Final = (
     "education", "progress", "world", "vacation", "training", "christmas", "sales",
 )  # fmt: skip
 
+# Upload: the audio's own length (6-60 s in [V1], up to 8 min in [V4]) can only be judged
+# by the server; the URL that names it is held to what servers and proxies accept.
+UPLOAD_URL_LIMIT: Final = 2048
 _MV_MESSAGE: Final = "The 'mv' field is invalid. The model should be 'sonic-v3-5' or 'sonic-v4'."
-_URL: Final = re.compile(r"^https?://[^\s/?#]+[^\s]*$")
+_URL: Final = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.IGNORECASE)
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
 def _fail(message: str, field: str | None = None) -> InvalidRequest:
@@ -190,33 +206,160 @@ def _check_unknown(body: Mapping[str, Any], allowed: frozenset[str]) -> None:
         raise _fail(f"Unknown field(s): {', '.join(unknown)}.", unknown[0])
 
 
+# The JSON type each field must have. Every field a body carries is checked before the
+# rules that read it: a string where a number belongs ("aaa" for continue_at), an object
+# for an id, a float seed, are refused before anything is sent or billed.
+Kind = Literal["str", "bool", "number", "int", "list", "object"]
+_KIND_NAMES: Final[Mapping[Kind, str]] = {
+    "str": "a string", "bool": "boolean", "number": "a number", "int": "an integer",
+    "list": "a list", "object": "an object",
+}  # fmt: skip
+
+
+def _has_kind(value: object, kind: Kind) -> bool:
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "list":
+        return isinstance(value, list | tuple)
+    if kind == "object":
+        return isinstance(value, Mapping)
+    if not _is_number(value):
+        return False
+    return kind == "number" or float(value).is_integer()  # type: ignore[arg-type]
+
+
+def _check_types(body: Mapping[str, Any], kinds: Mapping[str, Kind]) -> None:
+    for field, kind in kinds.items():
+        value = body.get(field)
+        if value is None or _has_kind(value, kind):
+            continue
+        if field == "use_suno_cdn":  # the live answer's wording (MUSICAPI.md §3.2)
+            raise _fail("The 'use_suno_cdn' field must be boolean.", field)
+        raise _fail(f"The '{field}' field should be {_KIND_NAMES[kind]}.", field)
+
+
+def _check_values(body: Mapping[str, Any]) -> None:
+    """Every number finite and every string encodable, at any depth.
+
+    JSON has no NaN or Infinity (MusicAPI's parser refuses them), and a lone surrogate
+    (``"\\ud800"``) cannot be stored or sent back as UTF-8: it would be billed, then
+    break every answer that echoes it.
+    """
+    stack: list[tuple[str, object]] = [(k, v) for k, v in body.items()]
+    while stack:
+        field, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _fail(f"The '{field}' field should be a finite number.", field)
+        if isinstance(value, str) and _SURROGATE.search(value):
+            raise _fail(f"The '{field}' field should be valid Unicode text.", field)
+        if isinstance(value, Mapping):
+            stack.extend((field, v) for v in value.values())
+            stack.extend((field, k) for k in value)
+        elif isinstance(value, list | tuple):
+            stack.extend((field, v) for v in value)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(body: Mapping[str, Any], field: str, limit: int = 1024) -> None:
+    """An HTTPS URL of at most ``limit`` characters (plain http only to loopback)."""
+    url = _check_str(body, field)
+    if url is None:
+        return
+    parts = urlsplit(url) if _URL.match(url) else None
+    scheme = parts.scheme.lower() if parts is not None else ""
+    try:
+        host = (parts.hostname or "") if parts is not None else ""
+    except ValueError:
+        host = ""
+    if (len(url) > limit or not host or scheme not in ("https", "http")
+            or (scheme == "http" and not _is_loopback(host))):  # fmt: skip
+        raise _fail(f"The '{field}' field should be an HTTPS URL of at most {limit} "
+                    "characters (plain http only to localhost).", field)  # fmt: skip
+
+
+def check_callback_url(url: object, field: str = "webhook_url") -> None:
+    """Raise ``InvalidRequest`` unless ``url`` is an HTTPS URL MusicAPI can post to.
+
+    Plain ``http`` is accepted only for loopback hosts (``localhost``, ``127.0.0.1``,
+    ``::1``), so a local receiver can be tested without a certificate.
+    """
+    _check_url({field: url}, field)
+
+
 def _check_webhook(body: Mapping[str, Any]) -> None:
-    url = _check_str(body, "webhook_url")
-    if url is not None and (len(url) > 1024 or not _URL.match(url)):
-        raise _fail("The 'webhook_url' field should be an http(s) URL of at most 1024 "
-                    "characters.", "webhook_url")  # fmt: skip
+    # MusicAPI posts results to an HTTPS URL (§3.2); http to loopback is let through so
+    # that a local receiver (and the emulator's) can be tested without certificates.
+    _check_url(body, "webhook_url")
     _check_str(body, "webhook_secret")
 
 
-def model_limits(mv: object, *, strict: bool) -> ModelLimits:
+def model_limits(mv: object) -> ModelLimits:
     """The limits of model ``mv``; raises ``InvalidRequest`` for a model that is not valid.
 
-    Args:
-        mv: the ``mv`` value as sent.
-        strict: reject models the table does not know (the emulator) instead of letting
-            MusicAPI-shaped names through with the newest limits (the client).
+    One rule for the client and the emulator: a model is valid when ``MODEL_LIMITS``
+    names it. A name the table does not know (``sonic-v7``) is refused before it is sent,
+    as MusicAPI refuses it; a new model needs a new row here.
     """
-    if isinstance(mv, str):
-        if mv in MODEL_LIMITS:
-            return MODEL_LIMITS[mv]
-        if not strict and _MODEL_SHAPE.match(mv) and not mv.endswith("-all"):
-            return _MODERN
+    if isinstance(mv, str) and mv in MODEL_LIMITS:
+        return MODEL_LIMITS[mv]
     raise _fail(_MV_MESSAGE, "mv")
+
+
+_SONIC_KINDS: Final[Mapping[str, Kind]] = {
+    **dict.fromkeys(("prompt", "title", "tags", "negative_tags",
+                     "gpt_description_prompt", "continue_clip_id", "persona_id",
+                     "vocal_gender", "variation_category", "webhook_url", "webhook_secret"),
+                    "str"),
+    **dict.fromkeys(("custom_mode", "make_instrumental", "auto_lyrics", "use_suno_cdn"),
+                    "bool"),
+    **dict.fromkeys(("continue_at", "style_weight", "weirdness_constraint", "audio_weight",
+                     "overpainting_start_s", "overpainting_end_s"), "number"),
+    "duration": "int",
+}  # fmt: skip
+# §3.2: variation_category is remaster's, documented for sonic-v5 (and the models after it).
+_VARIATION_MODELS: Final = frozenset(
+    f"{p}-{v}" for p in ("sonic", "chirp") for v in ("v5", "v5-5", "v6", "v6-wild", "v6-mini")
+)
+_OVERPAINTING_TASKS: Final = frozenset({"add_instrumental", "add_vocals"})
+
+
+def _check_sonic_options(body: Mapping[str, Any], task_type: str) -> None:
+    """The rules between fields (MUSICAPI.md §3.2) that no single field shows."""
+    if body.get("auto_lyrics") and body.get("custom_mode") is not True:
+        raise _fail("The 'auto_lyrics' field needs custom_mode = true.", "auto_lyrics")
+    if body.get("variation_category") is not None:
+        if task_type != "remaster":
+            raise _fail("The 'variation_category' field is only for task_type = remaster.",
+                        "variation_category")  # fmt: skip
+        if body.get("mv") not in _VARIATION_MODELS:
+            raise _fail("The 'variation_category' field needs sonic-v5 or newer.",
+                        "variation_category")  # fmt: skip
+    start, end = body.get("overpainting_start_s"), body.get("overpainting_end_s")
+    if start is None and end is None:
+        return
+    if task_type not in _OVERPAINTING_TASKS:
+        raise _fail("The 'overpainting_start_s' and 'overpainting_end_s' fields are only for "
+                    "task_type = add_instrumental or add_vocals.",
+                    "overpainting_start_s")  # fmt: skip
+    if start is not None and end is not None and not start < end:
+        raise _fail("The 'overpainting_start_s' field must be less than "
+                    "'overpainting_end_s'.", "overpainting_start_s")  # fmt: skip
 
 
 def _validate_sonic(body: Mapping[str, Any], *, strict: bool) -> None:
     if strict:
         _check_unknown(body, _SONIC_FIELDS)
+    _check_types(body, _SONIC_KINDS)
     task_type = body.get("task_type") or "create_music"
     if not isinstance(task_type, str) or task_type not in _TASK_TYPES:
         raise _fail("The 'task_type' field is invalid.", "task_type")
@@ -228,7 +371,7 @@ def _validate_sonic(body: Mapping[str, Any], *, strict: bool) -> None:
     if task_type == "concat_music":
         return
     _check_bool(body, "custom_mode", required=task_type in _NEEDS_CUSTOM_MODE)
-    limits = model_limits(body.get("mv"), strict=strict)
+    limits = model_limits(body.get("mv"))
     if task_type == "persona_music" and not _check_str(body, "persona_id"):
         raise _fail("The 'persona_id' field is required when task_type = persona_music.",
                     "persona_id")  # fmt: skip
@@ -274,6 +417,7 @@ def _validate_sonic(body: Mapping[str, Any], *, strict: bool) -> None:
         _check_range(body, field, 0, 86400)
     _check_choice(body, "variation_category", ("subtle", "normal", "high"))
     _check_range(body, "duration", 10, 360, integer=True)
+    _check_sonic_options(body, task_type)
     _check_webhook(body)
 
 
@@ -283,9 +427,17 @@ _PERSONA_FIELDS: Final = frozenset(
 )  # fmt: skip
 
 
+_PERSONA_KINDS: Final[Mapping[str, Kind]] = {
+    **dict.fromkeys(("name", "continue_clip_id", "clip_id", "description", "describe",
+                     "styles", "vox_audio_id"), "str"),
+    **dict.fromkeys(("vocal_start_s", "vocal_end_s"), "number"),
+}  # fmt: skip
+
+
 def _validate_persona(body: Mapping[str, Any], *, strict: bool) -> None:
     if strict:
         _check_unknown(body, _PERSONA_FIELDS)
+    _check_types(body, _PERSONA_KINDS)
     name = _check_str(body, "name")
     clip = _check_str(body, "continue_clip_id") or _check_str(body, "clip_id")
     if not name or not clip:
@@ -306,15 +458,20 @@ def _validate_persona(body: Mapping[str, Any], *, strict: bool) -> None:
 def _validate_upload(body: Mapping[str, Any], *, strict: bool) -> None:
     if strict:
         _check_unknown(body, frozenset({"url", "callback_url"}))
+    _check_types(body, {"url": "str", "callback_url": "str"})
     url = _check_str(body, "url")
     if not url or not _URL.match(url):
         raise _fail("Audio URL is not accessible. Please provide a public direct audio "
                     "file URL.", "url")  # fmt: skip
+    _check_len(url, UPLOAD_URL_LIMIT, "The 'url' field should be at most {limit} characters.",
+               "url")  # fmt: skip
+    _check_url(body, "callback_url")
 
 
 def _validate_lyrics(body: Mapping[str, Any], *, strict: bool) -> None:
     if strict:
         _check_unknown(body, frozenset({"description"}))
+    _check_types(body, {"description": "str"})
     description = _check_str(body, "description")
     if not description:
         raise _fail("description is required.", "description")
@@ -331,6 +488,16 @@ _NURO_BGM_FIELDS: Final = frozenset(
     {"type", "description", "genre", "mood", "instrument", "theme", "duration", "version",
      "segments", "webhook_url", "webhook_secret"}
 )  # fmt: skip
+_NURO_VOCAL_KINDS: Final[Mapping[str, Kind]] = {
+    **dict.fromkeys(("lyrics", "gender", "genre", "mood", "timbre", "webhook_url",
+                     "webhook_secret"), "str"),
+    "duration": "int",
+}  # fmt: skip
+_NURO_BGM_KINDS: Final[Mapping[str, Kind]] = {
+    **dict.fromkeys(("description", "version", "webhook_url", "webhook_secret"), "str"),
+    **dict.fromkeys(("genre", "mood", "instrument", "theme", "segments"), "list"),
+    "duration": "int",
+}  # fmt: skip
 
 
 def _validate_nuro(body: Mapping[str, Any], *, strict: bool) -> None:
@@ -338,6 +505,7 @@ def _validate_nuro(body: Mapping[str, Any], *, strict: bool) -> None:
     if kind == "vocal":
         if strict:
             _check_unknown(body, _NURO_VOCAL_FIELDS)
+        _check_types(body, _NURO_VOCAL_KINDS)
         lyrics = _check_str(body, "lyrics")
         if not lyrics:
             raise _fail("The 'lyrics' field is required when type = vocal.", "lyrics")
@@ -351,6 +519,7 @@ def _validate_nuro(body: Mapping[str, Any], *, strict: bool) -> None:
     elif kind == "bgm":
         if strict:
             _check_unknown(body, _NURO_BGM_FIELDS)
+        _check_types(body, _NURO_BGM_KINDS)
         if not _check_str(body, "description"):
             raise _fail("The 'description' field is required when type = bgm.", "description")
         _check_multi(body, "genre", NURO_BGM_GENRES)
@@ -381,9 +550,22 @@ _STUDIO_FIELDS: Final = frozenset(
 )  # fmt: skip
 
 
+_STUDIO_KINDS: Final[Mapping[str, Kind]] = {
+    **dict.fromkeys(("prompt", "lyrics", "lyrics_type", "model_type", "negative_prompt"),
+                    "str"),
+    **dict.fromkeys(("song_section_start", "song_section_end", "lyrics_placement_start",
+                     "lyrics_placement_end", "prompt_strength", "clarity_strength",
+                     "lyrics_strength", "generation_quality"), "number"),
+    "bypass_prompt_optimization": "bool",
+    "seed": "int",
+    "config": "object",
+}  # fmt: skip
+
+
 def _validate_studio(body: Mapping[str, Any], *, strict: bool) -> None:
     if strict:
         _check_unknown(body, _STUDIO_FIELDS)
+    _check_types(body, _STUDIO_KINDS)
     if not _check_str(body, "prompt"):
         raise _fail("The 'prompt' field is required.", "prompt")
     _check_choice(body, "lyrics_type", ("user", "generate", "instrumental"))
@@ -406,6 +588,7 @@ def _validate_studio(body: Mapping[str, Any], *, strict: bool) -> None:
     config = body.get("config")
     if not isinstance(config, Mapping):
         raise _fail("The 'config' field is required.", "config")
+    _check_types(config, {"mode": "str", "context_length": "number", "source": "object"})
     _check_choice(config, "mode", ("regular", "precede", "continuation"))
     mode = config.get("mode")
     if mode is None:
@@ -426,6 +609,28 @@ _VALIDATORS: Final = {
 }
 
 
+_TASK_ID_LIMIT: Final = 256
+
+
+def check_task_id(task_id: object) -> str:
+    """``task_id`` if it can name a task, else ``InvalidRequest`` (nothing is sent).
+
+    An id is text of at most 256 printable characters, without whitespace, ``/`` or
+    ``\\``, and not ``.`` or ``..``: it can then never reach another path of the API
+    (``../../get-credits``) or split a request line (CRLF). What else it holds is
+    percent-escaped into the path.
+    """
+    if not isinstance(task_id, str):
+        raise _fail(f"The task id should be a string, not {type(task_id).__name__}.",
+                    "task_id")  # fmt: skip
+    if not task_id.strip():
+        raise _fail("missing task id.", "task_id")
+    if (len(task_id) > _TASK_ID_LIMIT or task_id in (".", "..")
+            or any(c in "/\\" or c.isspace() or not c.isprintable() for c in task_id)):  # fmt: skip
+        raise _fail(f"Not a valid task id: {task_id[:40]!r}.", "task_id")
+    return task_id
+
+
 def validate_body(endpoint: str, body: Mapping[str, Any], *, strict: bool = False) -> None:
     """Check a wire body against MusicAPI's documented rules.
 
@@ -439,4 +644,5 @@ def validate_body(endpoint: str, body: Mapping[str, Any], *, strict: bool = Fals
     """
     validator = _VALIDATORS.get(endpoint)
     if validator is not None:
+        _check_values(body)
         validator(body, strict=strict)

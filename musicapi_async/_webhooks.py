@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import time
 from collections import OrderedDict
@@ -32,7 +31,7 @@ import attrs
 
 from ._errors import MusicAPIError, WebhookVerificationError
 from ._models import Family, TaskSnapshot
-from ._protocol import parse_snapshot
+from ._protocol import decode_json, parse_snapshot
 from ._signing import sign_webhook
 
 __all__ = ["WebhookDeduplicator", "WebhookEvent", "WebhookVerificationError", "verify_webhook"]
@@ -52,7 +51,6 @@ _KINDS: Final[Mapping[str, str]] = {
 # a 400-digit number overflows a float comparison.
 _TIMESTAMP: Final = re.compile(r"[0-9]{1,12}")
 # A task update is a few levels deep; far deeper JSON is an attack on the decoder's stack.
-MAX_WEBHOOK_DEPTH: Final = 32
 
 
 @attrs.frozen
@@ -126,39 +124,11 @@ def _digest(*parts: bytes) -> str:
     return hasher.hexdigest()
 
 
-def _too_deep(body: bytes, limit: int) -> bool:
-    """Whether ``body``'s JSON nests deeper than ``limit`` (strings skipped)."""
-    if body.count(b"[") + body.count(b"{") <= limit:
-        return False  # the common case, without a byte-by-byte walk
-    depth = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
-            if depth > limit:
-                return True
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-    return False
-
-
 def _decode(body: bytes) -> Any:
-    if _too_deep(body, MAX_WEBHOOK_DEPTH):
-        raise _refuse(f"the webhook body nests deeper than {MAX_WEBHOOK_DEPTH} levels",
-                      malformed=True)  # fmt: skip
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise _refuse("the webhook body is not JSON", malformed=True) from exc
+        return decode_json(body)  # depth/size-limited: never a RecursionError
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise _refuse(f"the webhook body is not JSON we accept ({exc})", malformed=True) from exc
 
 
 def verify_webhook(

@@ -30,6 +30,7 @@ from aiohttp import web
 from .._endpoints import ENDPOINTS, Endpoint, cost_of
 from .._errors import InvalidRequest
 from .._models import Family
+from .._protocol import decode_json
 from .._validation import validate_body
 from ._control import add_control_routes
 from ._faults import Fault, FaultKind
@@ -92,8 +93,9 @@ def _authenticate(st: EmulatorState, header: str | None, missing_id: bool = Fals
 async def _json_body(request: web.Request) -> Body:
     raw = await request.read()
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+        # The client's own limits: deep nesting, NaN or a huge body is a 400, not a 500.
+        body = decode_json(raw)
+    except ValueError:  # UnicodeDecodeError included
         raise Answer(400, "The request body should be valid JSON.") from None
     if not isinstance(body, dict):
         raise Answer(400, "The request body should be a JSON object.")

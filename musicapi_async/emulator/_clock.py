@@ -7,6 +7,7 @@ emulated minute per wall second; 0 stops time so only ``advance`` moves it) and
 
 from __future__ import annotations
 
+import math
 import time
 
 __all__ = ["VirtualClock"]
@@ -18,8 +19,8 @@ class VirtualClock:
     __slots__ = ("_offset", "_t0", "speed")
 
     def __init__(self, speed: float) -> None:
-        if speed < 0:
-            raise ValueError("speed must be >= 0")
+        if not math.isfinite(speed) or speed < 0:
+            raise ValueError("speed must be a finite number >= 0")
         self.speed = float(speed)
         self._t0 = time.monotonic()
         self._offset = 0.0
@@ -30,8 +31,8 @@ class VirtualClock:
 
     def advance(self, seconds: float) -> float:
         """Jump ``seconds`` of emulated time ahead; returns the new time."""
-        if seconds < 0:
-            raise ValueError("the clock only moves forward")
+        if not math.isfinite(seconds) or seconds < 0:  # NaN would poison every state
+            raise ValueError("the clock only moves forward, by a finite amount")
         self._offset += seconds
         return self.now()
 

@@ -25,12 +25,14 @@ loopback; it has no authentication.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 import attrs
 from aiohttp import web
 
+from .._protocol import decode_json
 from ._faults import Fault
 from ._state import EmulatorState
 from ._tasks import Task
@@ -51,8 +53,8 @@ class _BadRequest(Exception):
 
 async def _body(request: web.Request) -> Mapping[str, Any]:
     try:
-        data = json.loads(await request.read() or b"{}")
-    except (UnicodeDecodeError, ValueError):
+        data = decode_json(await request.read() or b"{}")
+    except ValueError:  # UnicodeDecodeError, NaN, too deep: never a 500
         raise _BadRequest("the body should be a JSON object") from None
     if not isinstance(data, dict):
         raise _BadRequest("the body should be a JSON object")
@@ -132,8 +134,10 @@ def add_control_routes(app: web.Application, st: EmulatorState) -> None:
 
     async def advance(request: web.Request) -> Any:
         seconds = (await _body(request)).get("seconds")
-        if not isinstance(seconds, int | float) or isinstance(seconds, bool):
-            raise _BadRequest("'seconds' should be a number")
+        # 1e400 parses as infinity: a clock moved by it (or by NaN) never recovers.
+        if (not isinstance(seconds, int | float) or isinstance(seconds, bool)
+                or not math.isfinite(seconds) or seconds < 0):  # fmt: skip
+            raise _BadRequest("'seconds' should be a finite number >= 0")
         return {"virtual_time": st.advance(float(seconds))}
 
     async def fail_next(request: web.Request) -> Any:

@@ -147,3 +147,110 @@ async def test_media_hosts_never_see_the_api_key(
     assert seen
     assert all("Authorization" not in headers for headers in seen)
     assert all(KEY not in str(headers) for headers in seen)
+
+
+@pytest.mark.anyio
+async def test_long_non_latin_titles_keep_one_file_per_clip(tmp_path: Path) -> None:
+    """Two clips with a long CJK title get two files: the title is cut, never the clip id."""
+    title = "夜" * 80
+    async with MusicAPI("k", transport=media(b"ID3")) as api:
+        (first,) = await api.download(clip(title, "aaaaaaaa-1"), tmp_path, kinds=("audio",),
+                                      overwrite=True)  # fmt: skip
+        (second,) = await api.download(clip(title, "bbbbbbbb-2"), tmp_path, kinds=("audio",),
+                                       overwrite=True)  # fmt: skip
+    assert first != second
+    assert first.name.endswith(" - aaaaaaaa.mp3")
+    assert second.name.endswith(" - bbbbbbbb.mp3")
+    assert all(len(p.name.encode()) <= 120 for p in (first, second))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.name, second.name])
+
+
+AUDIO = bytes(range(256)) * 400  # 102,400 bytes
+
+
+@pytest.fixture
+async def raw_host() -> AsyncIterator[tuple[str, list[bytes]]]:
+    """A loopback host that answers each GET with the raw bytes queued in ``answers``."""
+    import asyncio
+
+    answers: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answers[0])
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/song.mp3", answers
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def _gzip_cut() -> bytes:
+    import gzip
+    import random
+
+    noise = random.Random(7).randbytes(len(AUDIO))  # incompressible: the cut is mid-stream
+    packed = gzip.compress(noise)
+    return packed[: len(packed) // 2]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Type: audio/mpeg\r\nConnection: close\r\n\r\n"
+        + AUDIO[:51_200],
+        b"HTTP/1.1 200 OK\r\nContent-Type: audio/mpeg\r\nContent-Encoding: gzip\r\n"
+        b"Connection: close\r\n\r\n" + _gzip_cut(),
+        b"HTTP/1.1 200 OK\r\nContent-Type: audio/mpeg\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"".join(b"400\r\n" + AUDIO[i : i + 1024] + b"\r\n" for i in range(0, 51_200, 1024)),
+    ],
+    ids=["no-content-length", "truncated-gzip", "chunks-cut"],
+)
+async def test_transfer_cut_short_raises_and_leaves_no_file(
+    tmp_path: Path, raw_host: tuple[str, list[bytes]], answer: bytes
+) -> None:
+    """A body cut halfway, however it was framed, raises IncompleteDownload; no file stays."""
+    url, answers = raw_host
+    answers.append(answer)
+    target = Clip(clip_id="c1", state=ClipState.SUCCEEDED, title="t", audio_url=url)
+    async with MusicAPI(KEY, base_url="http://127.0.0.1:9") as api:
+        with pytest.raises(IncompleteDownload):
+            await api.download(target, tmp_path, kinds=("audio",))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.anyio
+async def test_complete_gzip_media_is_saved_decoded(
+    tmp_path: Path, raw_host: tuple[str, list[bytes]]
+) -> None:
+    """A whole gzip-encoded body is decoded and saved in full."""
+    import gzip
+
+    url, answers = raw_host
+    answers.append(b"HTTP/1.1 200 OK\r\nContent-Type: audio/mpeg\r\nContent-Encoding: gzip\r\n"
+                   b"Connection: close\r\n\r\n" + gzip.compress(AUDIO))  # fmt: skip
+    target = Clip(clip_id="c1", state=ClipState.SUCCEEDED, title="t", audio_url=url)
+    async with MusicAPI(KEY, base_url="http://127.0.0.1:9") as api:
+        (path,) = await api.download(target, tmp_path, kinds=("audio",))
+    assert path.read_bytes() == AUDIO
+
+
+@pytest.mark.anyio
+async def test_leftover_part_files_are_removed_by_the_next_run(tmp_path: Path) -> None:
+    """A .musicapi-*.part file a killed run left behind is gone after the next download."""
+    import os
+
+    orphan = tmp_path / ".musicapi-0123456789abcdef.part"
+    orphan.write_bytes(b"half a song")
+    os.utime(orphan, (1_000_000_000, 1_000_000_000))  # left long ago
+    keep = tmp_path / "mine.part"
+    keep.write_bytes(b"not ours")
+    async with MusicAPI("k", transport=media(b"ID3")) as api:
+        (path,) = await api.download(clip("Song"), tmp_path, kinds=("audio",))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, "mine.part"])

@@ -320,3 +320,10 @@ async def test_forged_delivery_gets_401_and_changes_nothing(receiver: Receiver) 
                 assert response.status == 200
         clips = await job.wait(timeout=5)
     assert [c.clip_id for c in clips] == ["c1", "c2"]
+
+
+def test_deeply_nested_signed_body_is_a_verification_error() -> None:
+    """A signed body of ~2 KB nested arrays is refused as not JSON, not a RecursionError."""
+    body = b"[" * 1000 + b"]" * 1000
+    with pytest.raises(WebhookVerificationError, match="not JSON"):
+        verify_webhook(body, signed(body), SECRET)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from musicapi_async import (
+    AuthenticationError,
     InvalidRequest,
     MusicAPI,
     NuroInstrumentalRequest,
@@ -33,6 +34,7 @@ BGM_GENRES = ["ambient", "cinematic", "epic", "pop", "rock", "jazz"]
 # Values of the wrong type, sent through a request model the way untyped code would.
 NOT_A_BOOL: Any = "true"
 NOT_A_BOOL_EITHER: Any = "false"
+NUMBER_ID: Any = 123
 
 
 def custom(mv: str = "sonic-v5", **options: Any) -> Call:
@@ -231,6 +233,50 @@ REFUSED: dict[str, Refused] = {
     # task ids (§4.3 "missing task id.")
     "sonic.get empty id": Refused(lambda api: api.sonic.get(""), "task_id", "missing task id."),
     "nuro.get blank id": Refused(lambda api: api.nuro.get("  "), "task_id", "missing task id."),
+    "get_task traversal": Refused(lambda api: api.get_task("../../get-credits"), "task_id"),
+    "get_task dot-dot": Refused(lambda api: api.get_task(".."), "task_id"),
+    "get_task CRLF": Refused(lambda api: api.sonic.get("abc\r\nX-Evil: 1"), "task_id"),
+    "get_task not a string": Refused(lambda api: api.get_task(NUMBER_ID), "task_id",
+                                     "The task id should be a string, not int."),
+    # every field's type, whatever the task type reads (issue 11)
+    "continue_at a string": Refused(custom(continue_at="aaa"), "continue_at",
+                                    "The 'continue_at' field should be a number."),
+    "persona_id an object": Refused(custom(persona_id={}), "persona_id",
+                                    "The 'persona_id' field should be a string."),
+    "continue_clip_id a list": Refused(custom(continue_clip_id=[1]), "continue_clip_id"),
+    "title a number": Refused(custom(title=7), "title"),
+    "duration a float": Refused(custom(duration=30.5), "duration"),
+    "studio seed NaN": Refused(studio(seed=float("nan")), "seed",
+                               "The 'seed' field should be a finite number."),
+    "studio seed a float": Refused(studio(seed=1.5), "seed"),
+    "style_weight infinite": Refused(custom(style_weight=float("inf")), "style_weight"),
+    "continue_at NaN on extend": Refused(
+        lambda api: api.sonic.extend(continue_clip_id=CLIP, continue_at=float("nan"),
+                                     custom_mode=True, mv="sonic-v5", prompt="la"),
+        "continue_at"),
+    "title with a lone surrogate": Refused(custom(title="night \ud800"), "title"),
+    # rules between fields (issue 16, MUSICAPI.md §3.2)
+    "auto_lyrics without custom mode": Refused(described(auto_lyrics=True), "auto_lyrics"),
+    "variation_category on a create": Refused(custom(variation_category="subtle"),
+                                              "variation_category"),
+    "variation_category on sonic-v4": Refused(
+        lambda api: api.sonic.remaster(continue_clip_id=CLIP, mv="sonic-v4",
+                                       variation_category="subtle"), "variation_category"),
+    "overpainting end before start": Refused(
+        submit(task_type=SonicTaskType.ADD_INSTRUMENTAL, continue_clip_id=CLIP, mv="sonic-v5",
+               overpainting_start_s=10.0, overpainting_end_s=5.0), "overpainting_start_s"),
+    "overpainting on a create": Refused(custom(overpainting_start_s=1.0),
+                                        "overpainting_start_s"),
+    "webhook_url plain http": Refused(custom(webhook_url="http://hooks.example.com/x"),
+                                      "webhook_url"),
+    "use_suno_cdn a string": Refused(custom(use_suno_cdn=NOT_A_BOOL_EITHER), "use_suno_cdn",
+                                     "The 'use_suno_cdn' field must be boolean."),
+    "mv sonic-v7 (unknown to the table)": Refused(custom("sonic-v7"), "mv", MV_MESSAGE),
+    "upload callback_url plain http": Refused(
+        lambda api: api.sonic.upload(url="https://cdn.example.com/a.mp3",
+                                     callback_url="http://example.com/cb"), "callback_url"),
+    "upload URL too long": Refused(
+        lambda api: api.sonic.upload(url="https://cdn.example.com/" + "a" * 2048), "url"),
 }  # fmt: skip
 
 
@@ -286,9 +332,26 @@ ACCEPTED: dict[str, Accepted] = {
                                        "weirdness_constraint", 0.0),
     "vocal_gender m on sonic-v4-5": Accepted(custom("sonic-v4-5", vocal_gender="m"), SONIC,
                                              "vocal_gender", "m"),
-    "future model sonic-v7": Accepted(custom("sonic-v7"), SONIC, "mv", "sonic-v7"),
-    "future model sonic-v7-pro": Accepted(described("sonic-v7-pro"), SONIC, "mv",
-                                          "sonic-v7-pro"),
+    "webhook_url http on loopback": Accepted(
+        custom(webhook_url="http://127.0.0.1:8080/hook", webhook_secret="s"), SONIC,
+        "webhook_url", "http://127.0.0.1:8080/hook"),
+    "webhook_url https": Accepted(
+        custom(webhook_url="https://hooks.example.com/x", webhook_secret="s"), SONIC,
+        "webhook_url", "https://hooks.example.com/x"),
+    "auto_lyrics in custom mode": Accepted(custom(auto_lyrics=True), SONIC, "auto_lyrics",
+                                           True),
+    "variation_category on remaster sonic-v5": Accepted(
+        lambda api: api.sonic.remaster(continue_clip_id=CLIP, mv="sonic-v5",
+                                       variation_category="subtle"), SONIC,
+        "variation_category", "subtle"),
+    "overpainting window on add_instrumental": Accepted(
+        submit(task_type=SonicTaskType.ADD_INSTRUMENTAL, continue_clip_id=CLIP, mv="sonic-v5",
+               overpainting_start_s=5.0, overpainting_end_s=10.0), SONIC,
+        "overpainting_end_s", 10.0),
+    "upload with callback_url": Accepted(
+        lambda api: api.sonic.upload(url="https://cdn.example.com/a.mp3",
+                                     callback_url="https://example.com/cb"),
+        "/api/v1/sonic/upload", "callback_url", "https://example.com/cb"),
     "sonic-v6-wild": Accepted(custom("sonic-v6-wild"), SONIC, "mv", "sonic-v6-wild"),
     "chirp alias": Accepted(custom("chirp-v4-5"), SONIC, "mv", "chirp-v4-5"),
     "instrumental needs no prompt": Accepted(
@@ -334,3 +397,51 @@ async def test_accepted_at_the_edge(server: FakeServer, case: Accepted) -> None:
     [request] = server.requests
     assert request.path == case.path
     assert sent_json(request)[case.field] == case.value
+
+
+@pytest.mark.anyio
+async def test_task_ids_are_escaped_into_one_path_segment(server: FakeServer) -> None:
+    """Characters with a meaning in a URL stay inside the task id's path segment."""
+    server.on("GET", "/api/v1/sonic/task/a%3Fb%23c%25d", reply("sonic_task_not_ready.json"))
+
+    snapshot = await server.api.get_task("a?b#c%d")
+
+    assert not snapshot.ready
+    assert [r.path for r in server.requests] == ["/api/v1/sonic/task/a%3Fb%23c%25d"]
+
+
+@pytest.mark.anyio
+async def test_submit_of_something_else_is_a_clear_error(server: FakeServer) -> None:
+    """``submit("x")`` raises InvalidRequest naming what it takes; nothing is sent."""
+    not_a_request: Any = "x"
+    with raises(InvalidRequest, match="SonicRequest.*not str"):
+        await server.api.submit(not_a_request)
+    with raises(InvalidRequest, match="not int"):
+        server.api.job(NUMBER_ID)
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("key", ["sk-abc\n", " sk-abc", "sk-a bc", "sk-\x00abc", "sk-ключ"])
+def test_malformed_api_key_is_refused_at_construction(key: str) -> None:
+    """A key with a newline, spaces, control or non-ASCII characters fails at once, unshown."""
+    with pytest.raises(AuthenticationError) as info:
+        MusicAPI(api_key=key)
+    assert key.strip() not in str(info.value)
+    assert key.strip() not in repr(info.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://hooks.example.com/musicapi", "hooks.example.com", "ftp://example.com/h"]
+)
+def test_client_webhook_url_must_be_https(url: str) -> None:
+    """A client-wide webhook_url that is not HTTPS (or loopback http) fails at construction."""
+    with pytest.raises(InvalidRequest) as info:
+        MusicAPI(api_key="k", webhook_url=url, webhook_secret="s")
+    assert info.value.field == "webhook_url"
+    assert "localhost" in str(info.value)
+
+
+def test_client_webhook_url_may_be_loopback_http() -> None:
+    """Plain http to localhost is allowed, for testing a receiver locally."""
+    for url in ("http://127.0.0.1:8080/hook", "http://localhost/hook", "http://[::1]:9/h"):
+        assert MusicAPI(api_key="k", webhook_url=url, webhook_secret="s").webhook_url == url
