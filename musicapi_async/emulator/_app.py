@@ -32,7 +32,7 @@ from .._errors import InvalidRequest
 from .._models import Family
 from .._validation import validate_body
 from ._control import add_control_routes
-from ._faults import Fault, FaultKind
+from ._faults import ANSWERS, Fault, FaultKind
 from ._generate import Rejected
 from ._ledger import Charge, PaymentRefused
 from ._media import png_for, wav_for
@@ -122,14 +122,9 @@ def _throttle(st: EmulatorState, key: str, now: float) -> None:
 
 
 def _moderate(st: EmulatorState, lyrics: object, *descriptions: object) -> None:
-    if st.banned is None:
-        return
-    if isinstance(lyrics, str) and (hit := st.banned.search(lyrics)):
-        raise Answer(403, f"The lyrics contain inappropriate content: '{hit.group(0)}'.")
-    for text in descriptions:
-        if isinstance(text, str) and (hit := st.banned.search(text)):
-            raise Answer(403, f"The song description contains artist names: "
-                              f"'{hit.group(0)}' which is not allowed.")  # fmt: skip
+    refusal = st.moderation.check(lyrics, *descriptions)
+    if refusal is not None:
+        raise Answer(403, refusal)
 
 
 def _pay(st: EmulatorState, key: str, name: str, body: Body) -> Charge:
@@ -246,16 +241,10 @@ def _drop(request: web.Request, *, reset: bool) -> None:
 
 
 def _early_fault(fault: Fault) -> Answer | None:
-    kind = fault.kind
-    if kind is FaultKind.RATE_LIMIT_429:
+    if fault.kind is FaultKind.RATE_LIMIT_429:
         return Answer(429, "Too many requests.", {"Retry-After": f"{fault.retry_after:g}"})
-    if kind is FaultKind.QPS_403:
-        return Answer(403, "API QPS limit exceeded")
-    if kind is FaultKind.QUEUE_FULL_403:
-        return Answer(403, "Queue is full")
-    if kind is FaultKind.SERVER_500:
-        return Answer(500, "Internal Server Error.")
-    return None
+    answer = ANSWERS.get(fault.kind)
+    return Answer(*answer) if answer is not None else None
 
 
 # -------------------------------------------------------------------------- handlers
