@@ -28,7 +28,14 @@ import attrs
 
 from ._client import MusicAPI
 from ._convert import clip_to_wire, to_wire
-from ._errors import AuthenticationError, InvalidRequest, MusicAPIError, TaskFailed, TaskTimeout
+from ._errors import (
+    AuthenticationError,
+    InvalidRequest,
+    MusicAPIError,
+    TaskFailed,
+    TaskNotFound,
+    TaskTimeout,
+)
 from ._events import ClipFailed, ClipPlayable, TaskDone
 from ._jobs import Job
 from ._models import Clip, Family, PersonaRequest, SonicRequest, SonicTaskType, TaskSnapshot
@@ -97,7 +104,8 @@ def _add_globals(parser: argparse.ArgumentParser, *, sub: bool) -> None:
     add("--json", action="store_true", default=default(False),
         help="print one JSON document instead of text")  # fmt: skip
     add("-v", "--verbose", action="count", default=default(0),
-        help="log requests and retries (-vv: more)")  # fmt: skip
+        help="log each request (method, path, status, time) and retry to stderr; -vv "
+        "also the bodies (keys and secrets redacted)")  # fmt: skip
 
 
 def _sonic_options(parser: argparse.ArgumentParser) -> None:
@@ -139,8 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def task_args(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("task_id", metavar="TASK_ID")
-        sub.add_argument("--family", choices=[f.value for f in Family], default="sonic",
-                         help="the task's product family (default: sonic)")  # fmt: skip
+        sub.add_argument("--family", choices=[f.value for f in Family], default=None,
+                         help="the task's product family (default: found by polling "
+                         "sonic, then nuro, then studio; polls are free)")  # fmt: skip
 
     def output_args(sub: argparse.ArgumentParser, out: str) -> None:
         sub.add_argument("--out", default=out, metavar="DIR",
@@ -298,8 +307,10 @@ class _StderrHandler(logging.Handler):
 
 def _logging(verbose: int) -> None:
     if verbose:
+        from ._client import BODIES
+
         logger = logging.getLogger("musicapi_async")
-        logger.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+        logger.setLevel(BODIES if verbose > 1 else logging.DEBUG)
         if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
             handler = _StderrHandler()
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -421,9 +432,40 @@ async def _generate(ctx: _Context) -> int:
         return await _follow(ctx, api, job)
 
 
+def _no_emulator(ctx: _Context) -> None:
+    """Refuse ``--emulator`` for a command about an existing task: it could never exist."""
+    if ctx.args.emulator:
+        raise _Usage(f"--emulator starts a fresh, empty emulator for each command, so it "
+                     f"cannot know task {ctx.args.task_id}. Run `musicapi emulator` in "
+                     "another terminal, then give every command --base-url "
+                     "http://127.0.0.1:8000 --api-key test-key instead of --emulator.")  # fmt: skip
+
+
+async def _find_task(ctx: _Context, api: MusicAPI) -> TaskSnapshot:
+    """Poll the task in its ``--family``, or in each family until one knows it."""
+    task_id = ctx.args.task_id
+    if ctx.args.family is not None:
+        return await api.get_task(task_id, Family(ctx.args.family))
+    last: InvalidRequest | None = None
+    for family in Family:
+        try:
+            return await api.get_task(task_id, family)
+        except InvalidRequest as exc:  # "task not found." (or nuro's 404): not this family
+            if exc.status not in (400, 404):
+                raise
+            last = exc
+    families = ", ".join(f.value for f in Family)
+    raise TaskNotFound(f"no family ({families}) knows task {task_id}; check the id and that "
+                       "--base-url and the key are the ones that created it, or pass "
+                       "--family", task_id=task_id,
+                       status=last.status if last else None)  # fmt: skip
+
+
 async def _wait(ctx: _Context) -> int:
+    _no_emulator(ctx)
     async with _client(ctx, MusicAPI) as api:
-        return await _follow(ctx, api, api.job(ctx.args.task_id, Family(ctx.args.family)))
+        family = ctx.args.family or (await _find_task(ctx, api)).family
+        return await _follow(ctx, api, api.job(ctx.args.task_id, Family(family)))
 
 
 def _snapshot_json(snapshot: TaskSnapshot) -> dict[str, Any]:
@@ -434,8 +476,9 @@ def _snapshot_json(snapshot: TaskSnapshot) -> dict[str, Any]:
 
 
 async def _status(ctx: _Context) -> int:
+    _no_emulator(ctx)
     async with _client(ctx, MusicAPI) as api:
-        snapshot = await api.get_task(ctx.args.task_id, Family(ctx.args.family))
+        snapshot = await _find_task(ctx, api)
     state = "done" if snapshot.done else ("not ready yet" if not snapshot.ready else "running")
     ctx.say(f"Task {snapshot.task_id} ({snapshot.family.value}): {state}")
     for clip in snapshot.clips:
@@ -445,9 +488,10 @@ async def _status(ctx: _Context) -> int:
 
 
 async def _download(ctx: _Context) -> int:
+    _no_emulator(ctx)
     _kinds(ctx.args.kinds)
     async with _client(ctx, MusicAPI) as api:
-        snapshot = await api.get_task(ctx.args.task_id, Family(ctx.args.family))
+        snapshot = await _find_task(ctx, api)
         if not snapshot.done:
             return _error(ctx, f"task {snapshot.task_id} is not finished yet; wait for it "
                           f"with: musicapi wait {snapshot.task_id}", 1)  # fmt: skip
