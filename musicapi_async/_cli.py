@@ -2,7 +2,7 @@
 
     musicapi bulk songs.jsonl --journal runs.sqlite3 --out songs/   many songs, resumable
     musicapi generate --gpt-description-prompt "a sea shanty"       one song
-    musicapi --emulator bulk examples/demo.jsonl                    no key: a local emulator
+    musicapi demo                                                    no key: a local emulator
 
 Exit status: 0 everything done, 1 something failed, 2 usage or input error (nothing was
 sent), 130 interrupted (Ctrl-C; in-flight tasks and how to resume are printed).
@@ -45,6 +45,8 @@ from ._version import __version__
 
 __all__ = ["build_parser", "main"]
 
+# The demo input ships in the wheel, so `musicapi demo` works wherever the package does.
+DEMO_FILE: Final = Path(__file__).with_name("_data") / "demo.jsonl"
 EMULATOR_SPEED: Final = 30.0  # the demo's two dozen songs (three waves deep) in ~30 s
 _API = TypeVar("_API", bound=MusicAPI)
 
@@ -133,8 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="musicapi",
         description="MusicAPI (musicapi.ai) from the command line: songs one at a time or "
-        "by the hundred, with live progress. Try it without a key: musicapi --emulator "
-        "bulk examples/demo.jsonl",
+        "by the hundred, with live progress. Try it without a key: musicapi demo",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_globals(parser, sub=False)
@@ -229,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
     task_args(download)
     output_args(download, ".")
     command("credits", "Show the account's remaining credits.")
+    demo = command("demo", "Run the bundled demo (two dozen songs of every kind) on the "
+                   "in-process emulator: no key, no credits. Same as `musicapi bulk "
+                   "DEMO_FILE --emulator --concurrency 16 --out musicapi-demo`.")  # fmt: skip
+    demo.epilog = "It takes every option of `musicapi bulk`, e.g. --out DIR or --dry-run."
     subs.add_parser("emulator", parents=[emulator_parser()], add_help=False,
                     help="Serve the MusicAPI emulator (as python -m musicapi_async.emulator).",
                     description="Serve a local emulation of MusicAPI.")  # fmt: skip
@@ -243,7 +248,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if args.command == "demo":  # `bulk` on the bundled file; the user's options last
+            at = argv.index("demo")
+            argv = [*argv[:at], "bulk", str(DEMO_FILE), "--emulator", "--concurrency", "16",
+                    "--out", "musicapi-demo", *argv[at + 1 :]]  # fmt: skip
+            args = parser.parse_args(argv)
+        elif unknown:
+            args = parser.parse_args(argv)  # the usual error about them
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else 2
     if args.command == "emulator":
