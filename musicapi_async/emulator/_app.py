@@ -321,7 +321,8 @@ def _media_handler(st: EmulatorState, kind: str) -> Handler:
         st.statuses[counter]["200"] += 1
         if kind == "image":
             return web.Response(body=png_for(clip_id), content_type="image/png")
-        audio = wav_for(clip_id)
+        record = st.store.clips[clip_id]
+        audio = wav_for(clip_id, record.duration, record.title)  # as long as it says
         if kind == "audio":
             return web.Response(body=audio, content_type="audio/wav")
         # The stream URL of a clip in ``streaming``: the same audio, sent chunked.
