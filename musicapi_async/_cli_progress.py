@@ -447,8 +447,10 @@ class LiveDisplay:
             rows.add_row(*(cells if wide else [*cells[:2], cells[3], *cells[5:]]))
 
         flying = [i for i in tracker.items if i.phase in (Phase.RUNNING, Phase.STREAMING)]
-        streams = sum(i.phase is Phase.STREAMING for i in flying)
-        room = max(3, self.console.height - 12 - min(streams, 8))
+        # Up to 16 lines of head, tally, table furniture and recent rows; two per stream URL.
+        height = self.console.height
+        streams = min(sum(i.phase is Phase.STREAMING for i in flying), 8, (height - 22) // 2)
+        room = max(3, height - 16 - (2 * streams + 1 if streams > 0 else 0))
         now = tracker.clock()
         links: list[Text] = []
         for item in flying[:room]:
@@ -458,7 +460,7 @@ class LiveDisplay:
                 # A terminal hyperlink: the title opens the stream where that is supported.
                 title = item.stream_title or item.summary
                 detail = Text.assemble(("▶ ", "cyan"), (title, f"bold link {url}"))
-                if url and len(links) < 8:  # the URL alone on its line: copyable whole
+                if url and len(links) < streams:  # the URL alone on its line: copyable whole
                     links.append(Text.assemble(("▶ ", "cyan"), f"{item.line.name}, {title}\n  ",
                                                (url, "cyan"), overflow="fold"))  # fmt: skip
             row(Spinner("dots", style=_STYLE[item.phase]), item, (item.task_id or "")[:8],
@@ -473,11 +475,11 @@ class LiveDisplay:
             row(Text("✓" if ok else "✗", style=_STYLE[item.phase]), item,
                 (item.task_id or "")[:8], "",
                 Text(_outcome_text(item), style="grey50" if ok else "red"))  # fmt: skip
-        if links:
-            return Group(
-                head, bar, tally, Text(""), rows, Text("Listen now:", style="bold"), *links
-            )
-        return Group(head, bar, tally, Text(""), rows)
+        # The frame ends on an empty line: after a full-width last line the cursor sits past
+        # the edge, the terminal's "^C" echo wraps and scrolls, the redraw starts one line
+        # short, and the header is left on screen twice.
+        listen = [Text("Listen now:", style="bold"), *links] if links else []
+        return Group(head, bar, tally, Text(""), rows, *listen, Text(""))
 
 
 # ------------------------------------------------------------------------------ summary

@@ -103,3 +103,19 @@ def test_eta_counts_down_between_finishes_and_does_not_jump(tmp_path: Path) -> N
     assert sum(step > 0 for step in steps) <= 2, shown  # and rarely rises at all
     raw_now = t.elapsed / t.finished * (10 - t.finished)
     assert abs(shown[-1] - raw_now) < raw_now  # still tracks the real pace
+
+
+@pytest.mark.parametrize(("streams", "height"), [(0, 40), (2, 40), (6, 30), (6, 24)])
+def test_live_frame_fits_and_ends_on_a_short_line(
+    tmp_path: Path, streams: int, height: int
+) -> None:
+    """The frame fits and ends on an empty line: a "^C" echo cannot scroll a second header."""
+    t = make_tracker(tmp_path, lines=12)
+    console = Console(file=io.StringIO(), force_terminal=True, width=80, height=height)
+    for n in range(1, 13):
+        t.submitted(n, f"task-{n}")
+        if n <= streams:
+            t.streaming(f"task-{n}", URL, "Tugboat")
+    lines = console.render_lines(LiveDisplay(t, console)._render(), pad=False)
+    assert len(lines) <= height
+    assert sum(segment.cell_length for segment in lines[-1]) == 0
