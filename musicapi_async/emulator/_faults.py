@@ -49,7 +49,7 @@ import attrs
 
 from .._endpoints import ENDPOINTS
 
-__all__ = ["ANSWERS", "Fault", "FaultKind", "FaultPlan", "parse_fault"]
+__all__ = ["ANSWERS", "CALLER_FAULTS", "Fault", "FaultKind", "FaultPlan", "parse_fault"]
 
 
 class FaultKind(enum.StrEnum):
@@ -76,6 +76,14 @@ class FaultKind(enum.StrEnum):
     MODERATION_REVIEW_403 = "moderation_review_403"
     PRODUCER_TAGS_403 = "producer_tags_403"
 
+
+# Kinds whose answer is the caller's to fix (key, language, content): a client must not
+# retry them, and a wait that meets one on a poll ends with that error.
+CALLER_FAULTS: Final = frozenset({
+    FaultKind.INVALID_SIGNATURE_401, FaultKind.AUTH_EXPIRED_401, FaultKind.LANGUAGE_400,
+    FaultKind.LYRICS_FORMAT_403, FaultKind.COPYRIGHT_403, FaultKind.MODERATION_REVIEW_403,
+    FaultKind.PRODUCER_TAGS_403,
+})  # fmt: skip
 
 # The server fills 'specificError' with the offending text; a fault has none to quote.
 _QUOTED: Final = "emulated fault"
