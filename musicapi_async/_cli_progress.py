@@ -488,17 +488,17 @@ class LiveDisplay:
 _SUMMARY: Final = ("line", "id", "request", "status", "task", "result", "length", "files",
                    "credits")  # fmt: skip
 _RIGHT: Final = frozenset({"line", "length", "files", "credits"})
-_WRAPPING: Final = frozenset({"request", "result"})  # wrap, never cut
-_MIN_WRAP: Final = 10
+# Columns that wrap (never cut), with the width below which they would wrap too much.
+_WRAPPING: Final = {"request": 12, "result": 24}
 _DROP_ORDER: Final = ("id", "files", "task", "request", "credits")  # least useful first
 
 
 def _need(rows: list[dict[str, Any]], name: str) -> int:
-    """The width a column needs: its widest cell, or ``_MIN_WRAP`` if it may wrap."""
+    """The width a column needs: its widest cell, or less if it may wrap."""
     from rich.cells import cell_len
 
     widest = max(cell_len(cell) for cell in [name, *(str(row[name]) for row in rows)])
-    return min(widest, _MIN_WRAP) if name in _WRAPPING else widest
+    return min(widest, _WRAPPING.get(name, widest))
 
 
 def _summary_columns(rows: list[dict[str, Any]], width: int) -> list[str]:
@@ -550,7 +550,8 @@ def print_summary(tracker: Tracker, console: Console, *, out: Path | None,
         wraps = name in _WRAPPING
         table.add_column(name, justify="right" if name in _RIGHT else "left",
                          no_wrap=not wraps, overflow="fold",
-                         min_width=_need(rows, name) if wraps else None)  # fmt: skip
+                         min_width=_need(rows, name) if wraps else None,
+                         max_width=60 if name == "result" else None)  # fmt: skip
     for row in rows:
         table.add_row(*(row[name] for name in names))
     console.print(Text(f"musicapi bulk · {tracker.plan.path}", style="bold", overflow="fold"))
