@@ -1,6 +1,8 @@
 """``python -m musicapi_async.emulator``: run the MusicAPI emulator until Ctrl-C.
 
 python -m musicapi_async.emulator --port 8000 --api-key KEY --speed 60 --credits 1000
+python -m musicapi_async.emulator --fault server_500,endpoint=sonic.task,count=3 --seed 7
+python -m musicapi_async.emulator --fault qps_403,probability=0.1,count=none --banned-words X
 """
 
 from __future__ import annotations
