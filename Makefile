@@ -12,12 +12,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
-# The main job on the embedded emulator (no key, no credits): two dozen songs of every kind
-# with the live display, audio files and a manifest in demo-output/, in under a minute.
+# `musicapi demo`: the bundled musicapi_async/_data/demo.jsonl on the embedded emulator (no
+# key, no credits): two dozen songs of every kind with the live display, audio files and a
+# manifest in demo-output/, in under a minute.
 demo: $(STAMP)
 	rm -rf demo-output
-	$(VENV)/bin/musicapi bulk examples/demo.jsonl --emulator --speed 30 --concurrency 16 \
-		--out demo-output
+	$(VENV)/bin/musicapi demo --speed 30 --out demo-output
 
 test: lint typecheck unit
 

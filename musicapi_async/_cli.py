@@ -2,7 +2,7 @@
 
     musicapi bulk songs.jsonl --journal runs.sqlite3 --out songs/   many songs, resumable
     musicapi generate --gpt-description-prompt "a sea shanty"       one song
-    musicapi --emulator bulk examples/demo.jsonl                    no key: a local emulator
+    musicapi demo                                                    no key: a local emulator
 
 Exit status: 0 everything done, 1 something failed, 2 usage or input error (nothing was
 sent), 3 (bulk) nothing failed but lines were held back by --budget, 130 interrupted
@@ -29,7 +29,14 @@ import attrs
 
 from ._client import MusicAPI
 from ._convert import clip_to_wire, to_wire
-from ._errors import AuthenticationError, InvalidRequest, MusicAPIError, TaskFailed, TaskTimeout
+from ._errors import (
+    AuthenticationError,
+    InvalidRequest,
+    MusicAPIError,
+    TaskFailed,
+    TaskNotFound,
+    TaskTimeout,
+)
 from ._events import ClipFailed, ClipPlayable, TaskDone
 from ._jobs import Job
 from ._models import Clip, Family, PersonaRequest, SonicRequest, SonicTaskType, TaskSnapshot
@@ -39,6 +46,8 @@ from ._version import __version__
 
 __all__ = ["build_parser", "main"]
 
+# The demo input ships in the wheel, so `musicapi demo` works wherever the package does.
+DEMO_FILE: Final = Path(__file__).with_name("_data") / "demo.jsonl"
 EMULATOR_SPEED: Final = 30.0  # the demo's two dozen songs (three waves deep) in ~30 s
 _API = TypeVar("_API", bound=MusicAPI)
 
@@ -98,7 +107,8 @@ def _add_globals(parser: argparse.ArgumentParser, *, sub: bool) -> None:
     add("--json", action="store_true", default=default(False),
         help="print one JSON document instead of text")  # fmt: skip
     add("-v", "--verbose", action="count", default=default(0),
-        help="log requests and retries (-vv: more)")  # fmt: skip
+        help="log each request (method, path, status, time) and retry to stderr; -vv "
+        "also the bodies (keys and secrets redacted)")  # fmt: skip
 
 
 def _sonic_options(parser: argparse.ArgumentParser) -> None:
@@ -126,8 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="musicapi",
         description="MusicAPI (musicapi.ai) from the command line: songs one at a time or "
-        "by the hundred, with live progress. Try it without a key: musicapi --emulator "
-        "bulk examples/demo.jsonl",
+        "by the hundred, with live progress. Try it without a key: musicapi demo",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_globals(parser, sub=False)
@@ -140,8 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def task_args(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("task_id", metavar="TASK_ID")
-        sub.add_argument("--family", choices=[f.value for f in Family], default="sonic",
-                         help="the task's product family (default: sonic)")  # fmt: skip
+        sub.add_argument("--family", choices=[f.value for f in Family], default=None,
+                         help="the task's product family (default: found by polling "
+                         "sonic, then nuro, then studio; polls are free)")  # fmt: skip
 
     def output_args(sub: argparse.ArgumentParser, out: str) -> None:
         sub.add_argument("--out", default=out, metavar="DIR",
@@ -226,6 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_reconcile_parser(command("reconcile", "Settle the requests a bulk journal marks as "
                                  "sent with no answer (maybe billed): list them, look them "
                                  "up, or record what you found."))  # fmt: skip
+    demo = command("demo", "Run the bundled demo (two dozen songs of every kind) on the "
+                   "in-process emulator: no key, no credits. Same as `musicapi bulk "
+                   "DEMO_FILE --emulator --concurrency 16 --out musicapi-demo`.")  # fmt: skip
+    demo.epilog = "It takes every option of `musicapi bulk`, e.g. --out DIR or --dry-run."
     subs.add_parser("emulator", parents=[emulator_parser()], add_help=False,
                     help="Serve the MusicAPI emulator (as python -m musicapi_async.emulator).",
                     description="Serve a local emulation of MusicAPI.")  # fmt: skip
@@ -240,7 +254,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if args.command == "demo":  # `bulk` on the bundled file; the user's options last
+            at = argv.index("demo")
+            argv = [*argv[:at], "bulk", str(DEMO_FILE), "--emulator", "--concurrency", "16",
+                    "--out", "musicapi-demo", *argv[at + 1 :]]  # fmt: skip
+            args = parser.parse_args(argv)
+        elif unknown:
+            args = parser.parse_args(argv)  # the usual error about them
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else 2
     if args.command == "emulator":
@@ -320,8 +341,10 @@ class _StderrHandler(logging.Handler):
 
 def _logging(verbose: int) -> None:
     if verbose:
+        from ._client import BODIES
+
         logger = logging.getLogger("musicapi_async")
-        logger.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+        logger.setLevel(BODIES if verbose > 1 else logging.DEBUG)
         if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
             handler = _StderrHandler()
             handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -443,9 +466,40 @@ async def _generate(ctx: _Context) -> int:
         return await _follow(ctx, api, job)
 
 
+def _no_emulator(ctx: _Context) -> None:
+    """Refuse ``--emulator`` for a command about an existing task: it could never exist."""
+    if ctx.args.emulator:
+        raise _Usage(f"--emulator starts a fresh, empty emulator for each command, so it "
+                     f"cannot know task {ctx.args.task_id}. Run `musicapi emulator` in "
+                     "another terminal, then give every command --base-url "
+                     "http://127.0.0.1:8000 --api-key test-key instead of --emulator.")  # fmt: skip
+
+
+async def _find_task(ctx: _Context, api: MusicAPI) -> TaskSnapshot:
+    """Poll the task in its ``--family``, or in each family until one knows it."""
+    task_id = ctx.args.task_id
+    if ctx.args.family is not None:
+        return await api.get_task(task_id, Family(ctx.args.family))
+    last: InvalidRequest | None = None
+    for family in Family:
+        try:
+            return await api.get_task(task_id, family)
+        except InvalidRequest as exc:  # "task not found." (or nuro's 404): not this family
+            if exc.status not in (400, 404):
+                raise
+            last = exc
+    families = ", ".join(f.value for f in Family)
+    raise TaskNotFound(f"no family ({families}) knows task {task_id}; check the id and that "
+                       "--base-url and the key are the ones that created it, or pass "
+                       "--family", task_id=task_id,
+                       status=last.status if last else None)  # fmt: skip
+
+
 async def _wait(ctx: _Context) -> int:
+    _no_emulator(ctx)
     async with _client(ctx, MusicAPI) as api:
-        return await _follow(ctx, api, api.job(ctx.args.task_id, Family(ctx.args.family)))
+        family = ctx.args.family or (await _find_task(ctx, api)).family
+        return await _follow(ctx, api, api.job(ctx.args.task_id, Family(family)))
 
 
 def _snapshot_json(snapshot: TaskSnapshot) -> dict[str, Any]:
@@ -456,8 +510,9 @@ def _snapshot_json(snapshot: TaskSnapshot) -> dict[str, Any]:
 
 
 async def _status(ctx: _Context) -> int:
+    _no_emulator(ctx)
     async with _client(ctx, MusicAPI) as api:
-        snapshot = await api.get_task(ctx.args.task_id, Family(ctx.args.family))
+        snapshot = await _find_task(ctx, api)
     state = "done" if snapshot.done else ("not ready yet" if not snapshot.ready else "running")
     ctx.say(f"Task {snapshot.task_id} ({snapshot.family.value}): {state}")
     for clip in snapshot.clips:
@@ -467,9 +522,10 @@ async def _status(ctx: _Context) -> int:
 
 
 async def _download(ctx: _Context) -> int:
+    _no_emulator(ctx)
     _kinds(ctx.args.kinds)
     async with _client(ctx, MusicAPI) as api:
-        snapshot = await api.get_task(ctx.args.task_id, Family(ctx.args.family))
+        snapshot = await _find_task(ctx, api)
         if not snapshot.done:
             return _error(ctx, f"task {snapshot.task_id} is not finished yet; wait for it "
                           f"with: musicapi wait {snapshot.task_id}", 1)  # fmt: skip

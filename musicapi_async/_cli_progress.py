@@ -59,6 +59,10 @@ class Phase(enum.StrEnum):
         return self in (Phase.DONE, Phase.FAILED, Phase.SKIPPED)
 
 
+# How far one finish moves the ETA towards the plain estimate (an exponential smoothing).
+_ETA_WEIGHT: Final = 0.3
+# Below this many columns the displays drop their least useful columns.
+_WIDE: Final = 100
 _STYLE: Final = {"queued": "grey50", "running": "yellow", "streaming": "cyan",
                  "done": "green", "failed": "red", "skipped": "red"}  # fmt: skip
 
@@ -103,12 +107,17 @@ Listener = Callable[[str, "Item | None"], None]
 class Tracker:
     """The state of every line of one bulk run; displays read it, the runner writes it."""
 
-    def __init__(self, plan: Plan, *, target: str = "") -> None:
+    def __init__(
+        self, plan: Plan, *, target: str = "", clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.plan = plan
+        self.clock = clock
         self.target = target
         self.items = [Item(line) for line in plan.lines]
         self.by_number = {item.line.number: item for item in self.items}
-        self.started = time.monotonic()
+        self.started = clock()
+        # The ETA: a countdown from the estimate made at the last finish (see ``eta``).
+        self._eta: tuple[float, float] | None = None  # (seconds left, when said)
         self.ended: float | None = None
         self.wave = 0
         self.downloads = 0
@@ -130,7 +139,7 @@ class Tracker:
     @property
     def elapsed(self) -> float:
         """Seconds since the run started (frozen once it ended)."""
-        return (self.ended or time.monotonic()) - self.started
+        return (self.ended or self.clock()) - self.started
 
     def counts(self) -> Counter[str]:
         """Lines per phase (``skipped``: never sent, apart from ``failed``); resumed tasks
@@ -154,11 +163,34 @@ class Tracker:
         return sum(item.cost for item in self.items)
 
     def eta(self) -> float | None:
-        """Seconds left at the pace so far, or ``None`` before anything finished."""
+        """Seconds left, or ``None`` before anything finished (or once everything has).
+
+        Songs finish in bursts, so the plain "elapsed / done * left" rises while nothing
+        finishes and drops at each burst. Instead the estimate made at the last finish
+        counts down, and each finish moves it only part of the way to the new plain one.
+        """
         done = self.finished
-        if not done or done == len(self.items):
+        if not done or done == len(self.items) or self._eta is None:
             return None
+        left, said = self._eta
+        remaining = left - (self.clock() - said)
+        # Overdue (slower than thought): show the plain estimate rather than a stuck 0:00.
+        return remaining if remaining > 0 else self._plain_eta()
+
+    def _plain_eta(self) -> float:
+        done = self.finished
         return self.elapsed / done * (len(self.items) - done)
+
+    def _update_eta(self) -> None:
+        if not self.finished:
+            return
+        plain, now = self._plain_eta(), self.clock()
+        if self._eta is None:
+            self._eta = (plain, now)
+            return
+        shown = self.eta()
+        current = plain if shown is None else shown
+        self._eta = (current + _ETA_WEIGHT * (plain - current), now)
 
     def in_flight(self) -> list[tuple[Item | None, str]]:
         """``(item, task id)`` of every task accepted and not finished."""
@@ -179,7 +211,7 @@ class Tracker:
     def submitted(self, number: int, task_id: str) -> None:
         """Line ``number`` was accepted as task ``task_id``."""
         item = self.by_number[number]
-        item.task_id, item.phase, item.started = task_id, Phase.RUNNING, time.monotonic()
+        item.task_id, item.phase, item.started = task_id, Phase.RUNNING, self.clock()
         self._by_task[task_id] = item
         self._emit("submitted", item)
 
@@ -200,7 +232,8 @@ class Tracker:
         item = self.by_number[number]
         for name, value in values.items():
             setattr(item, name, value)
-        item.phase, item.finished_at = phase, time.monotonic()
+        item.phase, item.finished_at = phase, self.clock()
+        self._update_eta()
         if item.task_id:
             self.resuming.discard(item.task_id)
             self._by_task[item.task_id] = item
@@ -213,7 +246,7 @@ class Tracker:
 
     def end(self) -> None:
         """The run is over: freeze the clock."""
-        self.ended = time.monotonic()
+        self.ended = self.clock()
 
 
 # ----------------------------------------------------------------------------- displays
@@ -393,45 +426,96 @@ class LiveDisplay:
             tally.append(f"   ↓ {tracker.downloads} downloading", style="grey50")
         if tracker.ended is not None:  # the last frame stays on screen: keep it short
             return Group(head, bar, tally)
+        # Narrow terminals lose the id and task columns; stream URLs get lines of their own
+        # below the table, so no column width ever cuts one.
+        wide = self.console.width >= _WIDE
         rows = Table(box=None, padding=(0, 1), show_header=True, header_style="grey50",
                      expand=True)  # fmt: skip
         rows.add_column("", width=1, no_wrap=True)
         rows.add_column("line", justify="right", no_wrap=True)
-        rows.add_column("id", no_wrap=True, max_width=12)
+        if wide:
+            rows.add_column("id", no_wrap=True, max_width=12)
         rows.add_column("request", no_wrap=True)
-        rows.add_column("task", no_wrap=True)
+        if wide:
+            rows.add_column("task", no_wrap=True)
         rows.add_column("time", justify="right", no_wrap=True)
         rows.add_column("", no_wrap=True, overflow="ellipsis", ratio=1)
+
+        def row(mark: Any, item: Item, task: str, took: str, detail: Any) -> None:
+            cells = [mark, str(item.line.number), item.line.ident or "", item.line.label,
+                     task, took, detail]  # fmt: skip
+            rows.add_row(*(cells if wide else [*cells[:2], cells[3], *cells[5:]]))
+
         flying = [i for i in tracker.items if i.phase in (Phase.RUNNING, Phase.STREAMING)]
-        room = max(3, self.console.height - 12)
-        now = time.monotonic()
+        # Up to 16 lines of head, tally, table furniture and recent rows; two per stream URL.
+        height = self.console.height
+        streams = min(sum(i.phase is Phase.STREAMING for i in flying), 8, (height - 22) // 2)
+        room = max(3, height - 16 - (2 * streams + 1 if streams > 0 else 0))
+        now = tracker.clock()
+        links: list[Text] = []
         for item in flying[:room]:
-            streaming = item.phase is Phase.STREAMING
             detail = Text(item.summary, style="grey70")
-            if streaming:
+            if item.phase is Phase.STREAMING:
                 url = item.stream_url or ""
                 # A terminal hyperlink: the title opens the stream where that is supported.
-                detail = Text.assemble(("▶ ", "cyan"),
-                                       (item.stream_title or item.summary, f"bold link {url}"),
-                                       "  ", (url, "cyan"))  # fmt: skip
-            rows.add_row(Spinner("dots", style=_STYLE[item.phase]), str(item.line.number),
-                         item.line.ident or "", item.line.label, (item.task_id or "")[:8],
-                         _clock(now - (item.started or now)), detail)  # fmt: skip
+                title = item.stream_title or item.summary
+                detail = Text.assemble(("▶ ", "cyan"), (title, f"bold link {url}"))
+                if url and len(links) < streams:  # the URL alone on its line: copyable whole
+                    links.append(Text.assemble(("▶ ", "cyan"), f"{item.line.name}, {title}\n  ",
+                                               (url, "cyan"), overflow="fold"))  # fmt: skip
+            row(Spinner("dots", style=_STYLE[item.phase]), item, (item.task_id or "")[:8],
+                _clock(now - (item.started or now)), detail)  # fmt: skip
         if len(flying) > room:
-            rows.add_row("", "", "", Text(f"… {len(flying) - room} more", style="grey50"))
+            rows.add_row("", "", Text(f"… {len(flying) - room} more", style="grey50"))
         if tracker.resuming:
-            rows.add_row("↻", "", "", Text(f"{len(tracker.resuming)} task(s) of an earlier "
-                                           "run", style="grey50"))  # fmt: skip
+            rows.add_row("↻", "", Text(f"{len(tracker.resuming)} task(s) of an earlier "
+                                       "run", style="grey50"))  # fmt: skip
         for item in self.recent:
             ok = item.phase is Phase.DONE
-            rows.add_row(Text("✓" if ok else "✗", style=_STYLE[item.phase]),
-                         str(item.line.number), item.line.ident or "", item.line.label,
-                         (item.task_id or "")[:8], "",
-                         Text(_outcome_text(item), style="grey50" if ok else "red"))  # fmt: skip
-        return Group(head, bar, tally, Text(""), rows)
+            row(Text("✓" if ok else "✗", style=_STYLE[item.phase]), item,
+                (item.task_id or "")[:8], "",
+                Text(_outcome_text(item), style="grey50" if ok else "red"))  # fmt: skip
+        # The frame ends on an empty line: after a full-width last line the cursor sits past
+        # the edge, the terminal's "^C" echo wraps and scrolls, the redraw starts one line
+        # short, and the header is left on screen twice.
+        listen = [Text("Listen now:", style="bold"), *links] if links else []
+        return Group(head, bar, tally, Text(""), rows, *listen, Text(""))
 
 
 # ------------------------------------------------------------------------------ summary
+
+
+_SUMMARY: Final = ("line", "id", "request", "status", "task", "result", "length", "files",
+                   "credits")  # fmt: skip
+_RIGHT: Final = frozenset({"line", "length", "files", "credits"})
+# Columns that wrap (never cut), with the width below which they would wrap too much.
+_WRAPPING: Final = {"request": 12, "result": 24}
+_DROP_ORDER: Final = ("id", "files", "task", "request", "credits")  # least useful first
+
+
+def _need(rows: list[dict[str, Any]], name: str) -> int:
+    """The width a column needs: its widest cell, or less if it may wrap."""
+    from rich.cells import cell_len
+
+    widest = max(cell_len(cell) for cell in [name, *(str(row[name]) for row in rows)])
+    return min(widest, _WRAPPING.get(name, widest))
+
+
+def _summary_columns(rows: list[dict[str, Any]], width: int) -> list[str]:
+    """The summary's columns that fit ``width``: values are never cut, so columns go."""
+
+    def need(name: str) -> int:
+        return _need(rows, name)
+
+    # Empty columns go first (a run without ids has no use for an id column).
+    names = [n for n in _SUMMARY
+             if n in ("line", "status", "result") or any(str(row[n]) for row in rows)]  # fmt: skip
+    for drop in _DROP_ORDER:
+        if sum(map(need, names)) + 2 * (len(names) - 1) <= width:
+            break
+        if drop in names:
+            names.remove(drop)
+    return names
 
 
 def print_summary(tracker: Tracker, console: Console, *, out: Path | None,
@@ -447,27 +531,30 @@ def print_summary(tracker: Tracker, console: Console, *, out: Path | None,
         shown = (bad + [i for i in items if i.phase is Phase.DONE])[:40]
     from rich import box
 
-    table = Table(title=f"musicapi bulk · {tracker.plan.path}", title_style="bold",
-                  title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
-                  show_edge=False, collapse_padding=True, pad_edge=False)  # fmt: skip
-    for name, justify in (("line", "right"), ("id", "left"), ("request", "left"),
-                          ("status", "left"), ("task", "left"), ("result", "left"),
-                          ("length", "right"), ("files", "right"),
-                          ("credits", "right")):  # fmt: skip
-        table.add_column(name, justify=justify, no_wrap=True,  # type: ignore[arg-type]
-                         overflow="ellipsis", min_width=len(name),
-                         max_width=34 if name == "result" else None)  # fmt: skip
-    table.columns[4].min_width = 8  # a task id prefix is only useful whole
-    table.columns[6].min_width = 10
+    rows: list[dict[str, Any]] = []
     for item in shown:
         files = sum(len(paths) for paths in item.files.values())
         status = item.phase.value + (" ↻" if item.resumed else "")
         if item.phase is Phase.DONE and item.download_error:
             status = "done, no files"
-        table.add_row(str(item.line.number), item.line.ident or "", item.line.label,
-                      Text(status, style=_STYLE[item.phase.value]), (item.task_id or "")[:8],
-                      _outcome_text(item), _duration(item.clips), str(files) if files else "",
-                      str(item.cost) if item.cost else "")  # fmt: skip
+        rows.append({"line": str(item.line.number), "id": item.line.ident or "",
+                     "request": item.line.label,
+                     "status": Text(status, style=_STYLE[item.phase.value]),
+                     "task": (item.task_id or "")[:8], "result": _outcome_text(item),
+                     "length": _duration(item.clips), "files": str(files) if files else "",
+                     "credits": str(item.cost) if item.cost else ""})  # fmt: skip
+    names = _summary_columns(rows, console.width)
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False,
+                  collapse_padding=True, pad_edge=False)  # fmt: skip
+    for name in names:
+        wraps = name in _WRAPPING
+        table.add_column(name, justify="right" if name in _RIGHT else "left",
+                         no_wrap=not wraps, overflow="fold",
+                         min_width=_need(rows, name) if wraps else None,
+                         max_width=60 if name == "result" else None)  # fmt: skip
+    for row in rows:
+        table.add_row(*(row[name] for name in names))
+    console.print(Text(f"musicapi bulk · {tracker.plan.path}", style="bold", overflow="fold"))
     if len(shown) < len(items):
         table.caption = f"{len(items) - len(shown)} more lines in the manifest"
     console.print(table)

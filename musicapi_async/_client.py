@@ -10,6 +10,7 @@ again behind the caller's back.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from collections import Counter
@@ -63,7 +64,7 @@ from ._models import (
 )
 from ._poller import Poller
 from ._polling import PollPolicy
-from ._protocol import HttpRequest, build_request, parse_response
+from ._protocol import HttpRequest, build_request, decode_json, parse_response
 from ._resources import LyricsAPI, NuroAPI, SonicAPI, StudioAPI
 from ._retry import RetryPolicy, retrying
 from ._transport import AiohttpTransport, Transport, TransportFailure, make_webhook_handler
@@ -105,6 +106,27 @@ def _family(family: object) -> Family:
     except ValueError:
         names = ", ".join(f.value for f in Family)
         raise InvalidRequest(f"Unknown family {family!r}: one of {names}.") from None
+
+
+# The level of request and answer bodies in the log (``musicapi -vv``), below DEBUG.
+BODIES: Final = 5
+_SECRET_FIELDS: Final = ("secret", "key", "authorization", "token")
+
+
+def _shown_body(body: bytes | None, limit: int = 2000) -> str:
+    """A body for the log: JSON with secret-looking fields redacted, cut at ``limit``."""
+    if not body:
+        return "(empty)"
+    try:
+        data = decode_json(body)
+    except ValueError:
+        text = body.decode("utf-8", "replace")
+    else:
+        if isinstance(data, dict):
+            data = {k: "[redacted]" if any(s in k.lower() for s in _SECRET_FIELDS) else v
+                    for k, v in data.items()}  # fmt: skip
+        text = json.dumps(data, ensure_ascii=False)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _outcome_unknown(
@@ -313,8 +335,13 @@ class MusicAPI:
         """
         self.stats.requests[ep.name] += 1
         async with self._lease(ep):
+            started = time.monotonic()
             response = await self._transport.send(request)
-            logger.debug("%s %s -> %d", request.method, request.path, response.status)
+            logger.debug("%s %s -> %d in %.0f ms", request.method, request.path, response.status,
+                         1000 * (time.monotonic() - started))  # fmt: skip
+            if logger.isEnabledFor(BODIES):
+                logger.log(BODIES, "%s %s sent %s; answer %s", request.method, request.path,
+                           _shown_body(request.body), _shown_body(response.body))  # fmt: skip
             try:
                 return parse_response(ep, response, task_id=request.task_id)
             except RateLimited:

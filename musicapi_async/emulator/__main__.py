@@ -1,6 +1,8 @@
 """``python -m musicapi_async.emulator``: run the MusicAPI emulator until Ctrl-C.
 
 python -m musicapi_async.emulator --port 8000 --api-key KEY --speed 60 --credits 1000
+python -m musicapi_async.emulator --fault server_500,endpoint=sonic.task,count=3 --seed 7
+python -m musicapi_async.emulator --fault qps_403,probability=0.1,count=none --banned-words X
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 __all__ = ["build_parser", "main"]
 
@@ -34,12 +37,107 @@ def build_parser() -> argparse.ArgumentParser:
     add("--lyrics-credits", type=int, default=100, help="lyrics credit pool "
         "(default: %(default)s)")  # fmt: skip
     add("--failure-rate", type=float, default=0.0, help="chance a task fails (0-1)")
-    add("--seed", type=int, default=0, help="seed of every random choice")
+    add("--seed", type=int, default=None, help="seed of every random choice, for a "
+        "repeatable run (default: a fresh one, so task ids never repeat across runs)")  # fmt: skip
     add("--create-interval", type=float, default=None, help="emulated seconds between "
         "creates per key; faster ones get 429")  # fmt: skip
     add("--lenient", action="store_true", help="accept unknown request keys and models")
     add("--no-webhooks", action="store_true", help="never deliver webhooks")
+    _add_fault_options(parser)
     return parser
+
+
+def _fault(text: str) -> Any:
+    from ._faults import parse_fault  # lazy: --help stays instant
+
+    try:
+        return parse_fault(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(w.strip() for w in text.split(",") if w.strip())
+
+
+def _add_fault_options(parser: argparse.ArgumentParser) -> None:
+    """Faults and content rules: everything ``Emulator(...)`` can inject, as flags."""
+    group = parser.add_argument_group("faults and moderation (all answers are the documented ones)")
+    add = group.add_argument
+    add(
+        "--fault",
+        type=_fault,
+        action="append",
+        default=[],
+        metavar="KIND[,KEY=VALUE...]",
+        help="inject a fault, e.g. --fault server_500,endpoint=sonic.create,count=2 or "
+        "--fault qps_403,probability=0.1,count=none; repeatable. Kinds: rate_limit_429, "
+        "qps_403, queue_full_403, usage_limit_403, server_500, system_error_500, "
+        "algorithm_error_500, semantic_error_500, gateway_html_502, invalid_signature_401, "
+        "auth_expired_401, language_400, lyrics_format_403, copyright_403, "
+        "moderation_review_403, producer_tags_403, slow, malformed_json, reset, "
+        "accept_then_drop. Keys: endpoint, count, probability, after, delay, retry_after",
+    )
+    add(
+        "--banned-words",
+        type=_words,
+        default=(),
+        metavar="W1,W2",
+        help="words moderation refuses (inappropriate lyrics / artist names)",
+    )
+    add(
+        "--copyrighted",
+        type=_words,
+        default=(),
+        metavar="P1,P2",
+        help="phrases whose presence in lyrics is refused as copyrighted content",
+    )
+    add(
+        "--producer-tags",
+        type=_words,
+        default=(),
+        metavar="W1,W2",
+        help="words whose presence in a description is refused as producer tags",
+    )
+    add(
+        "--review-words",
+        type=_words,
+        default=(),
+        metavar="W1,W2",
+        help="words that send a description to moderation review (refused)",
+    )
+    add(
+        "--failure-style",
+        choices=["clips", "http_504"],
+        default="clips",
+        help="failed tasks show failed clips, or their polls answer the documented 504 "
+        "(default: %(default)s)",
+    )
+    add(
+        "--rate-limit-status",
+        type=int,
+        choices=[429, 403],
+        default=429,
+        help="the answer to a too-fast create: 429, or 403 API QPS limit exceeded",
+    )
+    add(
+        "--not-ready-status",
+        type=int,
+        choices=[200, 202],
+        default=202,
+        help="HTTP status of a not-ready poll (default: %(default)s)",
+    )
+    add("--webhook-duplicates", action="store_true", help="deliver every webhook twice")
+
+
+def _fault_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """``Emulator(...)`` keyword arguments from ``_add_fault_options``' flags."""
+    return {"faults": args.fault, "banned_words": args.banned_words,
+            "copyrighted": args.copyrighted, "producer_tags": args.producer_tags,
+            "review_words": args.review_words, "failure_style": args.failure_style,
+            "rate_limit_status": args.rate_limit_status,
+            "not_ready_status": args.not_ready_status,
+            "webhook_duplicates": args.webhook_duplicates}  # fmt: skip
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -50,7 +148,7 @@ async def _serve(args: argparse.Namespace) -> None:
                         failure_rate=args.failure_rate, seed=args.seed,
                         create_interval=args.create_interval, strict=not args.lenient,
                         webhooks=not args.no_webhooks, host=args.host,
-                        port=args.port)  # fmt: skip
+                        port=args.port, **_fault_kwargs(args))  # fmt: skip
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -33,7 +33,7 @@ from .._models import Family
 from .._protocol import decode_json
 from .._validation import validate_body
 from ._control import add_control_routes
-from ._faults import Fault, FaultKind
+from ._faults import ANSWERS, Fault, FaultKind
 from ._generate import Rejected
 from ._ledger import Charge, PaymentRefused
 from ._media import png_for, wav_for
@@ -124,14 +124,9 @@ def _throttle(st: EmulatorState, key: str, now: float) -> None:
 
 
 def _moderate(st: EmulatorState, lyrics: object, *descriptions: object) -> None:
-    if st.banned is None:
-        return
-    if isinstance(lyrics, str) and (hit := st.banned.search(lyrics)):
-        raise Answer(403, f"The lyrics contain inappropriate content: '{hit.group(0)}'.")
-    for text in descriptions:
-        if isinstance(text, str) and (hit := st.banned.search(text)):
-            raise Answer(403, f"The song description contains artist names: "
-                              f"'{hit.group(0)}' which is not allowed.")  # fmt: skip
+    refusal = st.moderation.check(lyrics, *descriptions)
+    if refusal is not None:
+        raise Answer(403, refusal)
 
 
 def _pay(st: EmulatorState, key: str, name: str, body: Body) -> Charge:
@@ -248,16 +243,10 @@ def _drop(request: web.Request, *, reset: bool) -> None:
 
 
 def _early_fault(fault: Fault) -> Answer | None:
-    kind = fault.kind
-    if kind is FaultKind.RATE_LIMIT_429:
+    if fault.kind is FaultKind.RATE_LIMIT_429:
         return Answer(429, "Too many requests.", {"Retry-After": f"{fault.retry_after:g}"})
-    if kind is FaultKind.QPS_403:
-        return Answer(403, "API QPS limit exceeded")
-    if kind is FaultKind.QUEUE_FULL_403:
-        return Answer(403, "Queue is full")
-    if kind is FaultKind.SERVER_500:
-        return Answer(500, "Internal Server Error.")
-    return None
+    answer = ANSWERS.get(fault.kind)
+    return Answer(*answer) if answer is not None else None
 
 
 # -------------------------------------------------------------------------- handlers
@@ -334,7 +323,8 @@ def _media_handler(st: EmulatorState, kind: str) -> Handler:
         st.statuses[counter]["200"] += 1
         if kind == "image":
             return web.Response(body=png_for(clip_id), content_type="image/png")
-        audio = wav_for(clip_id)
+        record = st.store.clips[clip_id]
+        audio = wav_for(clip_id, record.duration, record.title)  # as long as it says
         if kind == "audio":
             return web.Response(body=audio, content_type="audio/wav")
         # The stream URL of a clip in ``streaming``: the same audio, sent chunked.

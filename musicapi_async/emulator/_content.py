@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterable
 from typing import Final
 
-__all__ = ["INSTRUMENTAL_LYRICS", "lyrics_candidates", "make_lyrics", "make_tags", "make_title"]
+__all__ = [
+    "INSTRUMENTAL_LYRICS",
+    "Moderation",
+    "lyrics_candidates",
+    "make_lyrics",
+    "make_tags",
+    "make_title",
+]
 
 # Live instrumentals carried a bracket-only marker rather than empty lyrics (§3.2).
 INSTRUMENTAL_LYRICS: Final = "[Instrumental]"
@@ -69,3 +77,56 @@ def lyrics_candidates(rng: random.Random, description: str) -> list[dict[str, st
         {"title": f"{rng.choice(_ADJECTIVES)} {first.split()[-1]}",
          "lyrics": make_lyrics(rng, description)},
     ]  # fmt: skip
+
+
+def _pattern(words: Iterable[str]) -> re.Pattern[str] | None:
+    escaped = [re.escape(w.strip()) for w in words if w.strip()]
+    return re.compile(r"\b(" + "|".join(escaped) + r")\b", re.I) if escaped else None
+
+
+class Moderation:
+    """The content rules of one run: which words draw which documented 403 (§13).
+
+    Args:
+        banned_words: in lyrics, "inappropriate content"; in a description, "artist names".
+        copyrighted: phrases that make lyrics "contain copyrighted content".
+        producer_tags: words that make a description "contain producer tags".
+        review_words: words that send a description to "moderation review".
+    """
+
+    def __init__(
+        self,
+        *,
+        banned_words: Iterable[str] = (),
+        copyrighted: Iterable[str] = (),
+        producer_tags: Iterable[str] = (),
+        review_words: Iterable[str] = (),
+    ) -> None:
+        self._banned = _pattern(banned_words)
+        self._copyrighted = _pattern(copyrighted)
+        self._producer = _pattern(producer_tags)
+        self._review = _pattern(review_words)
+
+    def check(self, lyrics: object, *descriptions: object) -> str | None:
+        """The 403 message these texts draw, or ``None`` when they pass.
+
+        Lyrics are judged before descriptions, copyright before taste.
+        """
+        if isinstance(lyrics, str):
+            if self._copyrighted and (hit := self._copyrighted.search(lyrics)):
+                return (f"The lyrics contain copyrighted content: '{hit.group(0)}'. "
+                        "Please use original lyrics.")  # fmt: skip
+            if self._banned and (hit := self._banned.search(lyrics)):
+                return f"The lyrics contain inappropriate content: '{hit.group(0)}'."
+        for text in descriptions:
+            if not isinstance(text, str):
+                continue
+            if self._review and self._review.search(text):
+                return "The song description needs moderation review."
+            if self._banned and (hit := self._banned.search(text)):
+                return (f"The song description contains artist names: '{hit.group(0)}' "
+                        "which is not allowed.")  # fmt: skip
+            if self._producer and (hit := self._producer.search(text)):
+                return (f"The song description contains producer tags: '{hit.group(0)}' "
+                        "which is not allowed.")  # fmt: skip
+        return None

@@ -36,14 +36,20 @@ class Emulator:
         strict: reject unknown request keys and unknown models (MusicAPI itself may
             ignore them; strictness makes a typo fail loudly).
         failure_rate: the chance that a task fails (its credits are refunded).
-        seed: seeds ids, timelines, texts, failures and fault probabilities.
+        seed: seeds ids, timelines, texts, failures and fault probabilities, so a run
+            repeats; ``None`` (the default) draws a fresh seed, so two emulators never
+            hand out the same task ids (a journal resumed against a new one finds none).
         webhooks: deliver webhooks to loopback ``webhook_url`` targets.
         webhook_duplicates: send every webhook twice (tests deduplication).
         webhook_secret: signs webhooks of creates that gave no ``webhook_secret``.
         create_interval: emulated seconds a key must wait between creates; faster ones
             get ``rate_limit_status``. ``None``: no limit.
         rate_limit_status: 429 (with ``Retry-After``) or 403 ``API QPS limit exceeded``.
-        banned_words: words that make moderation answer the documented 403s.
+        banned_words: words that make moderation answer the documented 403s
+            (inappropriate lyrics; artist names in a description).
+        copyrighted: phrases whose presence in lyrics draws the copyrighted-content 403.
+        producer_tags: words whose presence in a description draws the producer-tags 403.
+        review_words: words that send a description to "needs moderation review" (403).
         failure_style: ``"clips"`` (failed tasks show ``state: failed`` clips) or
             ``"http_504"`` (their sonic polls answer the documented 504).
         not_ready_status: HTTP status of the first polls' ``{"type": "not_ready"}``:
@@ -63,13 +69,16 @@ class Emulator:
         faults: Iterable[Fault] | FaultPlan | None = None,
         strict: bool = True,
         failure_rate: float = 0.0,
-        seed: int = 0,
+        seed: int | None = None,
         webhooks: bool = True,
         webhook_duplicates: bool = False,
         webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
         create_interval: float | None = None,
         rate_limit_status: int = 429,
         banned_words: Sequence[str] = (),
+        copyrighted: Sequence[str] = (),
+        producer_tags: Sequence[str] = (),
+        review_words: Sequence[str] = (),
         failure_style: str = "clips",
         not_ready_status: int = 202,
         host: str = "127.0.0.1",
@@ -81,7 +90,8 @@ class Emulator:
                         webhooks=webhooks, webhook_duplicates=webhook_duplicates,
                         webhook_secret=webhook_secret, create_interval=create_interval,
                         rate_limit_status=rate_limit_status,
-                        banned_words=tuple(banned_words),
+                        banned_words=tuple(banned_words), copyrighted=tuple(copyrighted),
+                        producer_tags=tuple(producer_tags), review_words=tuple(review_words),
                         failure_style=failure_style,
                         not_ready_status=not_ready_status)  # fmt: skip
         plan = faults if isinstance(faults, FaultPlan) else FaultPlan(faults or (), seed=seed)

@@ -4,20 +4,36 @@ A ``FaultPlan`` is an ordered list of ``Fault`` rules. For each API request the 
 rule that matches the endpoint, has passed its ``after`` requests, has firings left
 and wins its ``probability`` draw (a seeded RNG: runs repeat) fires, and only that one.
 
-=====================  ======================================================  ========
-kind                   what the client sees                                    billed?
-=====================  ======================================================  ========
-``rate_limit_429``     429 ``Too many requests.`` with ``Retry-After``         no
-``qps_403``            403 ``API QPS limit exceeded``                          no
-``queue_full_403``     403 ``Queue is full``                                   no
-``server_500``         500 ``Internal Server Error.``                          no
-``gateway_html_502``   502 with an HTML gateway page                           no
-``slow``               the normal answer, ``delay`` wall seconds late          as usual
-``malformed_json``     200 whose JSON body is cut short (processed first)      as usual
-``reset``              connection reset before the request is processed        no
-``accept_then_drop``   processed (a create is billed), then the connection     **yes**
-                       closes with no answer
-=====================  ======================================================  ========
+=========================  ==================================================  ========
+kind                       what the client sees                                billed?
+=========================  ==================================================  ========
+``rate_limit_429``         429 ``Too many requests.`` with ``Retry-After``     no
+``qps_403``                403 ``API QPS limit exceeded``                      no
+``queue_full_403``         403 ``Queue is full``                               no
+``usage_limit_403``        403 ``API usage limit exceeded`` (nuro's table)     no
+``server_500``             500 ``Internal Server Error.``                      no
+``system_error_500``       500 ``API system error, please contact ...``        no
+``algorithm_error_500``    500 ``Algorithm error``                             no
+``semantic_error_500``     500 ``Semantic error, please try again``            no
+``gateway_html_502``       502 with an HTML gateway page                       no
+``invalid_signature_401``  401 ``Invalid signature``                           no
+``auth_expired_401``       401 ``Authorization expired``                       no
+``language_400``           400 ``Input language not supported``                no
+``lyrics_format_403``      403 ``The lyrics format is invalid. ...``           no
+``copyright_403``          403 ``The lyrics contain copyrighted content: ...``  no
+``moderation_review_403``  403 ``The song description needs moderation ...``   no
+``producer_tags_403``      403 ``The song description contains producer ...``  no
+``slow``                   the normal answer, ``delay`` wall seconds late      as usual
+``malformed_json``         200 whose JSON body is cut short (processed first)  as usual
+``reset``                  connection reset before the request is processed    no
+``accept_then_drop``       processed (a create is billed), then the            **yes**
+                           connection closes with no answer
+=========================  ==================================================  ========
+
+The answers with a status and a message are the documented ones, word for word
+(``MUSICAPI.md`` §13 and nuro's table, §7.3); ``ANSWERS`` holds them. On the command line
+a rule is ``--fault KIND[,endpoint=GLOB][,count=N][,probability=P][,after=N]...``
+(``parse_fault``).
 """
 
 from __future__ import annotations
@@ -33,7 +49,7 @@ import attrs
 
 from .._endpoints import ENDPOINTS
 
-__all__ = ["Fault", "FaultKind", "FaultPlan"]
+__all__ = ["ANSWERS", "CALLER_FAULTS", "Fault", "FaultKind", "FaultPlan", "parse_fault"]
 
 
 class FaultKind(enum.StrEnum):
@@ -48,6 +64,49 @@ class FaultKind(enum.StrEnum):
     MALFORMED_JSON = "malformed_json"
     RESET = "reset"
     ACCEPT_THEN_DROP = "accept_then_drop"
+    USAGE_LIMIT_403 = "usage_limit_403"
+    SYSTEM_ERROR_500 = "system_error_500"
+    ALGORITHM_ERROR_500 = "algorithm_error_500"
+    SEMANTIC_ERROR_500 = "semantic_error_500"
+    INVALID_SIGNATURE_401 = "invalid_signature_401"
+    AUTH_EXPIRED_401 = "auth_expired_401"
+    LANGUAGE_400 = "language_400"
+    LYRICS_FORMAT_403 = "lyrics_format_403"
+    COPYRIGHT_403 = "copyright_403"
+    MODERATION_REVIEW_403 = "moderation_review_403"
+    PRODUCER_TAGS_403 = "producer_tags_403"
+
+
+# Kinds whose answer is the caller's to fix (key, language, content): a client must not
+# retry them, and a wait that meets one on a poll ends with that error.
+CALLER_FAULTS: Final = frozenset({
+    FaultKind.INVALID_SIGNATURE_401, FaultKind.AUTH_EXPIRED_401, FaultKind.LANGUAGE_400,
+    FaultKind.LYRICS_FORMAT_403, FaultKind.COPYRIGHT_403, FaultKind.MODERATION_REVIEW_403,
+    FaultKind.PRODUCER_TAGS_403,
+})  # fmt: skip
+
+# The server fills 'specificError' with the offending text; a fault has none to quote.
+_QUOTED: Final = "emulated fault"
+
+# Kinds answered with a fixed status and message before the request is processed.
+ANSWERS: Final[Mapping[FaultKind, tuple[int, str]]] = {
+    FaultKind.QPS_403: (403, "API QPS limit exceeded"),
+    FaultKind.QUEUE_FULL_403: (403, "Queue is full"),
+    FaultKind.USAGE_LIMIT_403: (403, "API usage limit exceeded"),
+    FaultKind.SERVER_500: (500, "Internal Server Error."),
+    FaultKind.SYSTEM_ERROR_500: (500, "API system error, please contact administrator"),
+    FaultKind.ALGORITHM_ERROR_500: (500, "Algorithm error"),
+    FaultKind.SEMANTIC_ERROR_500: (500, "Semantic error, please try again"),
+    FaultKind.INVALID_SIGNATURE_401: (401, "Invalid signature"),
+    FaultKind.AUTH_EXPIRED_401: (401, "Authorization expired"),
+    FaultKind.LANGUAGE_400: (400, "Input language not supported"),
+    FaultKind.LYRICS_FORMAT_403: (403, "The lyrics format is invalid. Please check and try again."),
+    FaultKind.COPYRIGHT_403: (403, f"The lyrics contain copyrighted content: '{_QUOTED}'. "
+                                   "Please use original lyrics."),
+    FaultKind.MODERATION_REVIEW_403: (403, "The song description needs moderation review."),
+    FaultKind.PRODUCER_TAGS_403: (403, "The song description contains producer tags: "
+                                       f"'{_QUOTED}' which is not allowed."),
+}  # fmt: skip
 
 
 # Kinds that let the request be processed (and billed) before they act.
@@ -134,10 +193,11 @@ class FaultPlan:
 
     Args:
         faults: the initial rules.
-        seed: seeds the probability draws, so a run with the same requests repeats.
+        seed: seeds the probability draws, so a run with the same requests repeats;
+            ``None`` seeds from the OS.
     """
 
-    def __init__(self, faults: Iterable[Fault] = (), *, seed: int = 0) -> None:
+    def __init__(self, faults: Iterable[Fault] = (), *, seed: int | None = 0) -> None:
         self._rules: list[_Rule] = [_Rule(f) for f in faults]
         self._rng = random.Random(seed)
         self.fired: Counter[FaultKind] = Counter()
@@ -180,3 +240,31 @@ class FaultPlan:
                       for r in self._rules],
             "fired": {kind.value: n for kind, n in sorted(self.fired.items())},
         }  # fmt: skip
+
+
+def parse_fault(text: str) -> Fault:
+    """A rule from its command-line form: ``KIND[,key=value...]``.
+
+    ``server_500,endpoint=sonic.*,count=3`` is ``Fault("server_500", endpoint="sonic.*",
+    count=3)``; ``count=none`` fires without limit.
+
+    Raises:
+        ValueError: an unknown kind or key, or a bad value.
+    """
+    kind, *pairs = [part.strip() for part in text.split(",")]
+    if kind not in {k.value for k in FaultKind}:
+        known = ", ".join(k.value for k in FaultKind)
+        raise ValueError(f"unknown fault kind {kind!r}; one of: {known}")
+    data: dict[str, Any] = {"kind": kind}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"{pair!r} is not key=value")
+        key = key.strip().replace("-", "_")
+        if key in ("count", "after"):
+            data[key] = None if value.lower() == "none" else int(value)
+        elif key in ("delay", "probability", "retry_after"):
+            data[key] = float(value)
+        else:  # from_json names an unknown key
+            data[key] = value
+    return Fault.from_json(data)

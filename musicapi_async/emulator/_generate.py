@@ -73,11 +73,13 @@ class Generator:
 
     Args:
         store: where everything goes.
-        seed: seeds every random choice.
+        seed: seeds every random choice; ``None`` seeds from the OS (ids differ per run).
         failure_rate: the chance that a new task fails.
     """
 
-    def __init__(self, store: TaskStore, *, seed: int = 0, failure_rate: float = 0.0) -> None:
+    def __init__(
+        self, store: TaskStore, *, seed: int | None = 0, failure_rate: float = 0.0
+    ) -> None:
         if not 0 <= failure_rate <= 1:
             raise ValueError("failure_rate must be between 0 and 1")
         self.store = store
@@ -89,7 +91,7 @@ class Generator:
     # ---------------------------------------------------------------------- helpers
 
     def new_id(self) -> str:
-        """A UUID v4 string from the seeded RNG."""
+        """A UUID v4 string from the run's RNG (repeatable only when it was seeded)."""
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
     def fail_next(self, count: int = 1, *, partial: bool = False) -> None:

@@ -1,8 +1,10 @@
-"""Real media files, synthesised: a short WAV and a small PNG per clip.
+"""Real media files, synthesised: a song-length WAV and a small PNG per clip.
 
-Both derive deterministically from the clip id (a SHA-256 of it picks the notes, the
-length and the colours), so the same clip always downloads the same bytes and two
-clips never sound alike. Pure functions, cached: the server only looks them up.
+The WAV lasts exactly the clip's stated duration (a user's length check is not fooled)
+and plays a melody: the clip's title picks the tune (so the clips of one request share
+it), the clip id its tempo and key (so they still differ). It is 8 kHz, 8-bit, mono: a
+3-minute song is 1.4 MB, built in a few milliseconds by joining cached notes. The PNG
+derives from the clip id. Pure functions, cached: the server only looks them up.
 """
 
 from __future__ import annotations
@@ -11,55 +13,77 @@ import functools
 import hashlib
 import math
 import struct
-import sys
 import zlib
-from array import array
 from typing import Final
 
 __all__ = ["SAMPLE_RATE", "png_for", "wav_for"]
 
-SAMPLE_RATE: Final = 22050
-_AMPLITUDE: Final = 0.3 * 32767
-# A pentatonic scale: any sequence of its notes sounds tolerable.
-_SCALE_HZ: Final = (261.63, 293.66, 329.63, 392.00, 440.00, 523.25, 587.33, 659.25)
+SAMPLE_RATE: Final = 8000
+_AMPLITUDE: Final = 70  # of 127: loud enough, with room for the overtone
+# Semitones of a major pentatonic scale over two octaves: any sequence sounds tolerable.
+_SCALE: Final = (0, 2, 4, 7, 9, 12, 14, 16, 19, 21)
+_FADE: Final = SAMPLE_RATE // 100  # 10 ms ramps: no clicks between notes
 _PNG_SIZE: Final = 64
 
 
-def _digest(clip_id: str) -> bytes:
-    return hashlib.sha256(clip_id.encode()).digest()
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()
 
 
-@functools.lru_cache(maxsize=128)
-def wav_for(clip_id: str) -> bytes:
-    """A 2-4 s, 22.05 kHz, mono, 16-bit PCM WAV of four notes chosen by ``clip_id``."""
-    digest = _digest(clip_id)
-    seconds = 2.0 + 2.0 * digest[0] / 255
-    total = int(seconds * SAMPLE_RATE)
-    notes = [_SCALE_HZ[b % len(_SCALE_HZ)] for b in digest[1:5]]
-    per_note = total // len(notes)
-    fade = SAMPLE_RATE // 50  # 20 ms ramps: no clicks between notes
-    samples = array("h")
-    for hz in notes:
-        # One cycle, tiled: each note is a whole number of samples long per period (a
-        # detune under 1%), which makes a file cost a millisecond, not a Python loop.
-        period = round(SAMPLE_RATE / hz)
-        cycle = array("h", (int(_AMPLITUDE * math.sin(2 * math.pi * i / period))
-                            for i in range(period)))  # fmt: skip
-        note = (cycle * (per_note // period + 1))[:per_note]
-        for i in range(fade):
-            note[i] = int(note[i] * i / fade)
-            note[per_note - 1 - i] = int(note[per_note - 1 - i] * i / fade)
-        samples.extend(note)
-    if sys.byteorder == "big":  # WAV is little-endian
-        samples.byteswap()
-    data = samples.tobytes()
+@functools.lru_cache(maxsize=512)
+def _note(period: int, length: int) -> bytes:
+    """``length`` unsigned 8-bit samples of one note: one cycle tiled, ramped at both ends."""
+    # A whole number of samples per cycle (a detune of a percent or two) makes a note a
+    # tiling, not a Python loop over every sample.
+    cycle = bytes(128 + int(_AMPLITUDE * (math.sin(2 * math.pi * i / period)
+                                          + 0.3 * math.sin(4 * math.pi * i / period)) / 1.3)
+                  for i in range(period))  # fmt: skip
+    note = bytearray((cycle * (length // period + 1))[:length])
+    fade = min(_FADE, length // 2)
+    for i in range(fade):
+        note[i] = 128 + (note[i] - 128) * i // fade
+        note[length - 1 - i] = 128 + (note[length - 1 - i] - 128) * i // fade
+    return bytes(note)
+
+
+def _melody(clip_id: str, title: str) -> list[tuple[int, float]]:
+    """One pass of the song: ``(scale degree or -1 for a rest, beats)`` pairs."""
+    tune, own = _digest(title or clip_id), _digest(clip_id)
+    lengths = (1.0, 0.5, 0.5, 1.0, 2.0)
+    verse = [(tune[i] % 8, lengths[tune[8 + i] % len(lengths)]) for i in range(8)]
+    chorus = [(min(d + 2, len(_SCALE) - 1), b) for d, b in verse[4:] + verse[:4]]
+    shift = own[0] % 3  # the clips of one request vary the tune a little
+    varied = [((d + shift) % 8, b) for d, b in verse]
+    return [*verse, *varied, (-1, 1.0), *chorus, *chorus, (-1, 1.0)]
+
+
+@functools.lru_cache(maxsize=8)
+def wav_for(clip_id: str, duration: float = 3.0, title: str = "") -> bytes:
+    """An 8 kHz, mono, 8-bit PCM WAV of exactly ``duration`` seconds playing a melody."""
+    frames = max(1, round(duration * SAMPLE_RATE))
+    own = _digest(clip_id)
+    beat = 60 / (84 + own[1] % 48)  # 84-131 bpm
+    root = 196.0 * 2 ** ((own[2] % 7) / 12)  # G3 up to C#4
+    melody = _melody(clip_id, title)
+    data = bytearray()
+    while len(data) < frames:
+        for degree, beats in melody:
+            length = max(1, round(beats * beat * SAMPLE_RATE))
+            if degree < 0:
+                data += b"\x80" * length
+            else:
+                hz = root * 2 ** (_SCALE[degree] / 12)
+                data += _note(max(2, round(SAMPLE_RATE / hz)), length)
+            if len(data) >= frames:
+                break
+    del data[frames:]
     header = struct.pack(
         "<4sI4s4sIHHIIHH4sI",
-        b"RIFF", 36 + len(data), b"WAVE",
-        b"fmt ", 16, 1, 1, SAMPLE_RATE, SAMPLE_RATE * 2, 2, 16,
-        b"data", len(data),
+        b"RIFF", 36 + frames, b"WAVE",
+        b"fmt ", 16, 1, 1, SAMPLE_RATE, SAMPLE_RATE, 1, 8,
+        b"data", frames,
     )  # fmt: skip
-    return header + data
+    return header + bytes(data)
 
 
 def _chunk(kind: bytes, payload: bytes) -> bytes:

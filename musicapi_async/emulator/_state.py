@@ -7,7 +7,6 @@ scheduler it owns.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import attrs
 
 from ._clock import VirtualClock
+from ._content import Moderation
 from ._faults import FaultPlan
 from ._generate import Generator
 from ._ledger import Ledger
@@ -35,13 +35,16 @@ class Config:
     lyrics_credits: int = 100
     strict: bool = True
     failure_rate: float = 0.0
-    seed: int = 0
+    seed: int | None = None
     webhooks: bool = True
     webhook_duplicates: bool = False
     webhook_secret: str = attrs.field(default=DEFAULT_WEBHOOK_SECRET, repr=False)
     create_interval: float | None = None
     rate_limit_status: int = attrs.field(default=429)
     banned_words: tuple[str, ...] = ()
+    copyrighted: tuple[str, ...] = ()
+    producer_tags: tuple[str, ...] = ()
+    review_words: tuple[str, ...] = ()
     failure_style: str = "clips"
     not_ready_status: int = 202
 
@@ -107,8 +110,10 @@ class EmulatorState:
                                          duplicates=config.webhook_duplicates,
                                          default_secret=config.webhook_secret)  # fmt: skip
         self.last_create: dict[str, float] = {}
-        words = [re.escape(w) for w in config.banned_words if w]
-        self.banned = re.compile(r"\b(" + "|".join(words) + r")\b", re.I) if words else None
+        self.moderation = Moderation(banned_words=config.banned_words,
+                                     copyrighted=config.copyrighted,
+                                     producer_tags=config.producer_tags,
+                                     review_words=config.review_words)  # fmt: skip
         self.requests: Counter[str] = Counter()
         self.statuses: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.billed: Counter[str] = Counter()

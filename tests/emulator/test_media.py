@@ -8,13 +8,13 @@ import wave
 
 import pytest
 
-from .support import Client
+from .support import LONG, NURO_VOCAL, SONG, STUDIO, Client
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_audio_is_a_wav_a_player_can_open(api: Client) -> None:
-    """A finished clip's ``audio_url`` serves a 2-4 s, 22.05 kHz mono 16-bit WAV."""
+    """A finished clip's ``audio_url`` serves an 8 kHz mono 8-bit WAV that is not silence."""
     clip = (await api.finished_clips(await api.create()))[0]
     answer = await api.request("GET", clip["audio_url"], key=None)
     assert answer.status == 200
@@ -22,10 +22,26 @@ async def test_audio_is_a_wav_a_player_can_open(api: Client) -> None:
     assert answer.body[:4] == b"RIFF"
     assert answer.body[8:12] == b"WAVE"
     with wave.open(io.BytesIO(answer.body)) as audio:
-        assert (audio.getnchannels(), audio.getsampwidth(), audio.getframerate()) == (1, 2, 22050)
-        assert 2.0 <= audio.getnframes() / audio.getframerate() <= 4.0
+        assert (audio.getnchannels(), audio.getsampwidth(), audio.getframerate()) == (1, 1, 8000)
         frames = audio.readframes(audio.getnframes())
-    assert max(abs(s) for (s,) in struct.iter_unpack("<h", frames[:20000])) > 1000  # not silence
+    assert max(abs(s - 128) for s in frames[:20000]) > 40  # not silence
+
+
+@pytest.mark.parametrize("endpoint", ["sonic", "nuro", "studio"])
+async def test_audio_lasts_as_long_as_the_clip_says(api: Client, endpoint: str) -> None:
+    """The WAV's length is the clip's stated ``duration`` (to one sample), in every family."""
+    body = {"sonic": SONG, "nuro": NURO_VOCAL, "studio": STUDIO}[endpoint]
+    task_id = await api.create(body, f"{endpoint}.create")
+    api.emulator.advance(LONG)
+    snapshot = (await api.poll(task_id, f"{endpoint}.task")).parsed(f"{endpoint}.task", task_id)
+    for clip in snapshot.clips:
+        assert clip.duration is not None
+        assert clip.duration > 20  # far past the old 2-4 s
+        answer = await api.request("GET", clip.audio_url, key=None)
+        with wave.open(io.BytesIO(answer.body)) as audio:
+            seconds = audio.getnframes() / audio.getframerate()
+        assert abs(seconds - clip.duration) <= 0.01, (seconds, clip.duration)
+        assert len(answer.body) < 8000 * 400  # small: 8 kHz, 8-bit, mono
 
 
 async def test_audio_derives_from_the_clip(api: Client) -> None:

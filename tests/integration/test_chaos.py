@@ -32,6 +32,7 @@ from musicapi_async import (
     set_testing,
 )
 from musicapi_async.emulator import Emulator, Fault, FaultKind
+from musicapi_async.emulator._faults import CALLER_FAULTS
 
 SPEED = 600.0
 KINDS = list(FaultKind)
@@ -50,11 +51,19 @@ async def billed_titles(url: str) -> Counter[str]:
 
 
 def faults(creates: float, polls: float, delay: float = 0.05) -> list[Fault]:
-    """Every fault kind, sharing ``creates`` probability on creates and ``polls`` on polls."""
-    rates = {"sonic.create": creates / len(KINDS), "sonic.task": polls / len(KINDS)}
-    return [Fault(kind, endpoint=endpoint, count=None, probability=rate, delay=delay,
-                  retry_after=0)
-            for kind in KINDS for endpoint, rate in rates.items()]  # fmt: skip
+    """Every fault kind on creates (``creates`` shared), the service's own on polls (``polls``).
+
+    A caller fault (bad key, refused content) on a poll would end an accepted, billed job
+    with a caller error: a real outcome, but not the chaos this test accounts for.
+    """
+    on_polls = [k for k in KINDS if k not in CALLER_FAULTS]
+    create_rules = [Fault(kind, endpoint="sonic.create", count=None,
+                          probability=creates / len(KINDS), delay=delay, retry_after=0)
+                    for kind in KINDS]  # fmt: skip
+    poll_rules = [Fault(kind, endpoint="sonic.task", count=None,
+                        probability=polls / len(on_polls), delay=delay, retry_after=0)
+                  for kind in on_polls]  # fmt: skip
+    return create_rules + poll_rules
 
 
 @pytest.fixture(autouse=True)

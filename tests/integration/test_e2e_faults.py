@@ -19,6 +19,7 @@ import anyio
 import pytest
 
 from musicapi_async import (
+    CallerError,
     MusicAPI,
     MusicAPIError,
     NuroVocalRequest,
@@ -29,6 +30,7 @@ from musicapi_async import (
     SubmissionOutcomeUnknown,
 )
 from musicapi_async.emulator import Emulator, Fault, FaultKind
+from musicapi_async.emulator._faults import CALLER_FAULTS
 
 from .support import DESCRIPTION, FAST_POLL, WAIT, wait_succeeded
 
@@ -126,7 +128,7 @@ async def test_server_error_on_a_create_is_outcome_unknown(
 # ---------------------------------------------------------------------- faults on polls
 
 
-@pytest.mark.parametrize("kind", list(FaultKind))
+@pytest.mark.parametrize("kind", [k for k in FaultKind if k not in CALLER_FAULTS])
 async def test_faults_on_polls_are_ridden_out(
     emu: Emulator, api: MusicAPI, kind: FaultKind
 ) -> None:
@@ -140,6 +142,18 @@ async def test_faults_on_polls_are_ridden_out(
     assert stats.requests["sonic.task"] >= (2 if kind is FaultKind.SLOW else 3)
     assert stats.billed == {"sonic.create": 1}
     assert stats.credits_spent == 15
+
+
+@pytest.mark.parametrize("kind", sorted(CALLER_FAULTS))
+async def test_caller_faults_on_polls_end_the_wait(
+    emu: Emulator, api: MusicAPI, kind: FaultKind
+) -> None:
+    """A refused key or content on a poll is not retried: the wait raises its caller error."""
+    emu.faults.add(Fault(kind, endpoint="sonic.task", count=None))
+    job = await api.submit(REQUEST)
+    with pytest.raises(CallerError):
+        await job.wait(timeout=30)
+    assert emu.stats.faults[kind.value] == 1
 
 
 # --------------------------------------------------------------------------------- slow
