@@ -136,11 +136,12 @@ async def test_budget_stops_submitting_before_it_is_passed() -> None:
 
 @pytest.mark.anyio
 async def test_retry_after_is_honoured_on_a_create() -> None:
-    """A 429 with Retry-After: 1 delays the resend by at least a second, then it succeeds."""
-    plan = [Fault(FaultKind.RATE_LIMIT_429, endpoint="sonic.create", retry_after=1)]
+    """A 429 with Retry-After: 60 at 60x delays the resend a wall second, then it succeeds."""
+    # Retry-After is in the emulator's seconds, which the client reads from its speed.
+    plan = [Fault(FaultKind.RATE_LIMIT_429, endpoint="sonic.create", retry_after=60)]
     with set_testing(False):
         async with (
-            Emulator(speed=SPEED, faults=plan) as emu,
+            Emulator(speed=60, faults=plan) as emu,
             MusicAPI(emu.api_key, base_url=emu.url) as api,
         ):
             start = time.monotonic()
