@@ -41,8 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     add("--create-interval", type=float, default=DEFAULT_CREATE_INTERVAL, metavar="SECONDS",
         help="emulated seconds between creates per key, as the API documents; faster ones "
         "get 429 (default: %(default)g; 0 turns it off)")  # fmt: skip
-    add("--no-create-limit", dest="create_interval", action="store_const", const=0.0,
-        help="accept creates as fast as they come (a kinder world than the real API)")
+    add(
+        "--no-create-limit",
+        dest="create_interval",
+        action="store_const",
+        const=0.0,
+        help="accept creates as fast as they come (a kinder world than the real API)",
+    )
     add("--lenient", action="store_true", help="accept unknown request keys and models")
     add("--no-webhooks", action="store_true", help="never deliver webhooks")
     return parser
