@@ -137,8 +137,9 @@ class _RestoreTesting:
 def set_testing(testing: bool = True, *, attempts: int | None = None) -> _RestoreTesting:
     """Turn the testing mode on or off for the whole process.
 
-    In testing mode every wait is zero, so retries never sleep; the decisions are
-    otherwise unchanged. Usable as a context manager that restores the previous mode::
+    In testing mode every wait is zero, so retries never sleep (nor does the governor's
+    pause after a refusal); the decisions are otherwise unchanged. Usable as a context
+    manager that restores the previous mode::
 
         with set_testing(True, attempts=2):
             ...
