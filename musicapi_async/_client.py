@@ -371,7 +371,10 @@ class MusicAPI:
                        f"the server accepted it as task {orphan.task_id}" if orphan.task_id
                        else "it may have been billed")  # fmt: skip
         if self._on_orphan is not None:
-            self._on_orphan(orphan)
+            try:
+                self._on_orphan(orphan)
+            except Exception:  # noqa: BLE001 - a callback bug must not kill the client
+                logger.exception("on_orphan raised; the orphan stays in MusicAPI.orphans")
 
     def _follow_speed(self, headers: Mapping[str, str]) -> None:
         """Adopt the speed the emulator announces, for create pacing and the poll schedule."""

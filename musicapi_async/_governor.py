@@ -15,8 +15,9 @@ A budget is:
    already in flight when a throttle hit do not halve it again, or one burst of 429s
    would collapse it.
 4. a learned ceiling: each such throttle also lowers the ceiling the rate recovers to by
-   ``learn`` (10 %), so a server slower than the documented pace (or one whose clock
-   sees our requests closer together than we sent them) soon stops refusing.
+   ``learn`` (10 %, down to half the configured rate), so a server slower than the
+   documented pace (or one whose clock sees our requests closer together than we sent
+   them) soon stops refusing.
 
 Waiters queue first come, first served: a create waits its turn, it never fails for
 want of one. An unlimited budget (``rate=inf``) that gets throttled starts from
@@ -100,7 +101,9 @@ class Budget:
 # "One request every three seconds" for creates (MUSICAPI.md §14); polls have no
 # documented rate, only the client's cap on polls in flight.
 API_CREATE_BUDGET: Final = Budget(rate=1 / 3, burst=1, concurrency=8)
-API_POLL_BUDGET: Final = Budget(concurrency=64)
+# Polls in flight are capped by the poller's workers (``max_concurrent_polls``): a second
+# cap here would silently override the caller's choice.
+API_POLL_BUDGET: Final = Budget()
 _UNLIMITED: Final = Budget()
 
 
@@ -153,6 +156,10 @@ class _Bucket:
         self.stamp = max(self.stamp, now)
 
     async def take(self, sleep: Callable[[float], Awaitable[None]]) -> int:
+        if math.isinf(self.rate) and not self.lock.locked() and self.clock() >= self.paused_until:
+            # Unlimited and not paused (every poll, most of the time): no queue to join.
+            self.grants += 1
+            return self.epoch
         async with self.lock:
             while True:
                 now = self.clock()
@@ -176,8 +183,12 @@ class _Bucket:
             self.rate = max(self.budget.min_rate, current / 2)
             if math.isfinite(self.budget.rate):
                 # Learn: the server refused at this pace, so do not climb all the way back.
+                # Never below half the configured rate: a long-lived client that meets a
+                # refusal now and then (network jitter) must not ratchet down for ever; a
+                # server slower than that is handled by the halving above.
                 learned = self.ceiling * (1 - self.budget.learn)
-                self.ceiling = max(self.budget.min_rate, learned)
+                floor = max(self.budget.min_rate, self.budget.rate / 2)
+                self.ceiling = max(floor, min(self.ceiling, learned))
             self.epoch += 1
         # No Retry-After (403 "API QPS limit exceeded"): a second at least, not a blink.
         pause = max(self.budget.min_pause, 1 / self.rate) if retry_after is None else retry_after
@@ -221,7 +232,8 @@ class Governor:
 
     Args:
         create: the creates' budget; defaults to ``API_CREATE_BUDGET`` (1 per 3 s).
-        poll: the polls' budget; defaults to ``API_POLL_BUDGET`` (64 in flight).
+        poll: the budget of polls and every other call; defaults to ``API_POLL_BUDGET``
+            (no rate until the server throttles; ``max_concurrent_polls`` caps polls).
         clock: monotonic seconds; injectable for tests.
         sleep: the wait (``anyio.sleep``); injectable for tests.
     """
@@ -279,7 +291,11 @@ class Governor:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> Governor:
-        """A governor with no rate and no concurrency cap (it still adapts to throttles)."""
+        """A governor with no rate and no concurrency cap (it still adapts to throttles).
+
+        For mock servers in tests, and for benchmarks that measure the client, not the
+        pace; against MusicAPI it sends creates faster than the documented limit.
+        """
         return cls(_UNLIMITED, _UNLIMITED, clock=clock, sleep=sleep)
 
     def create(self) -> AbstractAsyncContextManager[None]:

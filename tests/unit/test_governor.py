@@ -306,3 +306,16 @@ async def test_a_day_long_retry_after_on_polls_pauses_at_most_max_pause() -> Non
             raise RateLimited("Too many requests", status=429, retry_after=86400)
     async with gov.poll():
         assert t.now == pytest.approx(300)
+
+
+@pytest.mark.anyio
+async def test_learning_never_takes_the_ceiling_below_half_the_configured_rate() -> None:
+    """However many throttles a long-lived client meets, it recovers to half its pace."""
+    t = FakeTime()
+    gov = governor(t, create=Budget(rate=1, burst=1))
+    for _ in range(50):
+        gov.throttled("create", 0)
+    for _ in range(200):
+        async with gov.create():
+            pass
+    assert gov.state("create").rate == pytest.approx(0.5)
