@@ -27,7 +27,7 @@ from typing import Any
 import anyio
 from aiohttp import web
 
-from musicapi_async import Job, MusicAPI, PollPolicy, SonicRequest
+from musicapi_async import Governor, Job, MusicAPI, PollPolicy, SonicRequest
 
 from ._harness import (
     API_KEY,
@@ -130,6 +130,7 @@ async def measure(emulator: EmulatorProcess, args: argparse.Namespace) -> dict[s
     hook = f"http://127.0.0.1:{hook_port}/hook" if mode == "push" else None
     async with (
         MusicAPI(API_KEY, base_url=emulator.url, poll=policy_for(args),
+                 governor=Governor.unlimited(),  # see emulator_process: no create pace
                  max_concurrent_polls=MAX_CONCURRENT_POLLS, webhook_url=hook,
                  webhook_secret=WEBHOOK_SECRET if hook else None) as api,
         webhook_receiver(api, hook_port) if hook else contextlib.nullcontext(),

@@ -13,7 +13,7 @@ The front door: everything public is re-exported here; the modules behind it are
 import typing as _typing
 
 from ._bulk import Outcome
-from ._client import DEFAULT_BASE_URL, ClientStats, GenerationRequest, MusicAPI
+from ._client import DEFAULT_BASE_URL, ClientStats, GenerationRequest, MusicAPI, Orphan
 from ._errors import (
     AuthenticationError,
     BudgetExceeded,
@@ -134,6 +134,7 @@ __all__ = [
     "NetworkError",
     "NuroInstrumentalRequest",
     "NuroVocalRequest",
+    "Orphan",
     "Outcome",
     "Persona",
     "PersonaRequest",

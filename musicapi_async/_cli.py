@@ -100,8 +100,8 @@ def _add_globals(parser: argparse.ArgumentParser, *, sub: bool) -> None:
         help="run against an in-process MusicAPI emulator: no key, no credits spent")  # fmt: skip
     add("--speed", type=float, default=default(None), metavar="N",
         help=f"run N times faster than MusicAPI: the emulator's clock and the poll "
-        f"schedule (default: {EMULATOR_SPEED:g} with --emulator, else 1; match a "
-        "`musicapi emulator --speed N` server)")  # fmt: skip
+        f"schedule (default: {EMULATOR_SPEED:g} with --emulator; a `musicapi emulator` "
+        "server announces its own speed and the client follows it)")  # fmt: skip
     add("--emulator-credits", type=int, default=default(5000), metavar="N",
         help="credits of the --emulator account (default: 5000)")  # fmt: skip
     add("--json", action="store_true", default=default(False),

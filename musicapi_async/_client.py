@@ -9,8 +9,8 @@ again behind the caller's back.
 
 from __future__ import annotations
 
-import contextlib
 import json
+import math
 import os
 import time
 from collections import Counter
@@ -71,7 +71,7 @@ from ._transport import AiohttpTransport, Transport, TransportFailure, make_webh
 from ._validation import check_callback_url, check_task_id
 from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
-__all__ = ["DEFAULT_BASE_URL", "ClientStats", "GenerationRequest", "MusicAPI"]
+__all__ = ["DEFAULT_BASE_URL", "ClientStats", "GenerationRequest", "MusicAPI", "Orphan"]
 
 DEFAULT_BASE_URL: Final = "https://api.musicapi.ai"
 
@@ -86,9 +86,32 @@ _CREATE_ENDPOINT: Final = {
 
 
 _CREATE_ENDPOINTS: Final = frozenset(_CREATE_ENDPOINT.values())
-# Hosts of the real API: there the governor paces creates as the docs ask (about one
-# every 3 s); elsewhere (the emulator, a proxy) it is off unless the caller passes one.
-_REAL_HOSTS: Final = ("api.musicapi.ai", "api.aimusicapi.ai", "api.sunoapi.com")
+# The emulator announces its speed (emulated seconds per wall second) on every answer;
+# the real API never sends it, so there nothing changes.
+SPEED_HEADER: Final = "x-emulator-speed"
+_MAX_SPEED: Final = 1e6
+
+
+@attrs.frozen
+class Orphan:
+    """A paid call whose caller was cancelled after the request had been sent.
+
+    The request was shielded and allowed to finish, so what the server said is not lost:
+    ``result`` is its answer (a ``TaskAccepted`` for a create: ``result.task_id``), or
+    ``error`` the ``SubmissionOutcomeUnknown`` that says it may have been billed.
+    Read them from ``MusicAPI.orphans`` or receive them with ``on_orphan``.
+    """
+
+    endpoint: str
+    request: object = attrs.field(repr=False)
+    result: object = None
+    error: MusicAPIError | None = None
+
+    @property
+    def task_id(self) -> str | None:
+        """The task the server created, when the answer says."""
+        task_id = getattr(self.result, "task_id", None)
+        return task_id if isinstance(task_id, str) else None
 
 
 @attrs.define
@@ -175,9 +198,14 @@ class MusicAPI:
             poller becomes a slow safety net and webhooks (``feed_webhook``) resolve jobs.
         webhook_secret: signs (and verifies) those webhooks; never shown in a repr.
         retry: the retry policy of every call; defaults to ``RetryPolicy()``.
-        governor: paces creates client-wide; defaults to about one create per 3 s on the
-            real API and to no limit elsewhere (``Governor.unlimited()``).
+        governor: paces every request client-wide: creates one per 3 s by default (the
+            documented limit), polls unlimited but backing off together when refused;
+            ``Governor(create=Budget(rate=..., burst=...))`` changes the pace and
+            ``Governor.unlimited()`` turns it off. On the emulator the pace follows the
+            speed it announces (one create per 3 emulated seconds).
         max_concurrent_downloads: cap on media files downloading at once.
+        on_orphan: called with each ``Orphan``: a paid call whose caller was cancelled
+            after it was sent (its task id, or its unknown outcome, is in there).
 
     Raises:
         AuthenticationError: no key was given and ``$MUSICAPI_API_KEY`` is unset, or the
@@ -198,6 +226,7 @@ class MusicAPI:
         retry: RetryPolicy | None = None,
         governor: Governor | None = None,
         max_concurrent_downloads: int = 4,
+        on_orphan: Callable[[Orphan], None] | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("MUSICAPI_API_KEY")
         if not key and transport is None:
@@ -207,9 +236,13 @@ class MusicAPI:
         _check_key(key)
         self.base_url = base_url or os.environ.get("MUSICAPI_BASE_URL") or DEFAULT_BASE_URL
         self.poll_policy = poll or PollPolicy()
+        # The policy as given: an announced emulator speed scales it unless already scaled.
+        self._poll_given = self.poll_policy
         self.retry_policy = retry or RetryPolicy()
-        real = any(host in self.base_url for host in _REAL_HOSTS)
-        self.governor = governor or (Governor() if real else Governor.unlimited())
+        self.governor = governor or Governor()
+        # Paid calls whose callers were cancelled after sending (see ``Orphan``).
+        self.orphans: list[Orphan] = []
+        self._on_orphan = on_orphan
         self.stats = ClientStats()
         self._downloads = anyio.CapacityLimiter(max_concurrent_downloads)
         self._secrets = Secrets(key, webhook_secret)
@@ -320,7 +353,9 @@ class MusicAPI:
         try:
             if not retry:
                 return await once()
-            return await retrying(self.retry_policy, ep.billable, once, on_retry=count_retry)
+            # Paced: a refused try waits in the governor, which honours Retry-After.
+            return await retrying(self.retry_policy, ep.billable, once, on_retry=count_retry,
+                                  paced=True)  # fmt: skip
         except TransportFailure as failure:
             if ep.billable and failure.sent:
                 lost = f"it was sent but its answer was lost ({failure})"
@@ -330,44 +365,134 @@ class MusicAPI:
     async def _exchange(self, ep: Endpoint, request: HttpRequest) -> Any:
         """One try: the governor's lease around the transport and the parse.
 
-        The parse is inside the lease so that a throttled create (``RateLimited``) slows
-        the create budget of the whole client.
+        The parse is inside the lease so that a throttled request (``RateLimited``) slows
+        the budget of the whole client. A paid call is shielded once its turn comes: a
+        caller cancelled after that does not lose what the server billed (``Orphan``).
         """
-        self.stats.requests[ep.name] += 1
         async with self._lease(ep):
-            started = time.monotonic()
-            response = await self._transport.send(request)
-            logger.debug("%s %s -> %d in %.0f ms", request.method, request.path, response.status,
-                         1000 * (time.monotonic() - started))  # fmt: skip
-            if logger.isEnabledFor(BODIES):
-                logger.log(BODIES, "%s %s sent %s; answer %s", request.method, request.path,
-                           _shown_body(request.body), _shown_body(response.body))  # fmt: skip
+            self.stats.requests[ep.name] += 1
+            if ep.billable and self._group is not None:
+                return await self._send_shielded(ep, request)
+            return await self._send(ep, request)
+
+    async def _send_shielded(self, ep: Endpoint, request: HttpRequest) -> Any:
+        """Send a paid request in the client's task group, shielded from cancellation.
+
+        The caller waits for it; if the caller is cancelled (``wait_for``, a cancel scope,
+        ``task.cancel()``), the cancellation goes on to the caller at once while the
+        request finishes in the background, and its answer becomes an ``Orphan``. The
+        client's exit waits for it (at most the transport's timeout): no task outlives
+        the client, no task id is dropped.
+        """
+        group = self._group
+        assert group is not None  # checked by the caller
+        done = anyio.Event()
+        outcome: list[Any] = []
+        abandoned = False
+
+        async def run() -> None:
+            with anyio.CancelScope(shield=True):
+                try:
+                    outcome.append((True, await self._send(ep, request)))
+                except Exception as exc:  # noqa: BLE001 - handed to the caller, or kept as an orphan
+                    outcome.append((False, exc))
+                done.set()
+                if abandoned:
+                    self._orphan(ep, request, *outcome[0])
+
+        group.start_soon(run)
+        try:
+            await done.wait()
+        except BaseException:
+            if done.is_set():
+                self._orphan(ep, request, *outcome[0])
+            else:
+                abandoned = True
+            raise
+        ok, value = outcome[0]
+        if ok:
+            return value
+        raise value
+
+    def _orphan(self, ep: Endpoint, request: HttpRequest, ok: bool, value: Any) -> None:
+        """Keep what a cancelled caller never received, if it may have cost credits."""
+        if ok:
+            orphan = Orphan(ep.name, request.model, result=value)
+        elif isinstance(value, SubmissionOutcomeUnknown):
+            orphan = Orphan(ep.name, request.model, error=value)
+        elif isinstance(value, TransportFailure) and value.sent:
+            lost = f"it was sent but its answer was lost ({value})"
+            orphan = Orphan(ep.name, request.model, error=_outcome_unknown(ep, request.model,
+                                                                           lost))  # fmt: skip
+        else:
+            return  # refused or invalid: nothing was billed
+        self.orphans.append(orphan)
+        logger.warning("%s: the caller was cancelled after the request was sent; %s "
+                       "(kept in MusicAPI.orphans)", ep.name,
+                       f"the server accepted it as task {orphan.task_id}" if orphan.task_id
+                       else "it may have been billed")  # fmt: skip
+        if self._on_orphan is not None:
             try:
-                return parse_response(ep, response, task_id=request.task_id)
-            except RateLimited:
-                self.stats.throttled += 1
+                self._on_orphan(orphan)
+            except Exception:  # noqa: BLE001 - a callback bug must not kill the client
+                logger.exception("on_orphan raised; the orphan stays in MusicAPI.orphans")
+
+    def _follow_speed(self, headers: Mapping[str, str]) -> None:
+        """Adopt the speed the emulator announces, for create pacing and the poll schedule."""
+        raw = headers.get(SPEED_HEADER) or headers.get("X-Emulator-Speed")
+        if raw is None:
+            return
+        try:
+            speed = float(raw)
+        except ValueError:
+            return
+        if not (math.isfinite(speed) and 0 < speed <= _MAX_SPEED):
+            return  # a stopped emulator (0) or nonsense: keep real time
+        if speed == self.governor.time_scale:
+            return
+        self.governor.set_time_scale(speed)
+        if self._poll_given.time_scale == 1.0:  # a policy the caller scaled is theirs
+            self.poll_policy = self._poll_given.scaled(speed)
+            self.poller.set_policy(self.poll_policy)
+        logger.info("the server runs at %gx speed: pacing and polls follow it", speed)
+
+    async def _send(self, ep: Endpoint, request: HttpRequest) -> Any:
+        """Send and parse; a paid call's 5xx or unreadable 2xx is an unknown outcome."""
+        started = time.monotonic()
+        response = await self._transport.send(request)
+        logger.debug("%s %s -> %d in %.0f ms", request.method, request.path, response.status,
+                     1000 * (time.monotonic() - started))  # fmt: skip
+        if logger.isEnabledFor(BODIES):
+            logger.log(BODIES, "%s %s sent %s; answer %s", request.method, request.path,
+                       _shown_body(request.body), _shown_body(response.body))  # fmt: skip
+        self._follow_speed(response.headers)
+        try:
+            return parse_response(ep, response, task_id=request.task_id)
+        except RateLimited:
+            self.stats.throttled += 1
+            raise
+        except (ServerError, ResponseDecodeError) as exc:
+            # A paid call whose answer is a 5xx (was the task created?) or an unreadable
+            # 2xx (it was, but its id is lost) may have been billed: the caller must
+            # reconcile; it is never sent again behind their back.
+            readable_failure = isinstance(exc, ServerError)
+            if not ep.billable or not (readable_failure or 200 <= response.status < 300):
                 raise
-            except (ServerError, ResponseDecodeError) as exc:
-                # A paid call whose answer is a 5xx (was the task created?) or an unreadable
-                # 2xx (it was, but its id is lost) may have been billed: the caller must
-                # reconcile; it is never sent again behind their back.
-                readable_failure = isinstance(exc, ServerError)
-                if not ep.billable or not (readable_failure or 200 <= response.status < 300):
-                    raise
-                raise _outcome_unknown(
-                    ep,
-                    request.model,
-                    f"the server failed while handling it ({exc})"
-                    if readable_failure
-                    else "it was accepted but its answer could not be read",
-                    exc,
-                ) from exc
+            raise _outcome_unknown(
+                ep,
+                request.model,
+                f"the server failed while handling it ({exc})"
+                if readable_failure
+                else "it was accepted but its answer could not be read",
+                exc,
+            ) from exc
 
     def _lease(self, ep: Endpoint) -> AbstractAsyncContextManager[None]:
-        # Creates share the governor's create budget; polls are paced by the poller.
+        # Creates share the governor's create budget; polls and every other call share
+        # its poll budget: one mechanism paces and backs off for the whole client.
         if ep.name in _CREATE_ENDPOINTS:
             return self.governor.create()
-        return contextlib.nullcontext()
+        return self.governor.poll()
 
     # --------------------------------------------------------------------- generation
 

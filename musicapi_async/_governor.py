@@ -8,17 +8,29 @@ A budget is:
 
 1. a concurrency cap (an ``anyio.CapacityLimiter``): requests in flight at once;
 2. a token bucket: ``rate`` grants per second, up to ``burst`` at once after a quiet spell;
-3. an adaptive rate (AIMD, as TCP does): when the server throttles, the budget pauses
-   until its ``Retry-After`` and halves its rate; each success then adds back a tenth of
-   the configured rate until it is reached again. Requests that were already in flight
-   when a throttle hit do not halve it again, or one burst of 429s would collapse it.
+3. an adaptive rate (AIMD, as TCP does): when the server refuses (429, 403 QPS limit),
+   the budget pauses until its ``Retry-After`` (at least ``min_pause`` when it names
+   none, at most ``max_pause`` whatever it names) and halves its rate; each success then
+   adds back a tenth of the ceiling until it is reached again. Requests that were
+   already in flight when a throttle hit do not halve it again, or one burst of 429s
+   would collapse it.
+4. a learned ceiling: each such throttle also lowers the ceiling the rate recovers to by
+   ``learn`` (10 %, down to half the configured rate), so a server slower than the
+   documented pace (or one whose clock sees our requests closer together than we sent
+   them) soon stops refusing.
 
-An unlimited budget (``rate=inf``) that gets throttled starts from ``assumed_rate`` and
-becomes unlimited again once it has climbed back to it.
+Waiters queue first come, first served: a create waits its turn, it never fails for
+want of one. An unlimited budget (``rate=inf``) that gets throttled starts from
+``assumed_rate`` and becomes unlimited again once it has climbed back to it.
 
 MusicAPI documents no limits beyond "one create per 3 s per key" (MUSICAPI.md §14), so
 ``Governor()`` spaces creates 3 s apart and caps polls in flight; ``Governor.unlimited()``
-is for the emulator and tests.
+is for tests that pace nothing.
+
+Every number is in the server's seconds. The emulator announces its speed (the
+``X-Emulator-Speed`` header) and ``set_time_scale`` makes the governor's clock run that
+much faster, so the documented pace and every ``Retry-After`` keep their meaning in the
+emulator's time. The real API sends no such header: its scale stays 1.
 """
 
 from __future__ import annotations
@@ -33,6 +45,7 @@ import anyio
 import attrs
 
 from ._errors import RateLimited
+from ._retry import is_testing
 
 __all__ = ["API_CREATE_BUDGET", "API_POLL_BUDGET", "Budget", "BudgetState", "Governor", "Kind"]
 
@@ -65,6 +78,8 @@ class Budget:
         recovery: the share of the configured rate regained per success.
         assumed_rate: the rate an unlimited budget counts as when first throttled.
         max_pause: cap, in seconds, on one pause (a ``Retry-After`` of hours is ignored).
+        min_pause: the pause after a refusal that names no ``Retry-After`` (403 QPS).
+        learn: the share the ceiling loses on each throttle (0 keeps it fixed).
     """
 
     rate: float = attrs.field(default=math.inf, validator=_positive)
@@ -74,12 +89,21 @@ class Budget:
     recovery: float = attrs.field(default=0.1, validator=_positive)
     assumed_rate: float = attrs.field(default=10.0, validator=_positive)
     max_pause: float = attrs.field(default=300.0, validator=_positive)
+    min_pause: float = attrs.field(default=1.0, validator=_positive)
+    learn: float = attrs.field(default=0.1)
+
+    @learn.validator
+    def _check_learn(self, attribute: attrs.Attribute[float], value: float) -> None:
+        if not 0 <= value < 1:
+            raise ValueError(f"learn must be in [0, 1), not {value!r}")
 
 
 # "One request every three seconds" for creates (MUSICAPI.md §14); polls have no
 # documented rate, only the client's cap on polls in flight.
 API_CREATE_BUDGET: Final = Budget(rate=1 / 3, burst=1, concurrency=8)
-API_POLL_BUDGET: Final = Budget(concurrency=64)
+# Polls in flight are capped by the poller's workers (``max_concurrent_polls``): a second
+# cap here would silently override the caller's choice.
+API_POLL_BUDGET: Final = Budget()
 _UNLIMITED: Final = Budget()
 
 
@@ -132,6 +156,10 @@ class _Bucket:
         self.stamp = max(self.stamp, now)
 
     async def take(self, sleep: Callable[[float], Awaitable[None]]) -> int:
+        if math.isinf(self.rate) and not self.lock.locked() and self.clock() >= self.paused_until:
+            # Unlimited and not paused (every poll, most of the time): no queue to join.
+            self.grants += 1
+            return self.epoch
         async with self.lock:
             while True:
                 now = self.clock()
@@ -153,9 +181,20 @@ class _Bucket:
         if epoch is None or epoch == self.epoch:
             current = self.ceiling if math.isinf(self.rate) else self.rate
             self.rate = max(self.budget.min_rate, current / 2)
+            if math.isfinite(self.budget.rate):
+                # Learn: the server refused at this pace, so do not climb all the way back.
+                # Never below half the configured rate: a long-lived client that meets a
+                # refusal now and then (network jitter) must not ratchet down for ever; a
+                # server slower than that is handled by the halving above.
+                learned = self.ceiling * (1 - self.budget.learn)
+                floor = max(self.budget.min_rate, self.budget.rate / 2)
+                self.ceiling = max(floor, min(self.ceiling, learned))
             self.epoch += 1
-        pause = 1 / self.rate if retry_after is None else retry_after
+        # No Retry-After (403 "API QPS limit exceeded"): a second at least, not a blink.
+        pause = max(self.budget.min_pause, 1 / self.rate) if retry_after is None else retry_after
         pause = min(max(0.0, pause), self.budget.max_pause)
+        if is_testing():  # set_testing(True): retries never sleep, wherever they wait
+            pause = 0.0
         self.paused_until = max(self.paused_until, now + pause)
         # Exactly one request may go when the pause ends (the server said "retry after");
         # the rest follow at the new rate, with no burst saved up during the pause.
@@ -168,7 +207,8 @@ class _Bucket:
         self.refill(self.clock())
         self.rate += self.ceiling * self.budget.recovery
         if self.rate >= self.ceiling:
-            self.rate = self.budget.rate  # back to the configured rate, inf included
+            # Back to the ceiling: the learned one, or unlimited again for an inf budget.
+            self.rate = self.ceiling if math.isfinite(self.budget.rate) else self.budget.rate
 
     def state(self) -> BudgetState:
         self.refill(self.clock())
@@ -192,7 +232,8 @@ class Governor:
 
     Args:
         create: the creates' budget; defaults to ``API_CREATE_BUDGET`` (1 per 3 s).
-        poll: the polls' budget; defaults to ``API_POLL_BUDGET`` (64 in flight).
+        poll: the budget of polls and every other call; defaults to ``API_POLL_BUDGET``
+            (no rate until the server throttles; ``max_concurrent_polls`` caps polls).
         clock: monotonic seconds; injectable for tests.
         sleep: the wait (``anyio.sleep``); injectable for tests.
     """
@@ -205,11 +246,43 @@ class Governor:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
-        self._sleep = sleep
+        self._wall_clock = clock
+        self._wall_sleep = sleep
+        self._scale = 1.0
+        # Server time = _origin + (wall - _wall_origin) * _scale: continuous across changes.
+        self._wall_origin = clock()
+        self._origin = self._wall_origin
         self._buckets: dict[Kind, _Bucket] = {
-            "create": _Bucket(create, clock),
-            "poll": _Bucket(poll, clock),
+            "create": _Bucket(create, self._clock),
+            "poll": _Bucket(poll, self._clock),
         }
+
+    def _clock(self) -> float:
+        return self._origin + (self._wall_clock() - self._wall_origin) * self._scale
+
+    async def _sleep(self, seconds: float) -> None:
+        await self._wall_sleep(seconds / self._scale)
+
+    @property
+    def time_scale(self) -> float:
+        """Server seconds per wall second (1 on the real API; the emulator's speed)."""
+        return self._scale
+
+    def set_time_scale(self, scale: float) -> None:
+        """Run the budgets on a server whose clock goes ``scale`` times faster than ours.
+
+        The client calls it when the emulator announces its speed. Pauses already under
+        way end at the same server time; only their wall length changes.
+
+        Raises:
+            ValueError: ``scale`` is not a positive finite number.
+        """
+        if not (math.isfinite(scale) and scale > 0):
+            raise ValueError(f"time scale must be a positive number, not {scale!r}")
+        now = self._clock()
+        self._wall_origin = self._wall_clock()
+        self._origin = now
+        self._scale = float(scale)
 
     @classmethod
     def unlimited(
@@ -218,7 +291,11 @@ class Governor:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> Governor:
-        """A governor with no rate and no concurrency cap (it still adapts to throttles)."""
+        """A governor with no rate and no concurrency cap (it still adapts to throttles).
+
+        For mock servers in tests, and for benchmarks that measure the client, not the
+        pace; against MusicAPI it sends creates faster than the documented limit.
+        """
         return cls(_UNLIMITED, _UNLIMITED, clock=clock, sleep=sleep)
 
     def create(self) -> AbstractAsyncContextManager[None]:

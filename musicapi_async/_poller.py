@@ -9,9 +9,10 @@ is turned into events (``_events.diff_events``) and delivered to every subscribe
   and no task is created per poll.
 - A passing failure (network, 5xx, gateway page, undecodable answer) reschedules the
   watch; a definite one (unknown task, bad key) ends it and is delivered as an error.
-- Throttling (``RateLimited``) pauses *all* polling for ``Retry-After`` (or one gap) and
-  stretches every gap until polls succeed again: the whole client slows down, not just
-  the task that was refused.
+- Throttling (``RateLimited``) is the client's governor's business, not the poller's:
+  every poll goes through the governor's poll budget, which pauses and slows *all*
+  polls (capped at its ``max_pause``) and recovers as they succeed. Here a refused poll
+  is simply tried again on its schedule. One mechanism, for creates and polls alike.
 - A watch nobody subscribes to any more is dropped: its heap entry is skipped when it
   comes due (lazy deletion), and an answer in flight for it is ignored.
 """
@@ -39,9 +40,7 @@ __all__ = ["Poller", "PollerStats", "Subscriber"]
 
 Fetch = Callable[[str, Family], Awaitable[TaskSnapshot]]
 
-_MAX_SLOWDOWN = 8.0
 _EARLY_LIMIT = 10_000
-_SLOWDOWN_DECAY = 0.9
 
 
 def _merge(known: TaskSnapshot | None, update: TaskSnapshot) -> TaskSnapshot:
@@ -118,8 +117,6 @@ class Poller:
         self._heap: list[tuple[float, int, int, _Watch]] = []
         self._seq = itertools.count()
         self._wakeup = anyio.Event()
-        self._paused_until = 0.0
-        self._slowdown = 1.0
         self._idle = 0
         self._started = 0
         # With webhooks, polls are only a safety net for deliveries that got lost.
@@ -128,6 +125,17 @@ class Poller:
         self._early: OrderedDict[str, TaskSnapshot] = OrderedDict()
         self.running = False
         self.stats = PollerStats()
+
+    @property
+    def policy(self) -> PollPolicy:
+        """The poll schedule in use."""
+        return self._policy
+
+    def set_policy(self, policy: PollPolicy) -> None:
+        """Poll on ``policy`` from now on (the client does it when the emulator announces
+        its speed); what was learned in the old policy's time scale is dropped."""
+        self._policy = policy
+        self.model = CompletionModel(policy)
 
     # ------------------------------------------------------------------ subscriptions
 
@@ -219,7 +227,7 @@ class Poller:
         else:
             delay, watch.gap = self.model.next_poll(watch.family, offset, watch.gap,
                                                     playable=wants)  # fmt: skip
-        self._schedule(watch, now + delay * self._slowdown)
+        self._schedule(watch, now + delay)
 
     def _close(self, watch: _Watch) -> None:
         watch.closed = True
@@ -266,17 +274,12 @@ class Poller:
         self.stats.polls += 1
         try:
             snapshot = await self._fetch(watch.task_id, watch.family)
-        except RateLimited as exc:
-            self.stats.throttled += 1
-            now = self._clock()
-            pause = exc.retry_after if exc.retry_after is not None else self._policy.steady_interval
-            self._paused_until = max(self._paused_until, now + pause)
-            self._slowdown = min(_MAX_SLOWDOWN, self._slowdown * 2)
-            if not watch.closed:
-                self._schedule(watch, self._paused_until + self._policy.jittered(pause / 4))
-            return
-        except ServiceError:
-            self.stats.poll_errors += 1
+        except ServiceError as exc:
+            # Passing (a refusal included: the governor already paused every poll).
+            if isinstance(exc, RateLimited):
+                self.stats.throttled += 1
+            else:
+                self.stats.poll_errors += 1
             if not watch.closed:
                 self._reschedule(watch, self._clock())
             return
@@ -293,7 +296,6 @@ class Poller:
             error.__cause__ = exc
             self._end(watch, error)
             return
-        self._slowdown = max(1.0, self._slowdown * _SLOWDOWN_DECAY)
         self._accept(watch, snapshot, self._clock(), polled=True)
 
     # ------------------------------------------------------------------------- loops
@@ -331,9 +333,6 @@ class Poller:
         heap = self._heap
         while True:
             now = self._clock()
-            if self._paused_until > now:
-                await anyio.sleep(self._paused_until - now)
-                continue
             while heap and heap[0][0] <= now:
                 _, _, generation, watch = heapq.heappop(heap)
                 if generation == watch.generation and not watch.closed:

@@ -229,7 +229,9 @@ def error_for(response: HttpResponse, *, task_id: str | None = None) -> MusicAPI
     shown = api_message or f"HTTP {status} with no message"
     if status == 401:
         return AuthenticationError(f"Authentication failed: {shown}", **kwargs)
-    if status == 429 or any(m in text for m in _THROTTLE_MARKERS):
+    # Status decides before wording: a 5xx is a failure that may follow a billed create,
+    # never a refusal, whatever its text says ("Upstream rate limit error" included).
+    if status == 429 or (status < 500 and any(m in text for m in _THROTTLE_MARKERS)):
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         return RateLimited(f"Rate limited: {shown}", retry_after=retry_after, **kwargs)
     if status == 403:

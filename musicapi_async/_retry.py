@@ -11,8 +11,9 @@ failure                               free call (GET)          billable POST
 ``NetworkError``                      retry                    retry, unless its chain
                                                                holds a ``sent=True``
                                                                ``TransportFailure``
-``RateLimited`` (429, QPS, queue)     retry                    retry (explicitly refused)
+``RateLimited`` (429, QPS, queue)     wait its turn            wait its turn (refused)
 ``RateLimited`` "usage limit"         give up (a quota)        give up (a quota)
+any 5xx, whatever its text            retry                    give up (may be billed)
 ``ServerError`` (5xx, HTML gateway)   retry                    give up (may be billed)
 ``ResponseDecodeError``               retry                    give up (may be billed)
 ``SubmissionOutcomeUnknown``          give up                  give up
@@ -23,6 +24,14 @@ A retry waits with full jitter (``uniform(0, min(maximum, initial * multiplier *
 (attempt - 1)))``), or the server's ``Retry-After`` when it sent one. Every wait is capped
 by ``maximum`` and by the time left before ``timeout``; ``attempts`` and ``timeout`` both
 end the retries, whichever comes first (stamina's rules).
+
+An explicit refusal (429, 403 QPS limit, queue full) is different: the server answered
+"not now", nothing was billed, and the call *waits its turn*. Refusals use no attempt and
+are not bound by ``timeout``; they end only after ``refusal_timeout`` seconds of being
+refused. Status decides before wording: a 5xx is never a refusal, even one whose text
+says "rate limit". When the call runs under the client's governor (``paced=True``) the
+governor holds the next try until the server's pause is over, so the wait here is 0:
+one mechanism paces, and in the server's time (the emulator's speed included).
 
 ``set_testing(True)`` makes every wait zero (and can cap attempts) so tests never sleep.
 """
@@ -47,7 +56,15 @@ from ._errors import (
 )
 from ._transport import TransportFailure
 
-__all__ = ["RetryPolicy", "decide", "is_testing", "retryable", "retrying", "set_testing"]
+__all__ = [
+    "RetryPolicy",
+    "decide",
+    "is_refusal",
+    "is_testing",
+    "retryable",
+    "retrying",
+    "set_testing",
+]
 
 T = TypeVar("T")
 
@@ -68,11 +85,14 @@ class RetryPolicy:
     """How hard to retry one call.
 
     Args:
-        attempts: total tries, the first one included (1 means never retry).
+        attempts: total tries, the first one included (1 means never retry, not even a
+            refusal; above 1, refusals use none of them).
         timeout: seconds from the start of the first try after which no new try starts.
         initial: the backoff's first ceiling, in seconds.
         maximum: cap on any single wait, ``Retry-After`` included.
         multiplier: growth of the backoff ceiling from one retry to the next.
+        refusal_timeout: seconds, from a call's first explicit refusal (429, QPS limit),
+            during which it keeps waiting its turn; refusals use no attempt.
     """
 
     attempts: int = attrs.field(default=5, validator=_at_least(1))
@@ -80,6 +100,7 @@ class RetryPolicy:
     initial: float = attrs.field(default=0.5, validator=_at_least(0.0))
     maximum: float = attrs.field(default=30.0, validator=_at_least(0.0))
     multiplier: float = attrs.field(default=2.0, validator=_at_least(1.0))
+    refusal_timeout: float = attrs.field(default=900.0, validator=_at_least(0.0))
 
 
 # ------------------------------------------------------------------------ testing switch
@@ -116,8 +137,9 @@ class _RestoreTesting:
 def set_testing(testing: bool = True, *, attempts: int | None = None) -> _RestoreTesting:
     """Turn the testing mode on or off for the whole process.
 
-    In testing mode every wait is zero, so retries never sleep; the decisions are
-    otherwise unchanged. Usable as a context manager that restores the previous mode::
+    In testing mode every wait is zero, so retries never sleep (nor does the governor's
+    pause after a refusal); the decisions are otherwise unchanged. Usable as a context
+    manager that restores the previous mode::
 
         with set_testing(True, attempts=2):
             ...
@@ -166,6 +188,19 @@ def _is_quota(error: RateLimited) -> bool:
     return _QUOTA_MARKER in (error.api_message or "").lower()
 
 
+def _is_5xx(error: BaseException) -> bool:
+    status = getattr(error, "status", None)
+    return isinstance(status, int) and status >= 500
+
+
+def is_refusal(error: BaseException) -> bool:
+    """Whether ``error`` is the server explicitly saying "not now" (nothing was billed).
+
+    A 429, a 403 "API QPS limit exceeded" or "Queue is full"; never a quota, never a 5xx.
+    """
+    return isinstance(error, RateLimited) and not _is_quota(error) and not _is_5xx(error)
+
+
 def retryable(error: BaseException, *, billable: bool) -> bool:
     """Whether sending the same request again is safe and may help (the table above).
 
@@ -180,6 +215,9 @@ def retryable(error: BaseException, *, billable: bool) -> bool:
         return False
     if isinstance(error, RateLimited):
         # A refusal (429, QPS, queue full) is an answer: nothing was accepted or billed.
+        # A 5xx is not one, whatever its text: the paid request may have been processed.
+        if billable and _is_5xx(error):
+            return False
         return not _is_quota(error)
     if isinstance(error, TransportFailure):
         return not (billable and error.sent)
@@ -201,6 +239,8 @@ def decide(
     elapsed: float,
     error: BaseException,
     rng: Callable[[], float] = random.random,
+    refused_for: float = 0.0,
+    paced: bool = False,
 ) -> float | None:
     """Seconds to wait before the next try, or ``None`` to give up and raise ``error``.
 
@@ -211,6 +251,8 @@ def decide(
         elapsed: seconds since the first try started.
         error: what that try raised.
         rng: a source of uniform floats in ``[0, 1)``, for the jitter.
+        refused_for: for a refusal, seconds since this call's first refusal.
+        paced: a governor paces the next try (and honours ``Retry-After``): wait 0.
 
     Returns:
         The wait in seconds (0 in testing mode), or ``None`` when the error is not
@@ -219,20 +261,36 @@ def decide(
     attempts = policy.attempts
     if _testing.on and _testing.attempts is not None:
         attempts = min(attempts, _testing.attempts)
+        if attempt >= attempts:  # the testing cap counts every try, refusals included
+            return None
+    if attempts <= 1:
+        return None  # one try means no retry at all, a refusal's included
+    if is_refusal(error):
+        left = policy.refusal_timeout - refused_for
+        if left <= 0:
+            return None
+        if _testing.on or paced:
+            return 0.0
+        return min(_wait(policy, error, attempt, rng), policy.maximum, left)
     remaining = policy.timeout - elapsed
     if attempt >= attempts or remaining <= 0 or not retryable(error, billable=billable):
         return None
     if _testing.on:
         return 0.0
+    return min(_wait(policy, error, attempt, rng), policy.maximum, remaining)
+
+
+def _wait(
+    policy: RetryPolicy, error: BaseException, attempt: int, rng: Callable[[], float]
+) -> float:
     retry_after = error.retry_after if isinstance(error, RateLimited) else None
     if retry_after is not None:
         # The server named its wait: honour it exactly (no jitter), within our limits.
-        wait = max(0.0, retry_after)
-    else:
-        ceiling = policy.initial * policy.multiplier ** (attempt - 1)
-        # Full jitter: clients that failed together spread out instead of retrying as one.
-        wait = rng() * min(policy.maximum, ceiling)
-    return min(wait, policy.maximum, remaining)
+        return max(0.0, retry_after)
+    # The exponent is capped: a call refused a thousand times must not overflow a float.
+    ceiling = policy.initial * policy.multiplier ** min(attempt - 1, 64)
+    # Full jitter: clients that failed together spread out instead of retrying as one.
+    return rng() * min(policy.maximum, ceiling)
 
 
 # --------------------------------------------------------------------------------- driver
@@ -247,6 +305,7 @@ async def retrying(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     rng: Callable[[], float] = random.random,
+    paced: bool = False,
 ) -> T:
     """Run ``send`` until it succeeds or ``decide`` gives up.
 
@@ -259,6 +318,7 @@ async def retrying(
         clock: monotonic seconds, for the total time.
         sleep: the wait (``anyio.sleep``); injectable for tests.
         rng: the jitter's source of uniform floats in ``[0, 1)``.
+        paced: ``send`` waits for a governor that honours refusals' pauses itself.
 
     Returns:
         What ``send`` returned.
@@ -268,14 +328,20 @@ async def retrying(
     """
     start = clock()
     attempt = 0
+    refused_since: float | None = None
     while True:
         attempt += 1
         try:
             return await send()
         except Exception as error:
             # Cancellation is a BaseException and is never caught here: it ends the loop.
-            wait = decide(policy, billable=billable, attempt=attempt,
-                          elapsed=clock() - start, error=error, rng=rng)  # fmt: skip
+            now = clock()
+            if is_refusal(error) and refused_since is None:
+                refused_since = now
+            refused_for = 0.0 if refused_since is None else now - refused_since
+            wait = decide(policy, billable=billable, attempt=attempt, elapsed=now - start,
+                          error=error, rng=rng, refused_for=refused_for,
+                          paced=paced)  # fmt: skip
             if wait is None:
                 raise
             if on_retry is not None:

@@ -1,6 +1,6 @@
 """``python -m musicapi_async.emulator``: run the MusicAPI emulator until Ctrl-C.
 
-python -m musicapi_async.emulator --port 8000 --api-key KEY --speed 60 --credits 1000
+python -m musicapi_async.emulator --port 8000 --api-key KEY --speed 30 --credits 1000
 python -m musicapi_async.emulator --fault server_500,endpoint=sonic.task,count=3 --seed 7
 python -m musicapi_async.emulator --fault qps_403,probability=0.1,count=none --banned-words X
 """
@@ -14,6 +14,8 @@ import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
+
+from ._clock import DEFAULT_CREATE_INTERVAL, DEFAULT_SPEED
 
 __all__ = ["build_parser", "main"]
 
@@ -30,8 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--port", type=int, default=8000, help="port to bind; 0 picks a free one "
         "(default: %(default)s)")  # fmt: skip
     add("--api-key", default="test-key", help="the key clients must send (default: %(default)s)")
-    add("--speed", type=float, default=60.0, help="emulated seconds per wall second; 60 is "
-        "one emulated minute per second (default: %(default)s)")  # fmt: skip
+    add("--speed", type=float, default=DEFAULT_SPEED, help="emulated seconds per wall "
+        "second, announced to clients in the X-Emulator-Speed header (default: "
+        "%(default)g)")  # fmt: skip
     add("--credits", type=int, default=1000, help="subscription credits (default: %(default)s)")
     add("--extra-credits", type=int, default=0, help="one-time credits, spent first")
     add("--lyrics-credits", type=int, default=100, help="lyrics credit pool "
@@ -39,8 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
     add("--failure-rate", type=float, default=0.0, help="chance a task fails (0-1)")
     add("--seed", type=int, default=None, help="seed of every random choice, for a "
         "repeatable run (default: a fresh one, so task ids never repeat across runs)")  # fmt: skip
-    add("--create-interval", type=float, default=None, help="emulated seconds between "
-        "creates per key; faster ones get 429")  # fmt: skip
+    add("--create-interval", type=float, default=DEFAULT_CREATE_INTERVAL, metavar="SECONDS",
+        help="emulated seconds between creates per key, as the API documents; faster ones "
+        "get 429 (default: %(default)g; 0 turns it off)")  # fmt: skip
+    add(
+        "--no-create-limit",
+        dest="create_interval",
+        action="store_const",
+        const=0.0,
+        help="accept creates as fast as they come (a kinder world than the real API)",
+    )
     add("--lenient", action="store_true", help="accept unknown request keys and models")
     add("--no-webhooks", action="store_true", help="never deliver webhooks")
     _add_fault_options(parser)

@@ -6,13 +6,17 @@ Every API request goes through one handler per endpoint, in this order:
 2. a fault that acts before processing (429, 403s, 5xx, reset, slow) fires here;
 3. auth: ``Authorization: Bearer <key>`` for a key with an account (401 otherwise);
 4. the JSON body (400 if it is not a JSON object);
-5. creates only: the per-key create interval (429 or 403 QPS);
+5. creates only: the per-key create interval, 3 emulated seconds by default (429 with a
+   ``Retry-After`` in emulated seconds, or 403 QPS);
 6. ``validate_body`` (strict by default): the documented 400 messages;
 7. references (clips, personas) and moderation (403 with the documented texts);
 8. payment (403 when credits run out), then the work;
 9. a fault that acts after processing (malformed JSON, accept-then-drop) fires here.
 
 Errors answer ``{"code": <status>, "message": <text>}``; nuro's also carry ``"type"``.
+Every API answer carries ``X-Emulator-Speed``: the speed of the virtual clock, so a client
+can run its schedule (and read every ``Retry-After``) in emulated seconds. The real API
+never sends it.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ _GATEWAY_PAGE: Final = (
     b"</body>\r\n</html>\r\n"
 )
 _CREATES: Final = frozenset({"sonic.create", "nuro.create", "studio.create"})
+SPEED_HEADER: Final = "X-Emulator-Speed"
 
 Body = Mapping[str, Any]
 Action = Callable[[EmulatorState, str, Body, str, float], tuple[int, bytes]]
@@ -117,8 +122,9 @@ def _throttle(st: EmulatorState, key: str, now: float) -> None:
     if last is not None and now - last < interval:
         if st.config.rate_limit_status == 403:
             raise Answer(403, "API QPS limit exceeded")
-        speed = st.clock.speed or 1.0
-        wait = max(1, math.ceil((interval - (now - last)) / speed))
+        # Whole seconds, as HTTP says, of emulated time: the speed header tells a client
+        # how long that is on its clock (one that ignores it just waits longer).
+        wait = max(1, math.ceil(interval - (now - last)))
         raise Answer(429, "Too many requests.", {"Retry-After": str(wait)})
     st.last_create[key] = now
 
@@ -260,6 +266,7 @@ def _api_handler(st: EmulatorState, ep: Endpoint, *, missing_id: bool = False) -
     is_post = ep.method == "POST"
     is_create = name in _CREATES
     statuses = st.statuses[name]
+    speed = f"{st.clock.speed:g}"
 
     async def handle(request: web.Request) -> web.StreamResponse:
         st.requests[name] += 1
@@ -282,7 +289,7 @@ def _api_handler(st: EmulatorState, ep: Endpoint, *, missing_id: bool = False) -
         elif kind is FaultKind.GATEWAY_HTML_502:
             statuses["502"] += 1
             return web.Response(status=502, body=_GATEWAY_PAGE, content_type="text/html")
-        headers: dict[str, str] = {}
+        headers: dict[str, str] = {SPEED_HEADER: speed}
         try:
             answer = _early_fault(fault) if fault is not None else None
             if answer is not None:
@@ -295,7 +302,7 @@ def _api_handler(st: EmulatorState, ep: Endpoint, *, missing_id: bool = False) -
                 _validate(st, name, body)
             status, payload = action(st, key, body, request.match_info.get("task_id", ""), now)
         except Answer as exc:
-            status, headers = exc.status, exc.headers
+            status, headers = exc.status, {**headers, **exc.headers}
             payload = _error_body(ep, exc.status, exc.message)
         if kind is FaultKind.ACCEPT_THEN_DROP:
             _drop(request, reset=False)

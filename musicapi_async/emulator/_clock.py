@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Final
 
-__all__ = ["VirtualClock"]
+__all__ = ["DEFAULT_CREATE_INTERVAL", "DEFAULT_SPEED", "VirtualClock"]
+
+# One default speed for ``Emulator()``, the emulator server and the CLI's ``--emulator``
+# (a 2-4 minute song in 4-8 s, the demo's two dozen songs in well under a minute).
+DEFAULT_SPEED: Final = 30.0
+# The documented "one create every three seconds" per key (MUSICAPI.md §14), in
+# emulated seconds: enforced by default, so nothing runs in a kinder world than the API.
+DEFAULT_CREATE_INTERVAL: Final = 3.0
 
 
 class VirtualClock:

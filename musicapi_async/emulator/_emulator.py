@@ -9,6 +9,7 @@ from typing import Self
 from aiohttp import web
 
 from ._app import build_app
+from ._clock import DEFAULT_CREATE_INTERVAL, DEFAULT_SPEED
 from ._control import task_summary
 from ._faults import Fault, FaultPlan
 from ._ledger import Balance
@@ -23,12 +24,17 @@ class Emulator:
 
     Use it as ``async with Emulator() as emu:`` and point a client at ``emu.url`` with
     ``emu.api_key``. Tasks live on a virtual clock: ``speed`` emulated seconds pass per
-    wall second, and ``advance()`` jumps ahead.
+    wall second, and ``advance()`` jumps ahead. Every answer announces the speed in an
+    ``X-Emulator-Speed`` header, which ``MusicAPI`` follows: its poll schedule and create
+    pacing run that much faster with no ``PollPolicy().scaled(...)``.
+
+    Like the real API it refuses creates sent faster than one per 3 (emulated) seconds
+    per key; ``create_interval=None`` turns that off.
 
     Args:
         api_key: the key that authenticates (more with ``add_account``).
-        speed: emulated seconds per wall second (60: a 3-minute song in 3 s); 0 stops
-            time so only ``advance()`` moves it.
+        speed: emulated seconds per wall second (default 30: a 3-minute song in 6 s); 0
+            stops time so only ``advance()`` moves it.
         credits: the key's subscription credits.
         extra_credits: one-time credits, spent first.
         lyrics_credits: the separate pool lyrics calls draw from.
@@ -42,11 +48,12 @@ class Emulator:
         webhooks: deliver webhooks to loopback ``webhook_url`` targets.
         webhook_duplicates: send every webhook twice (tests deduplication).
         webhook_secret: signs webhooks of creates that gave no ``webhook_secret``.
-        create_interval: emulated seconds a key must wait between creates; faster ones
-            get ``rate_limit_status``. ``None``: no limit.
-        rate_limit_status: 429 (with ``Retry-After``) or 403 ``API QPS limit exceeded``.
-        banned_words: words that make moderation answer the documented 403s
-            (inappropriate lyrics; artist names in a description).
+        create_interval: emulated seconds a key must wait between creates (default 3, the
+            documented pace); faster ones get ``rate_limit_status``. ``None`` or 0: no
+            limit.
+        rate_limit_status: 429 (with ``Retry-After`` in emulated seconds) or 403 ``API
+            QPS limit exceeded``.
+        banned_words: words that make moderation answer the documented 403s.
         copyrighted: phrases whose presence in lyrics draws the copyrighted-content 403.
         producer_tags: words whose presence in a description draws the producer-tags 403.
         review_words: words that send a description to "needs moderation review" (403).
@@ -62,7 +69,7 @@ class Emulator:
         self,
         api_key: str = "test-key",
         *,
-        speed: float = 60.0,
+        speed: float = DEFAULT_SPEED,
         credits: int = 1000,
         extra_credits: int = 0,
         lyrics_credits: int = 100,
@@ -73,7 +80,7 @@ class Emulator:
         webhooks: bool = True,
         webhook_duplicates: bool = False,
         webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
-        create_interval: float | None = None,
+        create_interval: float | None = DEFAULT_CREATE_INTERVAL,
         rate_limit_status: int = 429,
         banned_words: Sequence[str] = (),
         copyrighted: Sequence[str] = (),
@@ -84,6 +91,8 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        if not create_interval:  # 0 means off, as on the command line
+            create_interval = None
         config = Config(api_key=api_key, speed=speed, credits=credits,
                         extra_credits=extra_credits, lyrics_credits=lyrics_credits,
                         strict=strict, failure_rate=failure_rate, seed=seed,

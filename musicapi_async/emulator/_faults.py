@@ -140,7 +140,9 @@ class Fault:
         probability: the chance it fires on each matching request.
         after: matching requests let through before it starts.
         delay: wall seconds of delay (``slow``).
-        retry_after: the ``Retry-After`` header, in seconds (``rate_limit_429``).
+        retry_after: the ``Retry-After`` header (``rate_limit_429``), in seconds of the
+            emulator's clock, like every time it states: a client that follows its
+            ``X-Emulator-Speed`` waits ``retry_after / speed`` wall seconds.
     """
 
     # ``kind`` alone is positional: ``Fault(FaultKind.RESET, endpoint="sonic.task")``.

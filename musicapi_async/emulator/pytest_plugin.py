@@ -11,7 +11,10 @@ anyio-marked test::
                             base_url=musicapi_emulator.url) as api:
             ...
 
-The marker's keyword arguments go to ``Emulator(...)`` unchanged.
+The marker's keyword arguments go to ``Emulator(...)`` unchanged. Like the real API, the
+emulator takes one create per 3 (emulated) seconds per key; a client follows its speed, so
+at ``speed=600`` that is 200 creates a second. ``create_interval=None`` turns it off for a
+test that sends raw creates back to back.
 """
 
 from __future__ import annotations

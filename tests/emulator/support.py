@@ -138,7 +138,12 @@ class Client:
 
 @asynccontextmanager
 async def serve(**kwargs: Any) -> AsyncIterator[Client]:
-    """A running emulator (``speed=0`` unless given: only ``advance`` moves time)."""
+    """A running emulator (``speed=0`` unless given: only ``advance`` moves time).
+
+    With time stopped the documented create pace (one per 3 emulated seconds) would refuse
+    every create after the first, so it is off unless a test asks for it (test_faults).
+    """
     kwargs.setdefault("speed", 0)
+    kwargs.setdefault("create_interval", None)
     async with Emulator(**kwargs) as emulator, aiohttp.ClientSession() as session:
         yield Client(session, emulator)

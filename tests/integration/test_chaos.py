@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import signal
 import subprocess
@@ -15,12 +17,16 @@ from typing import Any
 
 import aiohttp
 import anyio
+import anyio.lowlevel
 import pytest
 
 from musicapi_async import (
     Budget,
     BudgetExceeded,
     Governor,
+    HttpRequest,
+    HttpResponse,
+    MockTransport,
     MusicAPI,
     Outcome,
     PollPolicy,
@@ -145,11 +151,12 @@ async def test_budget_stops_submitting_before_it_is_passed() -> None:
 
 @pytest.mark.anyio
 async def test_retry_after_is_honoured_on_a_create() -> None:
-    """A 429 with Retry-After: 1 delays the resend by at least a second, then it succeeds."""
-    plan = [Fault(FaultKind.RATE_LIMIT_429, endpoint="sonic.create", retry_after=1)]
+    """A 429 with Retry-After: 60 at 60x delays the resend a wall second, then it succeeds."""
+    # Retry-After is in the emulator's seconds, which the client reads from its speed.
+    plan = [Fault(FaultKind.RATE_LIMIT_429, endpoint="sonic.create", retry_after=60)]
     with set_testing(False):
         async with (
-            Emulator(speed=SPEED, faults=plan) as emu,
+            Emulator(speed=60, faults=plan) as emu,
             MusicAPI(emu.api_key, base_url=emu.url) as api,
         ):
             start = time.monotonic()
@@ -254,3 +261,83 @@ async def test_preflight_caps_the_run_at_the_balance() -> None:
     assert sum(o.ok for o in outcomes) == 2
     assert billed == 2
     assert sum(isinstance(o.error, BudgetExceeded) for o in outcomes) == 2
+
+
+# --------------------------------------------------------------- a throttling server
+
+
+class ThrottlingServer:
+    """A MusicAPI that takes one create per ``interval`` s per key and refuses the rest.
+
+    It runs on a virtual clock that only moves when the client's governor waits, so
+    thousands of creates at the documented pace take no wall time. Its pace (one per 4 s)
+    is slower than the documented one the client starts from: it must learn it.
+    """
+
+    def __init__(self, status: int, interval: float = 4.0) -> None:
+        self.status = status
+        self.interval = interval
+        self.now = 0.0
+        self.last: float | None = None
+        self.sent = 0
+        self.refused = 0
+        self.billed: Counter[str] = Counter()
+        self.tasks: dict[str, str] = {}
+        self.done = reply_body("sonic_task_live_v55.json")
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await anyio.lowlevel.checkpoint()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "GET":
+            assert request.task_id in self.tasks
+            return HttpResponse(200, {}, self.done)
+        self.sent += 1
+        if self.last is not None and self.now - self.last < self.interval:
+            self.refused += 1
+            if self.status == 429:
+                wait = math.ceil(self.interval - (self.now - self.last))
+                return HttpResponse(429, {"retry-after": str(wait)},
+                                    b'{"code":429,"message":"Too many requests."}')  # fmt: skip
+            return HttpResponse(403, {}, b'{"type":"forbidden","message":"API QPS limit exceeded"}')
+        self.last = self.now
+        assert request.body is not None
+        title = json.loads(request.body)["title"]
+        self.billed[title] += 1
+        task_id = f"task-{len(self.tasks)}"
+        self.tasks[task_id] = title
+        accepted = {"message": "success", "task_id": task_id}
+        return HttpResponse(200, {}, json.dumps(accepted).encode())
+
+
+def reply_body(name: str) -> bytes:
+    return (Path(__file__).resolve().parent.parent / "data" / name).read_bytes()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("status", [429, 403], ids=["429-retry-after", "403-qps"])
+async def test_2000_concurrent_creates_against_a_throttling_server_all_complete(
+    status: int,
+) -> None:
+    """2,000 creates at once against a throttling server: 0 failed, 0 billed twice, few refused."""
+    server = ThrottlingServer(status)
+    fast_polls = PollPolicy(initial_delay=0, min_interval=0.001, max_interval=0.002)
+    with set_testing(False):
+        governor = Governor(clock=server.clock, sleep=server.sleep)  # the default budgets
+        async with MusicAPI("k", transport=MockTransport(server), poll=fast_polls,
+                            governor=governor) as api:  # fmt: skip
+            with anyio.fail_after(60):
+                outcomes = [o async for o in api.generate_many(
+                    (song(i) for i in range(2000)), concurrency=2000)]  # fmt: skip
+    assert len(outcomes) == 2000
+    assert [o.error for o in outcomes if not o.ok] == []
+    assert len(server.billed) == 2000
+    assert max(server.billed.values()) == 1, "a request was billed twice"
+    assert server.sent == 2000 + server.refused
+    assert server.refused < 0.02 * server.sent, f"{server.refused} of {server.sent} refused"
+    # The pace it learned is the server's: 2,000 creates at one per 4 s, not much slower.
+    assert server.now < 2000 * 4.0 * 1.25

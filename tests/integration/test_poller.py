@@ -155,14 +155,15 @@ async def test_waiters_on_one_task_share_its_polls(emu: Emulator, api: MusicAPI)
 async def test_throttling_pauses_the_whole_poller(emu: Emulator, api: MusicAPI) -> None:
     """One 429 with Retry-After stops every task's polls for that long, then all finish."""
     jobs = [await api.submit(song(i)) for i in range(20)]
-    emu.faults.add(Fault(FaultKind.RATE_LIMIT_429, endpoint="sonic.task", retry_after=1))
+    # Retry-After is in the emulator's seconds: 300 of them are half a wall second at 600x.
+    emu.faults.add(Fault(FaultKind.RATE_LIMIT_429, endpoint="sonic.task", retry_after=300))
     polls_at_429 = -1
     start = anyio.current_time()
     async for _ in api.as_completed(jobs, timeout=30):
         if polls_at_429 < 0 and api.poller.stats.throttled:
             polls_at_429 = polls(emu)
     assert api.poller.stats.throttled == 1
-    assert anyio.current_time() - start >= 1.0
+    assert anyio.current_time() - start >= 0.5
     assert emu.stats.requests.get("sonic.task", 0) > polls_at_429
 
 
@@ -170,7 +171,8 @@ async def test_throttling_pauses_the_whole_poller(emu: Emulator, api: MusicAPI) 
 async def test_polls_pause_during_retry_after(emu: Emulator, api: MusicAPI) -> None:
     """While a Retry-After pause runs, the poller sends no poll at all."""
     jobs = [await api.submit(song(i)) for i in range(10)]
-    emu.faults.add(Fault(FaultKind.RATE_LIMIT_429, endpoint="sonic.task", retry_after=2))
+    # 300 emulated seconds (the governor's max_pause): half a wall second at 600x.
+    emu.faults.add(Fault(FaultKind.RATE_LIMIT_429, endpoint="sonic.task", retry_after=300))
     finished: list[str] = []
 
     async def consume() -> None:
@@ -184,7 +186,7 @@ async def test_polls_pause_during_retry_after(emu: Emulator, api: MusicAPI) -> N
             while not api.poller.stats.throttled:  # noqa: ASYNC110
                 await anyio.sleep(0.005)
         during = polls(emu)
-        await anyio.sleep(1.0)
+        await anyio.sleep(0.3)
         assert polls(emu) - during <= 1  # at most one poll that was already on the wire
     assert sorted(finished) == sorted(j.task_id for j in jobs)
 

@@ -12,6 +12,7 @@ from typing import Any, Final, TypeVar
 import pytest
 
 from musicapi_async import (
+    Governor,
     HttpRequest,
     HttpResponse,
     MockTransport,
@@ -76,8 +77,11 @@ class FakeServer:
         self.transport = MockTransport(self._handle)
         # One try per call: these tests pin what each answer maps to, not the retries
         # (tests/unit/test_client_retries.py covers those).
+        # No create pacing: these tests send creates back to back on a fake server (the
+        # pacing itself is covered in test_governor.py and test_client_retries.py).
         self.api = MusicAPI(api_key=SECRET, transport=self.transport, poll=FAST_POLL,
-                            retry=RetryPolicy(attempts=1))  # fmt: skip
+                            retry=RetryPolicy(attempts=1),
+                            governor=Governor.unlimited())  # fmt: skip
 
     def on(self, method: str, path: str, *answers: Answer) -> None:
         """Answer ``method path`` with ``answers`` in turn, then keep repeating the last."""

@@ -119,8 +119,9 @@ async def test_throttle_pauses_until_retry_after_and_halves_the_rate() -> None:
         pass
     gov.throttled("create", 10)
     assert gov.state("create").rate == pytest.approx(1 / 6)
-    # Half rate (6 s), less one recovery step per success: 1/(1/6 + 1/30) = 5 s, then 4.29 s.
-    assert await grant_times(gov, t, 3) == [10, 15, 19.285714]
+    # Half rate (6 s), then one recovery step per success, a tenth of the learned ceiling
+    # (0.9 / 3): 1/(1/6 + 0.03) = 5.08 s, then 1/(1/6 + 0.06) = 4.41 s.
+    assert await grant_times(gov, t, 3) == [10, 15.084746, 19.49651]
 
 
 @pytest.mark.anyio
@@ -140,7 +141,7 @@ async def test_rate_limited_leaving_the_block_is_reported_as_a_throttle() -> Non
 async def test_success_recovers_the_rate_additively_up_to_the_configured_rate() -> None:
     """Each success after a throttle adds a tenth of the configured rate, never above it."""
     t = FakeTime()
-    gov = governor(t, create=Budget(rate=1, burst=1))
+    gov = governor(t, create=Budget(rate=1, burst=1, learn=0))
     gov.throttled("create", 0)
     rates = []
     for _ in range(7):
@@ -250,3 +251,71 @@ def test_budget_refuses_nonsense() -> None:
         Budget(rate=0)
     with pytest.raises(ValueError, match="concurrency"):
         Budget(concurrency=0)
+
+
+@pytest.mark.anyio
+async def test_throttles_teach_the_ceiling_the_servers_pace() -> None:
+    """Each throttle lowers the ceiling a tenth: the rate recovers to what was accepted."""
+    t = FakeTime()
+    gov = governor(t, create=Budget(rate=1, burst=1))
+    gov.throttled("create", 0)
+    gov.throttled("create", 0)
+    for _ in range(40):
+        async with gov.create():
+            pass
+    assert gov.state("create").rate == pytest.approx(0.81)
+
+
+@pytest.mark.anyio
+async def test_a_refusal_without_retry_after_pauses_at_least_a_second() -> None:
+    """A 403 QPS refusal (no Retry-After) holds the next create a second, not 0.2 s."""
+    t = FakeTime()
+    gov = governor(t, create=Budget(rate=100, burst=1))
+    async with gov.create():
+        pass
+    with pytest.raises(RateLimited):
+        async with gov.create():
+            raise RateLimited("API QPS limit exceeded", status=403)
+    before = t.now
+    async with gov.create():
+        assert t.now - before >= 1.0
+
+
+@pytest.mark.anyio
+async def test_time_scale_runs_the_budget_in_the_servers_seconds() -> None:
+    """At time scale 60, one create per 3 server seconds is one per 50 ms of ours."""
+    t = FakeTime()
+    gov = governor(t)
+    gov.set_time_scale(60)
+    assert await grant_times(gov, t, 3) == [0, 0.05, 0.1]
+    gov.throttled("create", 60)  # a Retry-After of a server minute: one wall second
+    start = t.now
+    async with gov.create():
+        assert t.now - start == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="time scale"):
+        gov.set_time_scale(0)
+
+
+@pytest.mark.anyio
+async def test_a_day_long_retry_after_on_polls_pauses_at_most_max_pause() -> None:
+    """A poll answered Retry-After: 86400 holds polls for max_pause (300 s), not a day."""
+    t = FakeTime()
+    gov = governor(t)
+    with pytest.raises(RateLimited):
+        async with gov.poll():
+            raise RateLimited("Too many requests", status=429, retry_after=86400)
+    async with gov.poll():
+        assert t.now == pytest.approx(300)
+
+
+@pytest.mark.anyio
+async def test_learning_never_takes_the_ceiling_below_half_the_configured_rate() -> None:
+    """However many throttles a long-lived client meets, it recovers to half its pace."""
+    t = FakeTime()
+    gov = governor(t, create=Budget(rate=1, burst=1))
+    for _ in range(50):
+        gov.throttled("create", 0)
+    for _ in range(200):
+        async with gov.create():
+            pass
+    assert gov.state("create").rate == pytest.approx(0.5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 from collections.abc import Iterator
 
@@ -162,9 +163,42 @@ def test_retry_after_is_capped_by_maximum() -> None:
 
 
 def test_retry_after_is_capped_by_the_time_left() -> None:
-    """A wait never runs past the total ``timeout``."""
+    """A refused call's wait never runs past its ``refusal_timeout``."""
     error = RateLimited("slow down", retry_after=20)
-    assert decide(POLICY, billable=True, attempt=1, elapsed=55, error=error) == 5
+    wait = decide(POLICY, billable=True, attempt=1, elapsed=0, error=error, refused_for=895)
+    assert wait == 5
+    assert decide(POLICY, billable=True, attempt=1, elapsed=0, error=error,
+                  refused_for=900) is None  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Upstream rate limit error; generation aborted", "Too many requests, try later",
+     "The queue is full", "API QPS limit exceeded"],
+)  # fmt: skip
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_5xx_is_never_a_refusal_whatever_its_text(status: int, text: str) -> None:
+    """Status decides before wording: a paid POST answered 5xx "rate limit" is not re-sent."""
+    error = error_for(HttpResponse(status, {}, json.dumps({"message": text}).encode()))
+    assert not isinstance(error, RateLimited)
+    assert decide(POLICY, billable=True, attempt=1, elapsed=0, error=error) is None
+    disguised = RateLimited(text, status=status)  # however it was classified
+    assert decide(POLICY, billable=True, attempt=1, elapsed=0, error=disguised) is None
+
+
+def test_refusals_wait_their_turn_past_attempts_and_timeout() -> None:
+    """A 429 uses no attempt and ignores ``timeout``: only ``refusal_timeout`` ends it."""
+    error = RateLimited("slow down", status=429)
+    assert decide(POLICY, billable=True, attempt=50, elapsed=5000, error=error,
+                  refused_for=10, rng=top) is not None  # fmt: skip
+    assert decide(POLICY, billable=True, attempt=2000, elapsed=0, error=error,
+                  refused_for=10, rng=top) == POLICY.maximum  # fmt: skip
+
+
+def test_paced_refusals_leave_the_wait_to_the_governor() -> None:
+    """Under a governor a refusal waits 0 here: the governor holds the next try."""
+    error = RateLimited("slow down", status=429, retry_after=20)
+    assert decide(POLICY, billable=True, attempt=1, elapsed=0, error=error, paced=True) == 0
 
 
 # ------------------------------------------------------------------------- when to stop
