@@ -7,6 +7,7 @@ cancel scope that the generator cancels when the caller stops iterating.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
@@ -29,7 +30,7 @@ from ._errors import (
     TaskTimeout,
 )
 from ._events import JobEvent, TaskDone
-from ._jobs import DEFAULT_WAIT_TIMEOUT, Job, closed_error
+from ._jobs import DEFAULT_WAIT_TIMEOUT, PAID_CALL_WATCH, Job, Orphan, PaidCallWatch, closed_error
 from ._log import logger
 from ._models import (
     Clip,
@@ -326,12 +327,23 @@ class _Batch:
                 return Outcome(index, request, result=result, cost=self._cost(endpoint, request))
             resumed = task_id is not None
             if task_id is None:
-                # Sent requests are not abandoned half-way: the answer carries the task
-                # id the caller needs to reconcile, even while the batch is cancelled.
-                with anyio.CancelScope(shield=True):
+                # A create still waiting for its turn is dropped when the run is left; one
+                # already sent finishes behind the client's shield, and its answer comes
+                # back here through the sink, so the journal keeps its task id either way.
+                watch = PaidCallWatch(functools.partial(self._settled, fingerprint))
+                token = PAID_CALL_WATCH.set(watch)
+                try:
                     job = await self.client.submit(request)  # type: ignore[arg-type]
-                    task_id = job.task_id
-                    if journal is not None and fingerprint is not None:
+                except anyio.get_cancelled_exc_class():
+                    if not watch.in_flight:  # never sent, or refused: nothing billed
+                        with anyio.CancelScope(shield=True):
+                            await self._settled(fingerprint, None)
+                    raise
+                finally:
+                    PAID_CALL_WATCH.reset(token)
+                task_id = job.task_id
+                if journal is not None and fingerprint is not None:
+                    with anyio.CancelScope(shield=True):
                         await journal.submitted(fingerprint, task_id)
             else:
                 job = self.client.job(task_id, request.family)  # type: ignore[attr-defined]
@@ -352,6 +364,17 @@ class _Batch:
                            resumed=resumed)  # fmt: skip
         except MusicAPIError as exc:
             return await self._failed(index, request, endpoint, fingerprint, task_id, exc)
+
+    async def _settled(self, fingerprint: str | None, orphan: Orphan | None) -> None:
+        """Journal how a create of a run that was left early ended (``None``: not billed)."""
+        if self.journal is None or fingerprint is None:
+            return
+        if orphan is None:
+            await self.journal.forget(fingerprint)  # a later run may send it
+        elif orphan.task_id is not None:
+            await self.journal.submitted(fingerprint, orphan.task_id)
+        elif isinstance(orphan.error, SubmissionOutcomeUnknown):
+            await self.journal.unknown(fingerprint, orphan.error)
 
     async def _send_sync(self, endpoint: str, request: object, fingerprint: str | None) -> Any:
         with anyio.CancelScope(shield=True):

@@ -45,7 +45,7 @@ from ._errors import (
     SubmissionOutcomeUnknown,
 )
 from ._governor import Governor
-from ._jobs import Job, Waiter
+from ._jobs import PAID_CALL_WATCH, Job, Orphan, Waiter
 
 if TYPE_CHECKING:
     from ._journal import Journal
@@ -92,26 +92,11 @@ SPEED_HEADER: Final = "x-emulator-speed"
 _MAX_SPEED: Final = 1e6
 
 
-@attrs.frozen
-class Orphan:
-    """A paid call whose caller was cancelled after the request had been sent.
-
-    The request was shielded and allowed to finish, so what the server said is not lost:
-    ``result`` is its answer (a ``TaskAccepted`` for a create: ``result.task_id``), or
-    ``error`` the ``SubmissionOutcomeUnknown`` that says it may have been billed.
-    Read them from ``MusicAPI.orphans`` or receive them with ``on_orphan``.
-    """
-
-    endpoint: str
-    request: object = attrs.field(repr=False)
-    result: object = None
-    error: MusicAPIError | None = None
-
-    @property
-    def task_id(self) -> str | None:
-        """The task the server created, when the answer says."""
-        task_id = getattr(self.result, "task_id", None)
-        return task_id if isinstance(task_id, str) else None
+def _may_have_billed(error: BaseException) -> bool:
+    """Whether a paid try that ended in ``error`` may still have been billed."""
+    if isinstance(error, SubmissionOutcomeUnknown):
+        return True
+    return isinstance(error, TransportFailure) and error.sent
 
 
 @attrs.define
@@ -380,32 +365,48 @@ class MusicAPI:
 
         The caller waits for it; if the caller is cancelled (``wait_for``, a cancel scope,
         ``task.cancel()``), the cancellation goes on to the caller at once while the
-        request finishes in the background, and its answer becomes an ``Orphan``. The
+        request finishes in the background, and its answer becomes an ``Orphan``, handed
+        to the caller's ``ORPHAN_SINK`` when it set one (``generate_many`` journals it). The
         client's exit waits for it (at most the transport's timeout): no task outlives
         the client, no task id is dropped.
         """
         group = self._group
         assert group is not None  # checked by the caller
+        watch = PAID_CALL_WATCH.get()  # the caller's, read in the caller's context
         done = anyio.Event()
         outcome: list[Any] = []
         abandoned = False
 
+        async def keep(ok: bool, value: Any) -> None:
+            orphan = self._orphan(ep, request, ok, value)
+            if watch is not None:
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await watch.settled(orphan)
+                    except Exception:  # noqa: BLE001 - the orphan stays in MusicAPI.orphans
+                        logger.exception("recording an orphan failed; it stays in "
+                                         "MusicAPI.orphans")  # fmt: skip
+
         async def run() -> None:
             with anyio.CancelScope(shield=True):
+                if watch is not None:
+                    watch.in_flight = True
                 try:
                     outcome.append((True, await self._send(ep, request)))
                 except Exception as exc:  # noqa: BLE001 - handed to the caller, or kept as an orphan
                     outcome.append((False, exc))
+                    if watch is not None and not _may_have_billed(exc):
+                        watch.in_flight = False
                 done.set()
                 if abandoned:
-                    self._orphan(ep, request, *outcome[0])
+                    await keep(*outcome[0])
 
         group.start_soon(run)
         try:
             await done.wait()
         except BaseException:
             if done.is_set():
-                self._orphan(ep, request, *outcome[0])
+                group.start_soon(keep, *outcome[0])
             else:
                 abandoned = True
             raise
@@ -414,18 +415,18 @@ class MusicAPI:
             return value
         raise value
 
-    def _orphan(self, ep: Endpoint, request: HttpRequest, ok: bool, value: Any) -> None:
+    def _orphan(self, ep: Endpoint, request: HttpRequest, ok: bool, value: Any) -> Orphan | None:
         """Keep what a cancelled caller never received, if it may have cost credits."""
         if ok:
             orphan = Orphan(ep.name, request.model, result=value)
+        elif not _may_have_billed(value):
+            return None  # refused or invalid: nothing was billed
         elif isinstance(value, SubmissionOutcomeUnknown):
             orphan = Orphan(ep.name, request.model, error=value)
-        elif isinstance(value, TransportFailure) and value.sent:
+        else:
             lost = f"it was sent but its answer was lost ({value})"
             orphan = Orphan(ep.name, request.model, error=_outcome_unknown(ep, request.model,
                                                                            lost))  # fmt: skip
-        else:
-            return  # refused or invalid: nothing was billed
         self.orphans.append(orphan)
         logger.warning("%s: the caller was cancelled after the request was sent; %s "
                        "(kept in MusicAPI.orphans)", ep.name,
@@ -436,6 +437,7 @@ class MusicAPI:
                 self._on_orphan(orphan)
             except Exception:  # noqa: BLE001 - a callback bug must not kill the client
                 logger.exception("on_orphan raised; the orphan stays in MusicAPI.orphans")
+        return orphan
 
     def _follow_speed(self, headers: Mapping[str, str]) -> None:
         """Adopt the speed the emulator announces, for create pacing and the poll schedule."""

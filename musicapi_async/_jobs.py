@@ -13,11 +13,13 @@ wait still in progress with ``ClientClosed``.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Final, Protocol
 
 import anyio
+import attrs
 
 from ._errors import ClientClosed, MusicAPIError, TaskFailed, TaskTimeout
 from ._events import JobEvent, TaskDone, diff_events
@@ -29,11 +31,61 @@ if TYPE_CHECKING:
 
     from ._client import MusicAPI
 
-__all__ = ["DEFAULT_WAIT_TIMEOUT", "Job", "Waiter", "closed_error"]
+__all__ = [
+    "DEFAULT_WAIT_TIMEOUT",
+    "PAID_CALL_WATCH",
+    "Job",
+    "Orphan",
+    "PaidCallWatch",
+    "Waiter",
+    "closed_error",
+]
 
 # Seconds ``Job.wait`` waits by default: songs take 1-4 minutes, the slowest documented
 # tasks well under 10; a task not done after 30 is stuck, and its waiter should hear so.
 DEFAULT_WAIT_TIMEOUT: Final = 1800.0
+
+
+@attrs.frozen
+class Orphan:
+    """A paid call whose caller was cancelled after the request had been sent.
+
+    The request was shielded and allowed to finish, so what the server said is not lost:
+    ``result`` is its answer (a ``TaskAccepted`` for a create: ``result.task_id``), or
+    ``error`` the ``SubmissionOutcomeUnknown`` that says it may have been billed.
+    Read them from ``MusicAPI.orphans`` or receive them with ``on_orphan``.
+    """
+
+    endpoint: str
+    request: object = attrs.field(repr=False)
+    result: object = None
+    error: MusicAPIError | None = None
+
+    @property
+    def task_id(self) -> str | None:
+        """The task the server created, when the answer says."""
+        task_id = getattr(self.result, "task_id", None)
+        return task_id if isinstance(task_id, str) else None
+
+
+@attrs.define(eq=False)
+class PaidCallWatch:
+    """A caller's view of its own paid calls, set in ``PAID_CALL_WATCH`` around them.
+
+    The client reads it in the caller's context when a paid try is sent, so a caller that
+    is cancelled (``generate_many`` left early) can still keep its books: ``in_flight``
+    says whether a try that may bill was sent (false again after an explicit refusal), and
+    ``settled`` later receives what the cancelled caller never got: the ``Orphan``, or
+    ``None`` when the try turned out refused and nothing was billed.
+    """
+
+    settled: Callable[[Orphan | None], Awaitable[None]]
+    in_flight: bool = False
+
+
+PAID_CALL_WATCH: ContextVar[PaidCallWatch | None] = ContextVar(
+    "musicapi_paid_call_watch", default=None
+)
 
 
 class Waiter(Protocol):

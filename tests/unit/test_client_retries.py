@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
+from pathlib import Path
 
 import anyio
 import anyio.lowlevel
@@ -24,6 +26,7 @@ from musicapi_async import (
     RetryPolicy,
     ServerError,
     SonicRequest,
+    SQLiteJournal,
     SubmissionOutcomeUnknown,
     TransportFailure,
     set_testing,
@@ -380,3 +383,27 @@ async def test_a_cancelled_create_that_fails_is_kept_as_an_unknown_outcome() -> 
     [orphan] = api.orphans
     assert orphan.task_id is None
     assert isinstance(orphan.error, SubmissionOutcomeUnknown)
+
+
+@pytest.mark.anyio
+async def test_a_journaled_run_left_while_its_create_is_in_flight_journals_the_task_id(
+    tmp_path: Path,
+) -> None:
+    """Leaving generate_many after its create was sent still records the billed task id."""
+    server = SlowCreate()
+    async with SQLiteJournal(tmp_path / "jobs.sqlite") as journal:
+        async with slow_client(server) as api:
+
+            async def run() -> None:
+                async with aclosing(api.generate_many([song()], journal=journal)) as results:
+                    async for _ in results:
+                        raise AssertionError("nothing can finish: the run is left first")
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(run)
+                await server.received.wait()
+                group.cancel_scope.cancel()  # the user leaves while the POST is out
+            server.release.set()
+        [entry] = await journal.pending_tasks()
+    assert entry.task_id == "t-1"
+    assert server.billed == 1
