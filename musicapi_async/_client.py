@@ -47,6 +47,7 @@ from ._governor import Governor
 from ._jobs import Job
 
 if TYPE_CHECKING:
+    from ._coordination import Coordination, RateKind, RateStore
     from ._journal import Journal
 from ._log import Secrets, logger
 from ._models import (
@@ -83,6 +84,7 @@ _CREATE_ENDPOINT: Final = {
 
 
 _CREATE_ENDPOINTS: Final = frozenset(_CREATE_ENDPOINT.values())
+_TASK_ENDPOINT_NAMES: Final = frozenset(ep.name for ep in TASK_ENDPOINTS.values())
 # Hosts of the real API: there the governor paces creates as the docs ask (about one
 # every 3 s); elsewhere (the emulator, a proxy) it is off unless the caller passes one.
 _REAL_HOSTS: Final = ("api.musicapi.ai", "api.aimusicapi.ai", "api.sunoapi.com")
@@ -131,6 +133,9 @@ class MusicAPI:
         governor: paces creates client-wide; defaults to about one create per 3 s on the
             real API and to no limit elsewhere (``Governor.unlimited()``).
         max_concurrent_downloads: cap on media files downloading at once.
+        coordination: a store shared with other processes on the same key (e.g.
+            ``RedisCoordination(url)``): their creates and polls share one budget, each
+            task is polled by one process only and its snapshots reach all of them.
 
     Raises:
         AuthenticationError: no key was given and ``$MUSICAPI_API_KEY`` is unset.
@@ -150,6 +155,7 @@ class MusicAPI:
         retry: RetryPolicy | None = None,
         governor: Governor | None = None,
         max_concurrent_downloads: int = 4,
+        coordination: Coordination | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("MUSICAPI_API_KEY")
         if not key and transport is None:
@@ -176,6 +182,7 @@ class MusicAPI:
         self.poller = Poller(self._poll, self.poll_policy,
                              max_concurrent_polls=max_concurrent_polls,
                              push=webhook_url is not None)  # fmt: skip
+        self.coordination = coordination
         self._group: TaskGroup | None = None
         self.sonic = SonicAPI(self)
         self.lyrics = LyricsAPI(self)
@@ -190,10 +197,14 @@ class MusicAPI:
             raise RuntimeError("this MusicAPI client is already open")
         # The client owns a task group: the poller and bulk producers run in it, and
         # nothing it starts outlives the `async with` block.
+        if self.coordination is not None:  # [redis hook] connect before anything is sent
+            await self.coordination.open()
         group = anyio.create_task_group()
         await group.__aenter__()
         self._group = group
         group.start_soon(self.poller.run)
+        if self.coordination is not None:  # [redis hook] other processes' snapshots
+            group.start_soon(self.coordination.run, self.poller.publish)
         return self
 
     async def __aexit__(
@@ -211,6 +222,8 @@ class MusicAPI:
                 await group.__aexit__(None, None, None)
         finally:
             self._group = None
+            if self.coordination is not None:  # [redis hook]
+                await self.coordination.aclose()
             await self._transport.aclose()
             self._secrets.release()
 
@@ -273,13 +286,18 @@ class MusicAPI:
         the create budget of the whole client.
         """
         self.stats.requests[ep.name] += 1
+        kind = self._shared_kind(ep)
         async with self._lease(ep):
+            if kind is not None:  # [redis hook] the fleet's budget, after our own
+                await self._shared_rates(kind).acquire(kind)
             response = await self._transport.send(request)
             logger.debug("%s %s -> %d", request.method, request.path, response.status)
             try:
                 return parse_response(ep, response, task_id=request.task_id)
-            except RateLimited:
+            except RateLimited as exc:
                 self.stats.throttled += 1
+                if kind is not None:  # [redis hook] one process throttled: all pause
+                    await self._shared_rates(kind).pause(kind, exc.retry_after)
                 raise
             except (ServerError, ResponseDecodeError) as exc:
                 # A paid call whose answer is a 5xx (was the task created?) or an unreadable
@@ -296,6 +314,20 @@ class MusicAPI:
                     else "it was accepted but its answer could not be read",
                     exc,
                 ) from exc
+
+    # [redis hook] begin: the fleet-wide budgets of ``coordination`` (see _coordination).
+    def _shared_kind(self, ep: Endpoint) -> RateKind | None:
+        if self.coordination is None:
+            return None
+        if ep.name in _CREATE_ENDPOINTS:
+            return "create"
+        return "poll" if ep.name in _TASK_ENDPOINT_NAMES else None
+
+    def _shared_rates(self, kind: RateKind) -> RateStore:
+        assert self.coordination is not None
+        return self.coordination.rates
+
+    # [redis hook] end
 
     def _lease(self, ep: Endpoint) -> AbstractAsyncContextManager[None]:
         # Creates share the governor's create budget; polls are paced by the poller.
@@ -336,6 +368,12 @@ class MusicAPI:
         if self._dedupe.seen(event.event_id):
             return None
         self.poller.publish(event.task_id, event.snapshot)
+        if self.coordination is not None:  # [redis hook] resolve it in every process
+            try:
+                await self.coordination.publish(event.snapshot)
+            except MusicAPIError as exc:
+                # Applied here; elsewhere the task's poller will see it on its own.
+                logger.warning("webhook for %s not shared: %s", event.task_id, exc)
         return event
 
     def webhook_handler(self) -> Callable[[Any], Awaitable[Any]]:
@@ -413,6 +451,11 @@ class MusicAPI:
         return snapshot
 
     async def _poll(self, task_id: str, family: Family) -> TaskSnapshot:
+        if self.coordination is not None:  # [redis hook] one poller per task, fleet-wide
+            return await self.coordination.poll(task_id, family, self._poll_once)
+        return await self._poll_once(task_id, family)
+
+    async def _poll_once(self, task_id: str, family: Family) -> TaskSnapshot:
         # The poller's own schedule is its retry: a failed poll is simply tried next tick.
         snapshot: TaskSnapshot = await self.call(TASK_ENDPOINTS[family].name, task_id=task_id,
                                                  retry=False)  # fmt: skip

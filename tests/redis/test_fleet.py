@@ -1,0 +1,72 @@
+"""Many processes on one key through Redis: real subprocesses against one emulator."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from musicapi_async.emulator import Emulator
+
+from .fleet import billed_tasks, interleaved, run_all
+
+pytestmark = pytest.mark.anyio
+
+SPEED = 100.0  # emulated seconds per wall second
+CREATE_RATE = 50.0  # creates per wall second, the whole fleet together
+# The emulator refuses (429) creates closer than this: twice the fleet's budget.
+CREATE_INTERVAL = SPEED / (2 * CREATE_RATE)
+
+
+def config(emu: Emulator, redis_url: str, namespace: str, titles: list[str],
+           **extra: Any) -> dict[str, Any]:  # fmt: skip
+    """A worker's configuration."""
+    return {"url": emu.url, "key": emu.api_key, "redis": redis_url, "namespace": namespace,
+            "speed": SPEED, "create_rate": CREATE_RATE, "lease_ttl": 1.0, "timeout": 60.0,
+            "titles": titles, **extra}  # fmt: skip
+
+
+def rotated(titles: list[str], by: int) -> list[str]:
+    """The same songs starting elsewhere: each worker races the others on every claim."""
+    return titles[by:] + titles[:by]
+
+
+def max_in_window(times: list[float], window: float) -> int:
+    """The most events that fall within any ``window`` (same unit as ``times``)."""
+    times = sorted(times)
+    best, start = 0, 0
+    for end, at in enumerate(times):
+        while at - times[start] > window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def test_four_processes_share_one_key(redis_url: str, namespace: str) -> None:
+    """4 processes, 800 songs: each created once, polled by one process at a time, within
+    the fleet's create rate, and every song delivered to every process."""
+    titles = [f"song {i:03d}" for i in range(800)]
+    async with Emulator(speed=SPEED, credits=10**6, create_interval=CREATE_INTERVAL) as emu:
+        outputs = await run_all([config(emu, redis_url, namespace, rotated(titles, 200 * i))
+                                 for i in range(4)])  # fmt: skip
+        tasks = await billed_tasks(emu.url)
+        statuses = emu.stats.statuses.get("sonic.create", {})
+    reports = [out[-1] for out in outputs]
+
+    assert all(report.get("done") for report in reports), outputs
+    by_title = Counter(task["title"] for task in tasks)
+    assert len(tasks) == 800
+    assert set(by_title) == set(titles)
+    assert max(by_title.values()) == 1  # no song billed twice
+    created = [t for report in reports for t in report["created"]]
+    assert sorted(created) == sorted(task["task_id"] for task in tasks)
+    assert all(report["delivered"].keys() == set(titles) for report in reports)
+    assert all(report["unknown"] == [] for report in reports)
+    assert interleaved(reports) == []
+    # The fleet's budget: at most CREATE_RATE creates in any second (plus the burst).
+    created_at = [task["created_at"] / SPEED for task in tasks]  # wall seconds
+    assert max_in_window(created_at, 1.0) <= CREATE_RATE + 1
+    # Every process took part, and the others' snapshots reached each one.
+    assert all(report["created"] and report["received"] for report in reports)
+    assert statuses.get("429", 0) <= 20, statuses

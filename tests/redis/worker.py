@@ -1,0 +1,133 @@
+"""One worker process of the Redis fleet tests: ``python -m tests.redis.worker CONFIG``.
+
+It is given every song of the run (as titles) and behaves like one replica of a web
+backend on a shared key: for each song it claims the request in the shared journal and
+submits it if it won, else it waits for the task id the winner records; then it awaits
+every song's job through ``api.job(task_id).wait()``. It prints one JSON line per
+accepted song (``{"accepted": title}``) and a last line with what it saw: the tasks it
+created, the task polls it sent (with monotonic timestamps, comparable across processes
+on one machine), the songs delivered and those it had to report as unknown.
+
+Exit status: 0 done, 3 ``CoordinationError`` (Redis went away).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+import anyio
+
+from musicapi_async import (
+    CoordinationError,
+    MusicAPI,
+    PollPolicy,
+    RedisCoordination,
+    SonicRequest,
+    SubmissionOutcomeUnknown,
+)
+from musicapi_async._convert import to_wire
+from musicapi_async._journal import fingerprint
+from musicapi_async._protocol import HttpRequest, HttpResponse
+from musicapi_async._transport import AiohttpTransport
+
+
+def song(title: str) -> SonicRequest:
+    """The request for one song; the title lets the test match billed tasks to songs."""
+    return SonicRequest(custom_mode=True, mv="sonic-v5", prompt="la la la", title=title,
+                        tags="pop")  # fmt: skip
+
+
+def song_fingerprint(title: str) -> str:
+    """The journal key of a song."""
+    return fingerprint("sonic.create", to_wire(song(title)))
+
+
+class CountingTransport(AiohttpTransport):
+    """Records every task poll this process sends: (task id, monotonic time)."""
+
+    polls: list[tuple[str, float]]
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "GET" and request.task_id is not None:
+            self.polls.append((request.task_id, time.monotonic()))
+        return await super().send(request)
+
+
+def emit(**data: Any) -> None:
+    """One JSON line on stdout, flushed at once (the test reads it live)."""
+    print(json.dumps(data), flush=True)
+
+
+async def run(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Claim, submit and await every song of ``cfg["titles"]``."""
+    coordination = RedisCoordination(cfg["redis"], namespace=cfg["namespace"],
+                                     create_rate=cfg["create_rate"], create_burst=1,
+                                     lease_ttl=cfg["lease_ttl"])  # fmt: skip
+    transport = CountingTransport(cfg["url"], cfg["key"])
+    transport.polls = []
+    journal = coordination.journal
+    created: list[str] = []
+    delivered: dict[str, str] = {}
+    unknown: list[str] = []
+    policy = PollPolicy().scaled(cfg["speed"])
+    async with MusicAPI(cfg["key"], base_url=cfg["url"], transport=transport, poll=policy,
+                        coordination=coordination) as api:  # fmt: skip
+        slots = anyio.Semaphore(cfg.get("concurrency", 4))
+
+        claimed = {title: anyio.Event() for title in cfg["titles"]}
+
+        async def claim(title: str) -> None:
+            fp = song_fingerprint(title)
+            async with slots:
+                if await journal.begin(fp, "sonic.create", to_wire(song(title))) is not None:
+                    claimed[title].set()
+                    return  # another process has it
+                claimed[title].set()
+                job = await api.submit(song(title))
+                await journal.submitted(fp, job.task_id)
+                created.append(job.task_id)
+                emit(accepted=title)
+
+        async def deliver(title: str) -> None:
+            fp = song_fingerprint(title)
+            await claimed[title].wait()
+            try:
+                task_id = await journal.wait_task_id(fp, timeout=cfg["timeout"])
+            except SubmissionOutcomeUnknown:
+                unknown.append(title)
+                return
+            clips = await api.job(task_id).wait(timeout=cfg["timeout"])
+            assert clips and all(c.state.value == "succeeded" for c in clips)
+            delivered[title] = task_id
+
+        async with anyio.create_task_group() as group:
+            for title in cfg["titles"]:
+                group.start_soon(claim, title)
+            for title in cfg["titles"]:
+                group.start_soon(deliver, title)
+        stats = coordination.stats
+    return {"done": True, "session": coordination.session, "created": created,
+            "polls": transport.polls, "delivered": delivered, "unknown": unknown,
+            "relayed": stats.relayed, "received": stats.received}  # fmt: skip
+
+
+def main() -> int:
+    """Run the worker described by the JSON in ``argv[1]``."""
+    cfg = json.loads(sys.argv[1])
+    error: list[CoordinationError] = []
+    try:
+        result = anyio.run(run, cfg)
+    except* CoordinationError as group:
+        error.extend(e for e in group.exceptions if isinstance(e, CoordinationError))
+    if error:
+        emit(coordination_error=str(error[0]))
+        return 3
+    emit(**result)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
