@@ -230,22 +230,28 @@ class RedisJournal:
                 recorded it as unknown or failed: reconcile, do not send again.
             TimeoutError: still pending after ``timeout`` seconds.
         """
-        delay = 0.01
+        delay = 0.02
+        key = self._entry_key(fingerprint)
         with anyio.fail_after(timeout):
             while True:
-                entry = await self.get(fingerprint)
-                if entry is None:
+                # Three fields, not the whole entry: many waiters may be asking at once.
+                with guarded(self._url, "reading the journal"):
+                    state, task_id, session = await self._client().hmget(
+                        key, ["state", "task_id", "session"])  # fmt: skip
+                if state is None:
                     raise JournalStateError(f"no journal entry {fingerprint}")
-                if entry.task_id is not None:
-                    return entry.task_id
-                alive = entry.state is JobState.PENDING and await self.alive(entry.session)
-                if not alive:
+                if task_id is not None:
+                    return str(_text(task_id))
+                pending = _text(state) == JobState.PENDING.value
+                if not (pending and await self.alive(str(_text(session)))):
+                    entry = await self.get(fingerprint)
                     raise SubmissionOutcomeUnknown(
                         f"journal: request {fingerprint[:12]} was sent by another process "
-                        f"and its outcome is unknown ({entry.state.value}); reconcile it",
-                        endpoint=entry.endpoint, request=entry.body)  # fmt: skip
+                        f"and its outcome is unknown ({_text(state)}); reconcile it",
+                        endpoint=entry.endpoint if entry else "",
+                        request=entry.body if entry else None)  # fmt: skip
                 await anyio.sleep(delay)
-                delay = min(0.5, delay * 2)
+                delay = min(1.0, delay * 1.5)
 
     # ------------------------------------------------------------------------ changes
 

@@ -1,10 +1,11 @@
 """``RedisRateStore``: one create budget and one poll budget for every process on a key.
 
-Each kind is a token bucket kept in a Redis hash and moved by one Lua script, using the
-server's clock (``TIME``), so processes with drifting clocks still share one budget: at
-most ``burst`` grants at once, then ``rate`` per second, whatever the number of
-processes. A second key per kind holds "paused until": a throttle (429, QPS-403,
-``Retry-After``) seen by any process stops every process's grants until then.
+Each kind is a token bucket kept in Redis (as a reservation schedule, see ``_TAKE``) and
+moved by one Lua script, using the server's clock (``TIME``), so processes with drifting
+clocks still share one budget: at most ``burst`` grants at once, then ``rate`` per
+second, whatever the number of processes. A second key per kind holds "paused until": a
+throttle (429, QPS-403, ``Retry-After``) seen by any process stops every process's grants
+until then.
 """
 
 from __future__ import annotations
@@ -23,27 +24,31 @@ if TYPE_CHECKING:
 
 __all__ = ["RedisRateStore"]
 
-# KEYS: bucket, paused-until. ARGV: rate per second (0: no rate), burst.
-# Returns 0 for a grant, else the milliseconds to wait before asking again.
+# A reservation (GCRA, the "virtual scheduling" form of a token bucket): each call is
+# given its own send time, ``interval`` after the previous one, at most ``burst - 1``
+# intervals ahead of schedule. Callers sleep until their slot instead of all asking
+# again when a token comes back: the fleet keeps the full rate, never more.
+# KEYS: theoretical arrival time, paused-until. ARGV: rate per second (0: none), burst.
+# Returns the milliseconds to wait before sending (0: now).
 _TAKE: Final = """
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
-if paused > now then return paused - now end
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local start = math.max(now, tonumber(redis.call('GET', KEYS[2]) or '0'))
 local rate = tonumber(ARGV[1])
-if rate <= 0 then return 0 end
-local burst = tonumber(ARGV[2])
-local tokens = tonumber(redis.call('HGET', KEYS[1], 'tokens') or ARGV[2])
-local stamp = tonumber(redis.call('HGET', KEYS[1], 'stamp') or tostring(now))
-if now > stamp then
-  tokens = math.min(burst, tokens + (now - stamp) * rate / 1000)
-  stamp = now
-end
-local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(stamp))
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 60000)
-return wait
+if rate <= 0 then return math.ceil(start - now) end
+local interval = 1000 / rate
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+local grant = math.max(start, tat - (tonumber(ARGV[2]) - 1) * interval)
+local next_tat = math.max(tat, start) + interval
+redis.call('SET', KEYS[1], tostring(next_tat), 'PX', math.ceil(next_tat - now) + 60000)
+return math.ceil(grant - now)
+"""
+
+# KEYS: paused-until. Returns the milliseconds left of a pause (0: none).
+_PAUSED: Final = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+return math.max(0, math.ceil(tonumber(redis.call('GET', KEYS[1]) or '0') - now))
 """
 
 # KEYS: paused-until. ARGV: milliseconds. Only ever extends a pause.
@@ -96,35 +101,44 @@ class RedisRateStore:
         }
         self._max_pause = max_pause
         self._take: AsyncScript = redis.register_script(_TAKE)
+        self._paused: AsyncScript = redis.register_script(_PAUSED)
         self._pause: AsyncScript = redis.register_script(_PAUSE)
         self.grants: dict[RateKind, int] = {"create": 0, "poll": 0}
 
-    async def try_acquire(self, kind: RateKind) -> float:
-        """Take a ``kind`` grant if one is free now.
+    async def reserve(self, kind: RateKind) -> float:
+        """Reserve the next ``kind`` slot of the shared schedule.
 
         Returns:
-            0 when granted, else the seconds to wait before asking again.
+            The seconds to wait before sending (0: send now). The slot is taken: a
+            caller that does not use it only slows the fleet down a little.
 
         Raises:
             CoordinationError: Redis cannot be reached: do not send.
         """
         rate, burst = self._limits[kind]
-        keys = [f"{self._prefix}:{kind}:bucket", f"{self._prefix}:{kind}:paused"]
+        keys = [f"{self._prefix}:{kind}:tat", f"{self._prefix}:{kind}:paused"]
         with guarded(self._url, f"taking a {kind} token: nothing was sent"):
             wait = int(await self._take(keys=keys, args=[repr(rate), burst]))
-        if wait <= 0:
-            self.grants[kind] += 1
-            return 0.0
-        return wait / 1000
+        return max(0, wait) / 1000
 
     async def acquire(self, kind: RateKind) -> None:
-        """Wait for a grant of ``kind`` from the shared bucket.
+        """Wait for a ``kind`` slot of the shared schedule.
 
         Raises:
             CoordinationError: Redis cannot be reached: do not send.
         """
-        while wait := await self.try_acquire(kind):
+        while True:
+            wait = await self.reserve(kind)
+            if wait <= 0:
+                break
             await anyio.sleep(wait)
+            # A throttle seen elsewhere while we slept outranks our slot.
+            with guarded(self._url, f"taking a {kind} token: nothing was sent"):
+                paused = int(await self._paused(keys=[f"{self._prefix}:{kind}:paused"]))
+            if not paused:
+                break
+            await anyio.sleep(paused / 1000)
+        self.grants[kind] += 1
 
     async def pause(self, kind: RateKind, seconds: float | None) -> None:
         """Pause every process's ``kind`` grants for ``seconds`` (one gap when ``None``).

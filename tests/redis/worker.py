@@ -24,6 +24,7 @@ from musicapi_async import (
     CoordinationError,
     MusicAPI,
     PollPolicy,
+    RateLimited,
     RedisCoordination,
     SonicRequest,
     SubmissionOutcomeUnknown,
@@ -86,7 +87,13 @@ async def run(cfg: dict[str, Any]) -> dict[str, Any]:
                     claimed[title].set()
                     return  # another process has it
                 claimed[title].set()
-                job = await api.submit(song(title))
+                while True:
+                    try:
+                        job = await api.submit(song(title))
+                        break
+                    except RateLimited:
+                        # Refused, so not billed: the claim stays ours; send it again.
+                        await anyio.sleep(0.05)
                 await journal.submitted(fp, job.task_id)
                 created.append(job.task_id)
                 emit(accepted=title)
@@ -100,18 +107,29 @@ async def run(cfg: dict[str, Any]) -> dict[str, Any]:
                 unknown.append(title)
                 return
             clips = await api.job(task_id).wait(timeout=cfg["timeout"])
-            assert clips and all(c.state.value == "succeeded" for c in clips)
+            assert clips
+            assert all(c.state.value == "succeeded" for c in clips)
             delivered[title] = task_id
 
+        started = time.monotonic()
+        timings: dict[str, float] = {}
+
+        async def claim_all() -> None:
+            async with anyio.create_task_group() as claims:
+                for title in cfg["titles"]:
+                    claims.start_soon(claim, title)
+            timings["claimed"] = time.monotonic() - started
+
         async with anyio.create_task_group() as group:
-            for title in cfg["titles"]:
-                group.start_soon(claim, title)
+            group.start_soon(claim_all)
             for title in cfg["titles"]:
                 group.start_soon(deliver, title)
+        timings["delivered"] = time.monotonic() - started
         stats = coordination.stats
     return {"done": True, "session": coordination.session, "created": created,
             "polls": transport.polls, "delivered": delivered, "unknown": unknown,
-            "relayed": stats.relayed, "received": stats.received}  # fmt: skip
+            "relayed": stats.relayed, "received": stats.received, "timings": timings,
+            "lease_polls": stats.polls}  # fmt: skip
 
 
 def main() -> int:
