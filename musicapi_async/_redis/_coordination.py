@@ -158,7 +158,7 @@ class RedisCoordination:
         self._snapshot_ttl = max(1, int(snapshot_ttl))
         self._channel = f"{namespace}:snapshots"
         self.journal = RedisJournal(url, namespace=namespace, session=self.session,
-                                    session_ttl=max(3 * lease_ttl, 5.0),
+                                    session_ttl=max(3 * lease_ttl, 1.0),
                                     redis=self._redis)  # fmt: skip
         self._rates = RedisRateStore(self._redis, url, namespace=namespace,
                                      create_rate=create_rate, create_burst=create_burst,

@@ -74,3 +74,35 @@ def interleaved(reports: list[dict[str, Any]]) -> list[str]:
         if len(runs) != len(set(runs)):
             bad.append(task_id)
     return bad
+
+
+async def read_until(process: Process, seen: list[dict[str, Any]], accepted: int) -> None:
+    """Read the worker's lines into ``seen`` until it has accepted ``accepted`` songs."""
+    assert process.stdout is not None
+    buffer = b""
+    async for chunk in process.stdout:
+        buffer += chunk
+        *done, buffer = buffer.split(b"\n")
+        seen.extend(json.loads(line) for line in done if line.strip())
+        if sum("accepted" in line for line in seen) >= accepted:
+            return
+    raise AssertionError(f"the worker ended first: {seen}")
+
+
+def reconcile(reports: list[dict[str, Any]], tasks: list[dict[str, Any]],
+              titles: list[str]) -> dict[str, int]:  # fmt: skip
+    """Check that nothing was lost or paid twice; returns tasks billed per title.
+
+    Every song is delivered to every report, or reported unknown by all of them (its
+    sender died between sending and recording): those are reconciled against what the
+    emulator billed, as a user would against the dashboard: at most once each.
+    """
+    billed: dict[str, int] = defaultdict(int)
+    for task in tasks:
+        billed[task["title"]] += 1
+    assert all(count == 1 for count in billed.values()), billed  # nothing paid twice
+    for title in titles:
+        delivered = [title in report["delivered"] for report in reports]
+        unknown = [title in report["unknown"] for report in reports]
+        assert all(delivered) or all(unknown), (title, delivered, unknown)
+    return billed
