@@ -1,0 +1,99 @@
+"""One poller per task across clients, and snapshots (polls and webhooks) shared by all.
+
+Each client here has its own ``RedisCoordination`` (its own session and connection), as
+each process of a fleet would; the real multi-process runs are in ``test_fleet``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import anyio
+import pytest
+from aiohttp import web
+
+from musicapi_async import MusicAPI, PollPolicy, RedisCoordination, TaskDone
+from musicapi_async.emulator import Emulator
+
+pytestmark = pytest.mark.anyio
+
+SPEED = 600.0
+SECRET = "whsec-relay-test"
+
+
+def client(emu: Emulator, url: str, namespace: str, **options: str) -> MusicAPI:
+    """A client on the shared key, coordinated through ``namespace``."""
+    coordination = RedisCoordination(url, namespace=namespace, create_rate=None, lease_ttl=2)
+    return MusicAPI(emu.api_key, base_url=emu.url, poll=PollPolicy().scaled(SPEED),
+                    coordination=coordination, **options)  # type: ignore[arg-type]  # fmt: skip
+
+
+async def test_one_process_polls_and_every_process_gets_the_events(
+    redis_url: str, namespace: str
+) -> None:
+    """Two clients wait on one task: one of them polls, both see every event; a third
+    that asks after the end gets the result without any poll."""
+    async with Emulator(speed=SPEED) as emu, AsyncExitStack() as stack:
+        one = await stack.enter_async_context(client(emu, redis_url, namespace))
+        two = await stack.enter_async_context(client(emu, redis_url, namespace))
+        job = await one.sonic.create(custom_mode=False, mv="sonic-v5",
+                                     gpt_description_prompt="a calm piano")  # fmt: skip
+        seen = [type(e).__name__ async for e in two.job(job.task_id).updates()]
+        clips = await job.wait(timeout=30)
+        polls = emu.stats.requests.get("sonic.task", 0)
+        late = await stack.enter_async_context(client(emu, redis_url, namespace))
+        again = await late.job(job.task_id).wait(timeout=30)
+        polls_after = emu.stats.requests.get("sonic.task", 0)
+        coordinations = [api.coordination for api in (one, two)]
+
+    assert seen[-1] == "TaskDone"
+    assert "ClipPlayable" in seen
+    assert [c.clip_id for c in clips] == [c.clip_id for c in again]
+    held = [c.stats.polls for c in coordinations if isinstance(c, RedisCoordination)]
+    assert sum(held) == polls
+    assert min(held) == 0  # only one of the two ever polled the task
+    assert polls_after == polls  # the late waiter read the stored final snapshot
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[str, list[MusicAPI]]]:
+    """A loopback webhook route that feeds the deliveries to the client put in the list."""
+    target: list[MusicAPI] = []
+
+    async def hook(request: web.Request) -> web.StreamResponse:
+        answer: web.StreamResponse = await target[0].webhook_handler()(request)
+        return answer
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}/hook", target
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_webhook_fed_to_one_process_resolves_the_job_in_another(
+    redis_url: str, namespace: str, receiver: tuple[str, list[MusicAPI]]
+) -> None:
+    """The webhook lands on client B; client A, which submitted and waits, finishes with
+    no poll at all."""
+    url, target = receiver
+    hooks = {"webhook_url": url, "webhook_secret": SECRET}
+    async with Emulator(speed=SPEED, webhook_secret=SECRET) as emu, AsyncExitStack() as stack:
+        waiter = await stack.enter_async_context(client(emu, redis_url, namespace, **hooks))
+        target.append(await stack.enter_async_context(client(emu, redis_url, namespace,
+                                                             **hooks)))  # fmt: skip
+        job = await waiter.sonic.create(custom_mode=False, mv="sonic-v5",
+                                        gpt_description_prompt="rain on a roof")  # fmt: skip
+        with anyio.fail_after(20):  # without the relay, only the slow safety net would come
+            events = [e async for e in job.updates(playable=False)]
+        polls = emu.stats.requests.get("sonic.task", 0)
+
+    assert isinstance(events[-1], TaskDone)
+    assert polls == 0
