@@ -1,7 +1,9 @@
 """``RedisJournal``: the ``Journal`` of ``_journal``, shared by every process on one Redis.
 
 Same table, same rules, same promises as ``SQLiteJournal`` (read ``_journal``'s
-docstring); what changes is who can see an entry: every process of the fleet. Each entry
+docstring); what changes is who can see an entry: every process of the fleet. One
+addition: recording ``done`` (or ``failed``) again is a no-op, since every process that
+waited on a task records its end. Each entry
 is a hash; each state has a sorted set (by creation time) for ``pending_tasks`` and
 ``unresolved``. Every claim and every move is one Lua script, so two processes given the
 same request cannot both be told to send it, and a move the table forbids (a second task
@@ -64,6 +66,7 @@ local target = ARGV[1]
 if state == 'submitted' and target == 'submitted' and entry[2] == ARGV[3] then
   return 'same'
 end
+if state == target and (state == 'done' or state == 'failed') then return 'same' end
 if not moves[state][target] then return state end
 redis.call('HSET', KEYS[1], 'state', target, 'updated_at', ARGV[2])
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'task_id', ARGV[3]) end

@@ -13,7 +13,14 @@ import anyio
 import pytest
 from aiohttp import web
 
-from musicapi_async import MusicAPI, PollPolicy, RedisCoordination, TaskDone
+from musicapi_async import (
+    MusicAPI,
+    Outcome,
+    PollPolicy,
+    RedisCoordination,
+    SonicRequest,
+    TaskDone,
+)
 from musicapi_async.emulator import Emulator
 
 pytestmark = pytest.mark.anyio
@@ -97,3 +104,33 @@ async def test_a_webhook_fed_to_one_process_resolves_the_job_in_another(
 
     assert isinstance(events[-1], TaskDone)
     assert polls == 0
+
+
+async def test_two_processes_given_the_same_batch_pay_for_it_once(
+    redis_url: str, namespace: str
+) -> None:
+    """``generate_many`` in two clients with one shared journal: each song is created
+    once, and both clients get every song's clips."""
+    songs = [SonicRequest(custom_mode=False, mv="sonic-v5", gpt_description_prompt=f"song {i}")
+             for i in range(6)]  # fmt: skip
+    results: list[list[Outcome]] = []
+    async with Emulator(speed=SPEED) as emu, AsyncExitStack() as stack:
+        clients = [await stack.enter_async_context(client(emu, redis_url, namespace))
+                   for _ in range(2)]  # fmt: skip
+
+        async def run(api: MusicAPI) -> None:
+            coordination = api.coordination
+            assert isinstance(coordination, RedisCoordination)
+            batch = api.generate_many(songs, concurrency=6, journal=coordination.journal)
+            results.append([outcome async for outcome in batch])
+
+        async with anyio.create_task_group() as group:
+            for api in clients:
+                group.start_soon(run, api)
+        billed = emu.stats.billed.get("sonic.create", 0)
+
+    assert billed == 6
+    assert all(len(outcomes) == 6 for outcomes in results)
+    assert all(outcome.ok and outcome.clips for outcomes in results for outcome in outcomes)
+    ids = [{o.index: o.task_id for o in outcomes} for outcomes in results]
+    assert ids[0] == ids[1]
