@@ -106,7 +106,10 @@ async def fleet_command(args: argparse.Namespace, open_client: OpenFleetClient, 
     rate = args.create_rate
     if rate is None and any(host in base_url for host in _REAL_HOSTS):
         rate = 1 / 3
-    coordination = RedisCoordination(args.redis, namespace=namespace, create_rate=rate)
+    # A worker's leases (and its claims' liveness) lapse well within --reclaim-after.
+    lease = min(15.0, max(0.5, args.reclaim_after / 2))
+    coordination = RedisCoordination(args.redis, namespace=namespace, create_rate=rate,
+                                     lease_ttl=lease)  # fmt: skip
     redis = connect(args.redis, timeout=5.0)
     fleet = _Fleet(args, redis, coordination.journal, namespace, run, plan.lines)
     manifest = Path(args.manifest) if args.manifest else Path(args.out) / "manifest.jsonl"

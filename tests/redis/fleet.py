@@ -53,6 +53,15 @@ async def run_all(configs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return results
 
 
+async def errors(process: Process) -> str:
+    """What the worker wrote to stderr (for a failed assertion's message)."""
+    assert process.stderr is not None
+    data = b""
+    async for chunk in process.stderr:
+        data += chunk
+    return data.decode(errors="replace")
+
+
 async def billed_tasks(url: str) -> list[dict[str, Any]]:
     """Every task the emulator created (billed), from its control surface."""
     async with aiohttp.ClientSession() as session, session.get(f"{url}/_emulator/tasks") as r:

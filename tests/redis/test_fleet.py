@@ -12,7 +12,7 @@ import pytest
 
 from musicapi_async.emulator import Emulator
 
-from .fleet import billed_tasks, interleaved, lines, read_until, reconcile, run_all, spawn
+from .fleet import billed_tasks, errors, interleaved, lines, read_until, reconcile, run_all, spawn
 from .support import RedisProcess
 
 pytestmark = pytest.mark.anyio
@@ -125,7 +125,7 @@ async def test_redis_stopped_mid_run_fails_closed_then_resumes(
             await read_until(first, seen, accepted=5)
             server.stop()
             stopped = await lines(first)
-            assert first.returncode == 3, stopped
+            assert first.returncode == 3, await errors(first)
             assert "failed while" in stopped[-1]["coordination_error"]
             assert server.url.rsplit("/", 1)[0] in stopped[-1]["coordination_error"]
             before = await billed_tasks(emu.url)

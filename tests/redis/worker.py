@@ -132,6 +132,17 @@ async def run(cfg: dict[str, Any]) -> dict[str, Any]:
             "lease_polls": stats.polls}  # fmt: skip
 
 
+def leaves(group: BaseExceptionGroup[CoordinationError]) -> list[CoordinationError]:
+    """The errors of a (nested) exception group."""
+    found: list[CoordinationError] = []
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            found.extend(leaves(exc))
+        else:
+            found.append(exc)
+    return found
+
+
 def main() -> int:
     """Run the worker described by the JSON in ``argv[1]``."""
     cfg = json.loads(sys.argv[1])
@@ -139,7 +150,7 @@ def main() -> int:
     try:
         result = anyio.run(run, cfg)
     except* CoordinationError as group:
-        error.extend(e for e in group.exceptions if isinstance(e, CoordinationError))
+        error.extend(leaves(group))
     if error:
         emit(coordination_error=str(error[0]))
         return 3
