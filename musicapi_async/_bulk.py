@@ -286,15 +286,18 @@ class _Batch:
                     task_id = entry.task_id
                 elif (found := await journal.begin(fingerprint, endpoint,
                                                    to_wire(request))) is not None:  # fmt: skip
+                    ours = False
                     if _is_shared(journal):  # [redis hook] another process got there first
                         from ._journal import JobState
 
                         if found.state in (JobState.DONE, JobState.FAILED):
                             return _from_journal(index, request, found)
                         if found.endpoint not in _SYNCHRONOUS_ENDPOINTS:
+                            # None: its claimer died before sending; the claim is ours now.
                             task_id = found.task_id or await journal.wait_task_id(  # type: ignore[attr-defined]
                                 fingerprint)  # fmt: skip
-                    if task_id is None:
+                            ours = task_id is None
+                    if task_id is None and not ours:
                         raise SubmissionOutcomeUnknown(
                             "journal: this request was begun elsewhere meanwhile",
                             endpoint=endpoint, request=request)  # fmt: skip

@@ -266,7 +266,10 @@ class _Fleet:
                 row.update(status="failed", task_id=entry.task_id, error=failure)
                 return row
             if entry is not None:
+                # None: its claimer died before sending it, and the claim is ours now.
                 task_id = entry.task_id or await journal.wait_task_id(fp, timeout=3600)
+            if task_id is not None:
+                pass  # accepted before: wait on it below
             elif endpoint in _SYNCHRONOUS_ENDPOINTS:
                 result = await api.call(endpoint, request)
                 await journal.finished(fp, result_to_json(result))

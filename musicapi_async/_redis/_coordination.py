@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Final
 import anyio
 import attrs
 
-from .._coordination import Fetch, Publish
+from .._coordination import Fetch, Publish, RateKind
 from .._errors import CoordinationError
 from .._models import Family, TaskSnapshot
-from ._journal import RedisJournal
+from ._journal import RedisJournal, current_claim
 from ._rates import RedisRateStore
 from ._store import connect, describe_url, guarded, snapshot_from_json, snapshot_to_json
 
@@ -90,6 +90,25 @@ for i, key in ipairs(KEYS) do
 end
 return kept
 """
+
+
+class _ClaimingRates:
+    """The shared budgets, plus one duty: right before a create is sent (its token in
+    hand), mark the journal claim it sends as "being sent". A claim whose process died
+    before that mark was provably never sent, so another process may take it over."""
+
+    def __init__(self, store: RedisRateStore) -> None:
+        self.store = store
+
+    async def acquire(self, kind: RateKind) -> None:
+        await self.store.acquire(kind)
+        claim = current_claim() if kind == "create" else None
+        if claim is not None:
+            journal, fingerprint = claim
+            await journal.sending(fingerprint)
+
+    async def pause(self, kind: RateKind, seconds: float | None) -> None:
+        await self.store.pause(kind, seconds)
 
 
 @attrs.define
@@ -163,6 +182,7 @@ class RedisCoordination:
         self._rates = RedisRateStore(self._redis, url, namespace=namespace,
                                      create_rate=create_rate, create_burst=create_burst,
                                      poll_rate=poll_rate, poll_burst=poll_burst)  # fmt: skip
+        self._claiming = _ClaimingRates(self._rates)
         self._tick: AsyncScript = self._redis.register_script(_TICK)
         self._publish: AsyncScript = self._redis.register_script(_PUBLISH)
         self._leases: AsyncScript = self._redis.register_script(_LEASES)
@@ -176,9 +196,9 @@ class RedisCoordination:
         return f"RedisCoordination({describe_url(self._url)!r}, namespace={self._namespace!r})"
 
     @property
-    def rates(self) -> RedisRateStore:
+    def rates(self) -> _ClaimingRates:
         """The shared create and poll budgets."""
-        return self._rates
+        return self._claiming
 
     def _key(self, kind: str, task_id: str) -> str:
         return f"{self._namespace}:{kind}:{task_id}"

@@ -24,11 +24,13 @@ import json
 import time
 import uuid
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 
-from .._errors import SubmissionOutcomeUnknown
+from .._client import _CREATE_ENDPOINTS
+from .._errors import CoordinationError, SubmissionOutcomeUnknown
 from .._journal import Entry, JobState, JournalStateError, canonical_body
 from ._store import connect, describe_url, guarded
 
@@ -36,7 +38,18 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.commands.core import AsyncScript
 
-__all__ = ["RedisJournal"]
+__all__ = ["RedisJournal", "current_claim"]
+
+# The claim this task won last (journal, fingerprint), until its answer is recorded: the
+# client marks it "being sent" right before the POST (``RedisCoordination``), so that a
+# claim whose process died before that moment is known never to have been sent.
+_CLAIM: ContextVar[tuple[RedisJournal, str] | None] = ContextVar("musicapi_claim", default=None)
+
+
+def current_claim() -> tuple[RedisJournal, str] | None:
+    """The Redis claim this task is about to send, if any."""
+    return _CLAIM.get()
+
 
 _STATES: Final = tuple(s.value for s in JobState)
 
@@ -78,6 +91,33 @@ return 'ok'
 """
 
 # KEYS: entry, then the five state sets.
+# KEYS: entry. ARGV: session. Marks this session's pending claim as being sent now.
+# Returns 'ok', 'lost' (another session holds the claim), or the entry's state.
+_SENDING: Final = """
+local entry = redis.call('HMGET', KEYS[1], 'state', 'session')
+if not entry[1] then return 'missing' end
+if entry[1] ~= 'pending' then return entry[1] end
+if entry[2] ~= ARGV[1] then return 'lost' end
+redis.call('HSET', KEYS[1], 'sending', '1')
+return 'ok'
+"""
+
+# KEYS: entry, the dead session's marker, our session's marker. ARGV: dead session, our
+# session, now, session ttl (ms), then the endpoints the client marks before sending.
+# A pending claim of a dead session that was never being sent is provably unsent: it
+# becomes ours. Returns 1 when it did.
+_TAKE_OVER: Final = """
+local entry = redis.call('HMGET', KEYS[1], 'state', 'session', 'sending', 'endpoint')
+if entry[1] ~= 'pending' or entry[2] ~= ARGV[1] or entry[3] then return 0 end
+local marked = false
+for i = 5, #ARGV do if ARGV[i] == entry[4] then marked = true end end
+if not marked then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'session', ARGV[2], 'updated_at', ARGV[3])
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
+return 1
+"""
+
 _FORGET: Final = """
 local fp = redis.call('HGET', KEYS[1], 'fingerprint')
 if not fp then return 0 end
@@ -221,19 +261,23 @@ class RedisJournal:
         with guarded(self._url, "reading the journal"):
             return bool(await self._client().exists(self.session_key(session)))
 
-    async def wait_task_id(self, fingerprint: str, *, timeout: float = 60.0) -> str:
+    async def wait_task_id(self, fingerprint: str, *, timeout: float = 60.0) -> str | None:
         """The task id of a request another live process is sending, once it has one.
 
         Returns:
-            The task id, as soon as the entry is ``submitted`` (or finished with one).
+            The task id, as soon as the entry is ``submitted`` (or finished with one); or
+            ``None`` when its claimer died before it started sending: the claim is now
+            this process's (as if ``begin`` had returned ``None``): send it.
 
         Raises:
             JournalStateError: no such entry.
-            SubmissionOutcomeUnknown: its sender died before recording the answer, or
-                recorded it as unknown or failed: reconcile, do not send again.
+            SubmissionOutcomeUnknown: its sender died while sending (before recording
+                the answer), or recorded it as unknown or failed: reconcile, do not send
+                again.
             TimeoutError: still pending after ``timeout`` seconds.
         """
         delay = 0.02
+        refused = ""
         key = self._entry_key(fingerprint)
         with anyio.fail_after(timeout):
             while True:
@@ -246,7 +290,16 @@ class RedisJournal:
                 if task_id is not None:
                     return str(_text(task_id))
                 pending = _text(state) == JobState.PENDING.value
-                if not (pending and await self.alive(str(_text(session)))):
+                claimer = str(_text(session))
+                alive = pending and await self.alive(claimer)
+                if pending and not alive and claimer != refused:
+                    if await self._take_over(fingerprint, claimer):
+                        return None
+                    # Another waiter took it first, or it was being sent: read it again;
+                    # the same dead claimer twice means it was being sent.
+                    refused = claimer
+                    continue
+                if not alive:
                     entry = await self.get(fingerprint)
                     raise SubmissionOutcomeUnknown(
                         f"journal: request {fingerprint[:12]} was sent by another process "
@@ -279,6 +332,7 @@ class RedisJournal:
         with guarded(self._url, "claiming a request: nothing was sent"):
             found = await self._script("begin", _BEGIN)(keys=keys, args=args)
         if not found:
+            _CLAIM.set((self, fingerprint))
             return None
         pairs = iter(found)
         return _entry(dict(zip(pairs, pairs, strict=True)))
@@ -286,6 +340,8 @@ class RedisJournal:
     async def _move(self, fingerprint: str, target: JobState, *, task_id: str = "",
                     field: str = "", value: str = "", clear_error: bool = False,
                     accepted: str | None = None) -> None:  # fmt: skip
+        if (claim := _CLAIM.get()) is not None and claim[1] == fingerprint:
+            _CLAIM.set(None)  # its answer is being recorded: nothing left to mark
         keys = [self._entry_key(fingerprint), *self._state_keys()]
         args = [target.value, repr(time.time()), task_id, field, value, "1" if clear_error else "0"]
         with guarded(self._url, f"recording {fingerprint[:12]} as {target.value}",
@@ -297,6 +353,33 @@ class RedisJournal:
             # Among others: a second, different task id for one request, which would
             # mean it was billed twice. Refuse rather than overwrite.
             raise JournalStateError(f"{fingerprint}: cannot go from {answer} to {target.value}")
+
+    async def sending(self, fingerprint: str) -> None:
+        """Mark this process's claim as being sent now; call it right before the POST.
+
+        From here on, if this process dies, the request counts as possibly billed.
+
+        Raises:
+            CoordinationError: the mark could not be recorded, or the claim is no longer
+                this process's (it stalled so long that another took it over): do not send.
+        """
+        with guarded(self._url, "marking a request as being sent: nothing was sent"):
+            answer = _text(await self._script("sending", _SENDING)(
+                keys=[self._entry_key(fingerprint)], args=[self.session]))  # fmt: skip
+        if answer == "lost":
+            raise CoordinationError(f"journal: request {fingerprint[:12]} was taken over by "
+                                    "another process; nothing was sent")  # fmt: skip
+
+    async def _take_over(self, fingerprint: str, session: str) -> bool:
+        keys = [self._entry_key(fingerprint), self.session_key(session),
+                self.session_key(self.session)]  # fmt: skip
+        args: list[str | int] = [session, self.session, repr(time.time()), self._session_ttl_ms,
+                                 *sorted(_CREATE_ENDPOINTS)]  # fmt: skip
+        with guarded(self._url, "taking over a claim: nothing was sent"):
+            taken = int(await self._script("take_over", _TAKE_OVER)(keys=keys, args=args))
+        if taken:
+            _CLAIM.set((self, fingerprint))
+        return bool(taken)
 
     async def submitted(self, fingerprint: str, task_id: str) -> None:
         """Record that the request was accepted as task ``task_id``.
@@ -330,6 +413,8 @@ class RedisJournal:
 
     async def forget(self, fingerprint: str) -> None:
         """Delete the entry, so that ``begin`` takes the request as new again."""
+        if (claim := _CLAIM.get()) is not None and claim[1] == fingerprint:
+            _CLAIM.set(None)
         keys = [self._entry_key(fingerprint), *self._state_keys()]
         with guarded(self._url, f"forgetting {fingerprint[:12]}"):
             await self._script("forget", _FORGET)(keys=keys, args=[])

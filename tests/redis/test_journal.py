@@ -78,17 +78,51 @@ async def test_waiting_for_a_live_senders_task_id(redis_url: str, namespace: str
         assert await two.wait_task_id(FP, timeout=5) == "task-9"
 
 
-async def test_a_dead_senders_claim_is_unknown_not_resent(redis_url: str, namespace: str) -> None:
-    """A pending claim whose session is no longer alive is reported, never re-sent."""
-    async with RedisJournal(redis_url, namespace=namespace, session_ttl=0.05) as one, \
+async def test_a_dead_claimers_unsent_claim_is_taken_over(redis_url: str, namespace: str) -> None:
+    """A claim whose process died before it started sending is handed to a waiter: it
+    becomes the waiter's (``None``: send it), and only one waiter gets it."""
+    async with RedisJournal(redis_url, namespace=namespace) as dead, \
+            RedisJournal(redis_url, namespace=namespace) as one, \
             RedisJournal(redis_url, namespace=namespace) as two:  # fmt: skip
-        await one.begin(FP, "sonic.create", BODY)
+        await dead.begin(FP, "sonic.create", BODY)
         # The session marker lapses: as if the process had been killed after claiming.
-        await two._client().delete(one.session_key(one.session))
+        await one._client().delete(dead.session_key(dead.session))
+
+        assert await one.wait_task_id(FP, timeout=5) is None
+        entry = await two.get(FP)
+        assert entry is not None
+        assert entry.session == one.session
+        await one.submitted(FP, "task-7")
+        assert await two.wait_task_id(FP, timeout=5) == "task-7"
+
+
+async def test_a_dead_senders_claim_is_unknown_not_resent(redis_url: str, namespace: str) -> None:
+    """A claim marked as being sent whose process died is reported, never re-sent."""
+    async with RedisJournal(redis_url, namespace=namespace) as dead, \
+            RedisJournal(redis_url, namespace=namespace) as two:  # fmt: skip
+        await dead.begin(FP, "sonic.create", BODY)
+        await dead.sending(FP)
+        await two._client().delete(dead.session_key(dead.session))
 
         with pytest.raises(SubmissionOutcomeUnknown, match="another process"):
             await two.wait_task_id(FP, timeout=5)
         assert await two.begin(FP, "sonic.create", BODY) is not None
+
+
+async def test_a_claim_taken_over_is_not_sent_by_its_first_owner(
+    redis_url: str, namespace: str
+) -> None:
+    """A process that stalled past its session's life finds its claim taken: ``sending``
+    refuses, so the request is sent once."""
+    async with RedisJournal(redis_url, namespace=namespace) as slow, \
+            RedisJournal(redis_url, namespace=namespace) as other:  # fmt: skip
+        await slow.begin(FP, "sonic.create", BODY)
+        await other._client().delete(slow.session_key(slow.session))
+        assert await other.wait_task_id(FP, timeout=5) is None
+
+        with pytest.raises(CoordinationError, match="taken over"):
+            await slow.sending(FP)
+        await other.sending(FP)
 
 
 async def test_redis_down_fails_closed(namespace: str) -> None:

@@ -80,23 +80,27 @@ async def run(cfg: dict[str, Any]) -> dict[str, Any]:
 
         claimed = {title: anyio.Event() for title in cfg["titles"]}
 
+        async def send(title: str) -> str:
+            """Send a song this process holds the claim of, and record its task id."""
+            while True:
+                try:
+                    job = await api.submit(song(title))
+                    break
+                except RateLimited:
+                    # Refused, so not billed: the claim stays ours; send it again.
+                    await anyio.sleep(0.05)
+            await journal.submitted(song_fingerprint(title), job.task_id)
+            created.append(job.task_id)
+            emit(accepted=title)
+            return job.task_id
+
         async def claim(title: str) -> None:
             fp = song_fingerprint(title)
             async with slots:
-                if await journal.begin(fp, "sonic.create", to_wire(song(title))) is not None:
-                    claimed[title].set()
-                    return  # another process has it
+                won = await journal.begin(fp, "sonic.create", to_wire(song(title))) is None
                 claimed[title].set()
-                while True:
-                    try:
-                        job = await api.submit(song(title))
-                        break
-                    except RateLimited:
-                        # Refused, so not billed: the claim stays ours; send it again.
-                        await anyio.sleep(0.05)
-                await journal.submitted(fp, job.task_id)
-                created.append(job.task_id)
-                emit(accepted=title)
+                if won:
+                    await send(title)
 
         async def deliver(title: str) -> None:
             fp = song_fingerprint(title)
@@ -106,6 +110,9 @@ async def run(cfg: dict[str, Any]) -> dict[str, Any]:
             except SubmissionOutcomeUnknown:
                 unknown.append(title)
                 return
+            if task_id is None:  # its claimer died before sending it: the claim is ours
+                async with slots:
+                    task_id = await send(title)
             clips = await api.job(task_id).wait(timeout=cfg["timeout"])
             assert clips
             assert all(c.state.value == "succeeded" for c in clips)
