@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from pathlib import Path
 
 import anyio
 import pytest
 from aiohttp import web
 
 from musicapi_async import (
+    CoordinationError,
     MusicAPI,
     Outcome,
     PollPolicy,
@@ -22,6 +24,8 @@ from musicapi_async import (
     TaskDone,
 )
 from musicapi_async.emulator import Emulator
+
+from .support import RedisProcess, free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -134,3 +138,35 @@ async def test_two_processes_given_the_same_batch_pay_for_it_once(
     assert all(outcome.ok and outcome.clips for outcomes in results for outcome in outcomes)
     ids = [{o.index: o.task_id for o in outcomes} for outcomes in results]
     assert ids[0] == ids[1]
+
+
+async def test_no_create_is_sent_while_redis_is_down(tmp_path: Path, namespace: str) -> None:
+    """With Redis gone, a create raises ``CoordinationError`` and never reaches the API;
+    once Redis is back, the same client creates again."""
+    server = RedisProcess(tmp_path)
+    server.start()
+    try:
+        async with Emulator(speed=SPEED) as emu, client(emu, server.url, namespace) as api:
+            server.stop()
+            with pytest.raises(CoordinationError, match="nothing was sent"):
+                await api.sonic.create(custom_mode=False, mv="sonic-v5",
+                                       gpt_description_prompt="no")  # fmt: skip
+            sent_while_down = emu.stats.requests.get("sonic.create", 0)
+            server.start()
+            job = await api.sonic.create(custom_mode=False, mv="sonic-v5",
+                                         gpt_description_prompt="yes")  # fmt: skip
+            clips = await job.wait(timeout=30)
+    finally:
+        server.stop()
+
+    assert sent_while_down == 0
+    assert clips
+
+
+async def test_a_client_does_not_open_without_redis(namespace: str) -> None:
+    """Opening a coordinated client with nothing listening fails at once, typed."""
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    async with Emulator(speed=SPEED) as emu:
+        with pytest.raises(CoordinationError, match="marking this process alive"):
+            async with client(emu, url, namespace):
+                pass
