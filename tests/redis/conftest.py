@@ -9,15 +9,11 @@ import pytest
 
 from .support import HOW, delete_namespace, shared_url
 
-try:
-    import redis  # noqa: F401 - only checks that the extra is installed
-except ImportError:  # pragma: no cover - the test extra installs it
-    pytest.skip(f"redis-py is not installed. {HOW}", allow_module_level=True)
-
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Redis URL: ``$MUSICAPI_TEST_REDIS_URL``, or a private ``redis-server``."""
+    pytest.importorskip("redis", reason=f"redis-py is not installed (the test extra). {HOW}")
     url, server = shared_url(tmp_path_factory)
     try:
         yield url

@@ -59,6 +59,7 @@ async def test_a_retry_after_of_hours_is_capped(redis_url: str, namespace: str) 
         assert 299 < await one.reserve("poll") <= 300
 
 
+@pytest.mark.usefixtures("redis_url")  # skipped, like the others, without Redis
 def test_rates_must_be_positive() -> None:
     """A zero, negative or infinite rate is refused at construction."""
     link = connect("redis://127.0.0.1:1/0", timeout=1)  # never used: no connection opens
