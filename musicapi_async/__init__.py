@@ -20,6 +20,7 @@ from ._errors import (
     CallerError,
     ClientClosed,
     ContentRejected,
+    CoordinationError,
     DownloadTooLarge,
     IncompleteDownload,
     InsufficientCredits,
@@ -80,17 +81,26 @@ from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
 if _typing.TYPE_CHECKING:
     from ._journal import Entry, JobState, Journal, SQLiteJournal
+    from ._redis import RedisCoordination, RedisJournal
 
-# The journal pulls in sqlite3: it is imported when first asked for, so that importing
-# the SDK stays cheap for web backends that never use it.
-_LAZY = {"Entry", "JobState", "Journal", "SQLiteJournal"}
+# The journal pulls in sqlite3, Redis coordination redis-py: each is imported when first
+# asked for, so that importing the SDK stays cheap (and works without the redis extra).
+_LAZY_FROM = {
+    "Entry": "_journal",
+    "JobState": "_journal",
+    "Journal": "_journal",
+    "SQLiteJournal": "_journal",
+    "RedisCoordination": "_redis",
+    "RedisJournal": "_redis",
+}
+_LAZY = set(_LAZY_FROM)
 
 
 def __getattr__(name: str) -> _typing.Any:
     if name in _LAZY:
-        from . import _journal
+        import importlib
 
-        value = getattr(_journal, name)
+        value = getattr(importlib.import_module(f".{_LAZY_FROM[name]}", __name__), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -111,6 +121,7 @@ __all__ = [
     "ClipSucceeded",
     "ClipUpdated",
     "ContentRejected",
+    "CoordinationError",
     "Credits",
     "DownloadTooLarge",
     "Entry",
@@ -141,6 +152,8 @@ __all__ = [
     "PollPolicy",
     "PollerStats",
     "RateLimited",
+    "RedisCoordination",
+    "RedisJournal",
     "ResponseDecodeError",
     "RetryPolicy",
     "SQLiteJournal",

@@ -278,6 +278,8 @@ class _Batch:
             rank = self._seen[plain] = self._seen.get(plain, 0) + 1
             fingerprint = _fingerprint(endpoint, wire, key=f"#{rank}")
             entry = await self.journal.get(fingerprint)
+            if _shared_pending(self.journal, entry):  # [redis hook] another process sends it
+                return fingerprint
             if entry is not None and entry.state is not JobState.SUBMITTED:
                 return _from_journal(index, request, entry)
             if entry is not None:
@@ -318,10 +320,23 @@ class _Batch:
                 entry = await journal.get(fingerprint)
                 if entry is not None and entry.task_id is not None:
                     task_id = entry.task_id
-                elif await journal.begin(fingerprint, endpoint, to_wire(request)) is not None:
-                    raise SubmissionOutcomeUnknown(
-                        "journal: this request was begun elsewhere meanwhile",
-                        endpoint=endpoint, request=request)  # fmt: skip
+                elif (found := await journal.begin(fingerprint, endpoint,
+                                                   to_wire(request))) is not None:  # fmt: skip
+                    ours = False
+                    if _is_shared(journal):  # [redis hook] another process got there first
+                        from ._journal import JobState
+
+                        if found.state in (JobState.DONE, JobState.FAILED):
+                            return _from_journal(index, request, found)
+                        if found.endpoint not in _SYNCHRONOUS_ENDPOINTS:
+                            # None: its claimer died before sending; the claim is ours now.
+                            task_id = found.task_id or await journal.wait_task_id(  # type: ignore[attr-defined]
+                                fingerprint)  # fmt: skip
+                            ours = task_id is None
+                    if task_id is None and not ours:
+                        raise SubmissionOutcomeUnknown(
+                            "journal: this request was begun elsewhere meanwhile",
+                            endpoint=endpoint, request=request)  # fmt: skip
             if endpoint in _SYNCHRONOUS_ENDPOINTS:
                 result = await self._send_sync(endpoint, request, fingerprint)
                 return Outcome(index, request, result=result, cost=self._cost(endpoint, request))
@@ -428,6 +443,20 @@ def _report_abandoned(outcome: Outcome, *, journaled: bool) -> None:
         logger.warning("generate_many was left while request #%d was in flight: its "
                        "outcome is unknown, it may have been billed (%s)",
                        outcome.index, outcome.error)  # fmt: skip
+
+
+def _is_shared(journal: Journal) -> bool:
+    # [redis hook] A journal shared by many processes (``RedisJournal``) can wait for the
+    # task id of a request another live process is sending, instead of calling it unknown.
+    return hasattr(journal, "wait_task_id")
+
+
+def _shared_pending(journal: Journal, entry: Entry | None) -> bool:
+    # [redis hook]
+    from ._journal import JobState
+
+    return (entry is not None and entry.state is JobState.PENDING
+            and entry.endpoint not in _SYNCHRONOUS_ENDPOINTS and _is_shared(journal))  # fmt: skip
 
 
 def _endpoint_of(request: object) -> str | None:

@@ -22,12 +22,12 @@ import typing
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack, aclosing, asynccontextmanager
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import anyio
 import attrs
 
-from ._client import MusicAPI
+from ._client import DEFAULT_BASE_URL, MusicAPI
 from ._convert import clip_to_wire, to_wire
 from ._errors import (
     AuthenticationError,
@@ -43,6 +43,9 @@ from ._models import Clip, Family, PersonaRequest, SonicRequest, SonicTaskType, 
 from ._polling import PollPolicy
 from ._validation import validate_body
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._coordination import Coordination
 
 __all__ = ["build_parser", "main"]
 
@@ -213,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="check the file and show the plan and its cost; send nothing",
     )
     output_args(bulk, "musicapi-output")
+    from ._cli_fleet import add_fleet_args  # [redis hook] --redis URL: a fleet run
+
+    add_fleet_args(bulk)
 
     persona = command("persona", "Create a persona (a reusable voice) from a recent clip.")
     persona.add_argument("--name", required=True)
@@ -360,7 +366,9 @@ def _credentials(args: argparse.Namespace) -> tuple[str, str | None]:
 
 
 @asynccontextmanager
-async def _client(ctx: _Context, cls: type[_API]) -> AsyncIterator[_API]:
+async def _client(
+    ctx: _Context, cls: type[_API], coordination: Coordination | None = None
+) -> AsyncIterator[_API]:
     """An open client of ``cls``: on the in-process emulator with ``--emulator``."""
     async with AsyncExitStack() as stack:
         base_url: str | None
@@ -373,7 +381,8 @@ async def _client(ctx: _Context, cls: type[_API]) -> AsyncIterator[_API]:
             key, base_url = emulator.api_key, emulator.url
         else:
             key, base_url = _credentials(ctx.args)
-        api = cls(key, base_url=base_url, poll=PollPolicy().scaled(ctx.speed))
+        api = cls(key, base_url=base_url, poll=PollPolicy().scaled(ctx.speed),
+                  coordination=coordination)  # fmt: skip
         await stack.enter_async_context(api)
         yield api
 
@@ -575,6 +584,12 @@ async def _bulk(ctx: _Context) -> int:
     def on_interrupt(report: Callable[[], None]) -> None:
         ctx.on_interrupt = report
 
+    if ctx.args.redis:  # [redis hook] a fleet run (``_cli_fleet``)
+        from ._cli_fleet import fleet_command
+
+        base_url = ctx.args.base_url or os.environ.get("MUSICAPI_BASE_URL") or DEFAULT_BASE_URL
+        return await fleet_command(ctx.args, lambda c: _client(ctx, MusicAPI, c),
+                                   base_url=base_url)  # fmt: skip
     where = (
         f"emulator at {ctx.speed:g}x speed"
         if ctx.args.emulator

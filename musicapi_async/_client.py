@@ -48,6 +48,7 @@ from ._governor import Governor
 from ._jobs import PAID_CALL_WATCH, Job, Orphan, Waiter
 
 if TYPE_CHECKING:
+    from ._coordination import Coordination, RateKind, RateStore
     from ._journal import Journal
 from ._log import Secrets, logger
 from ._models import (
@@ -97,6 +98,9 @@ def _may_have_billed(error: BaseException) -> bool:
     if isinstance(error, SubmissionOutcomeUnknown):
         return True
     return isinstance(error, TransportFailure) and error.sent
+
+
+_TASK_ENDPOINT_NAMES: Final = frozenset(ep.name for ep in TASK_ENDPOINTS.values())
 
 
 @attrs.define
@@ -191,6 +195,9 @@ class MusicAPI:
         max_concurrent_downloads: cap on media files downloading at once.
         on_orphan: called with each ``Orphan``: a paid call whose caller was cancelled
             after it was sent (its task id, or its unknown outcome, is in there).
+        coordination: a store shared with other processes on the same key (e.g.
+            ``RedisCoordination(url)``): their creates and polls share one budget, each
+            task is polled by one process only and its snapshots reach all of them.
 
     Raises:
         AuthenticationError: no key was given and ``$MUSICAPI_API_KEY`` is unset, or the
@@ -212,6 +219,7 @@ class MusicAPI:
         governor: Governor | None = None,
         max_concurrent_downloads: int = 4,
         on_orphan: Callable[[Orphan], None] | None = None,
+        coordination: Coordination | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("MUSICAPI_API_KEY")
         if not key and transport is None:
@@ -245,6 +253,7 @@ class MusicAPI:
         self.poller = Poller(self._poll, self.poll_policy,
                              max_concurrent_polls=max_concurrent_polls,
                              push=webhook_url is not None)  # fmt: skip
+        self.coordination = coordination
         self._group: TaskGroup | None = None
         # Waits in progress (``Job.updates``, ``as_completed``): woken when the client closes.
         self._waiters: set[Waiter] = set()
@@ -262,11 +271,15 @@ class MusicAPI:
             raise RuntimeError("this MusicAPI client is already open")
         # The client owns a task group: the poller and bulk producers run in it, and
         # nothing it starts outlives the `async with` block.
+        if self.coordination is not None:  # [redis hook] connect before anything is sent
+            await self.coordination.open()
         group = anyio.create_task_group()
         await group.__aenter__()
         self._group = group
         self._closing = False
         group.start_soon(self.poller.run)
+        if self.coordination is not None:  # [redis hook] other processes' snapshots
+            group.start_soon(self.coordination.run, self.poller.publish)
         return self
 
     async def __aexit__(
@@ -290,6 +303,8 @@ class MusicAPI:
                 await group.__aexit__(None, None, None)
         finally:
             self._group = None
+            if self.coordination is not None:  # [redis hook]
+                await self.coordination.aclose()
             await self._transport.aclose()
             self._secrets.release()
 
@@ -354,7 +369,10 @@ class MusicAPI:
         the budget of the whole client. A paid call is shielded once its turn comes: a
         caller cancelled after that does not lose what the server billed (``Orphan``).
         """
+        kind = self._shared_kind(ep)
         async with self._lease(ep):
+            if kind is not None:  # [redis hook] the fleet's budget, after our own
+                await self._shared_rates(kind).acquire(kind)
             self.stats.requests[ep.name] += 1
             if ep.billable and self._group is not None:
                 return await self._send_shielded(ep, request)
@@ -470,8 +488,11 @@ class MusicAPI:
         self._follow_speed(response.headers)
         try:
             return parse_response(ep, response, task_id=request.task_id)
-        except RateLimited:
+        except RateLimited as exc:
             self.stats.throttled += 1
+            kind = self._shared_kind(ep)
+            if kind is not None:  # [redis hook] one process throttled: all pause
+                await self._shared_rates(kind).pause(kind, exc.retry_after)
             raise
         except (ServerError, ResponseDecodeError) as exc:
             # A paid call whose answer is a 5xx (was the task created?) or an unreadable
@@ -488,6 +509,20 @@ class MusicAPI:
                 else "it was accepted but its answer could not be read",
                 exc,
             ) from exc
+
+    # [redis hook] begin: the fleet-wide budgets of ``coordination`` (see _coordination).
+    def _shared_kind(self, ep: Endpoint) -> RateKind | None:
+        if self.coordination is None:
+            return None
+        if ep.name in _CREATE_ENDPOINTS:
+            return "create"
+        return "poll" if ep.name in _TASK_ENDPOINT_NAMES else None
+
+    def _shared_rates(self, kind: RateKind) -> RateStore:
+        assert self.coordination is not None
+        return self.coordination.rates
+
+    # [redis hook] end
 
     def _lease(self, ep: Endpoint) -> AbstractAsyncContextManager[None]:
         # Creates share the governor's create budget; polls and every other call share
@@ -543,6 +578,12 @@ class MusicAPI:
         if self._dedupe.seen_event(event):
             return None
         self.poller.publish(event.task_id, event.snapshot)
+        if self.coordination is not None:  # [redis hook] resolve it in every process
+            try:
+                await self.coordination.publish(event.snapshot)
+            except MusicAPIError as exc:
+                # Applied here; elsewhere the task's poller will see it on its own.
+                logger.warning("webhook for %s not shared: %s", event.task_id, exc)
         return event
 
     def webhook_handler(
@@ -640,6 +681,11 @@ class MusicAPI:
         return snapshot
 
     async def _poll(self, task_id: str, family: Family) -> TaskSnapshot:
+        if self.coordination is not None:  # [redis hook] one poller per task, fleet-wide
+            return await self.coordination.poll(task_id, family, self._poll_once)
+        return await self._poll_once(task_id, family)
+
+    async def _poll_once(self, task_id: str, family: Family) -> TaskSnapshot:
         # The poller's own schedule is its retry: a failed poll is simply tried next tick.
         snapshot: TaskSnapshot = await self.call(TASK_ENDPOINTS[family].name, task_id=task_id,
                                                  retry=False)  # fmt: skip

@@ -13,8 +13,10 @@
     │   ├── RateLimited             429, 403 "API QPS limit exceeded" / "Queue is full" / usage
     │   ├── ServerError             5xx and HTML gateway pages
     │   ├── ResponseDecodeError     the answer did not fit the documented shape
-    │   └── NetworkError            the request provably never reached the server, or an
-    │                               idempotent call lost its answer (safe to send again)
+    │   ├── NetworkError            the request provably never reached the server, or an
+    │   │                           idempotent call lost its answer (safe to send again)
+    │   └── CoordinationError       the shared store (Redis) failed: nothing was sent, or
+    │                               what was sent could not be recorded (``task_id``)
     ├── TaskError                   the generation task's own outcome
     │   ├── TaskFailed              a clip ended ``failed`` (credits are refunded upstream)
     │   ├── TaskTimeout             a wait hit its deadline (also a ``TimeoutError``)
@@ -46,6 +48,7 @@ __all__ = [
     "CallerError",
     "ClientClosed",
     "ContentRejected",
+    "CoordinationError",
     "DownloadTooLarge",
     "IncompleteDownload",
     "InsufficientCredits",
@@ -195,6 +198,22 @@ class NetworkError(ServiceError):
     Raised for requests that provably never reached the server (the connection could not
     be opened) and for idempotent requests (GETs) whose answer was lost.
     """
+
+
+class CoordinationError(ServiceError):
+    """The store that coordinates many processes (Redis) could not be used.
+
+    Fail closed: a claim, a rate token or a lease that cannot be recorded means nothing
+    is sent. When a request was already accepted but its task id could not be recorded,
+    ``task_id`` carries it, so nothing is lost.
+
+    Attributes:
+        task_id: the accepted task whose id could not be recorded, when there is one.
+    """
+
+    def __init__(self, message: str, *, task_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.task_id = task_id
 
 
 class IncompleteDownload(NetworkError):

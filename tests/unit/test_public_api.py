@@ -65,6 +65,17 @@ def test_lazy_names_load_on_first_use() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_redis_is_not_imported_with_the_package() -> None:
+    """``import musicapi_async`` loads neither redis-py nor the Redis coordination."""
+    import subprocess
+    import sys
+
+    code = ("import sys, musicapi_async as m; assert 'redis' not in sys.modules; "
+            "assert 'musicapi_async._redis' not in sys.modules; "
+            "assert m.RedisCoordination.__name__ == 'RedisCoordination'")  # fmt: skip
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 @pytest.mark.parametrize("name", musicapi_async.__all__)
 def test_every_exported_name_imports(name: str) -> None:
     """Every name in ``__all__`` can be imported from the package."""

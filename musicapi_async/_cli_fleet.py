@@ -1,0 +1,311 @@
+"""``musicapi bulk FILE --redis URL``: one bulk run shared by processes on many machines.
+
+Every process is started with the same command. The first to arrive puts the file's line
+numbers into a Redis stream with a consumer group (``SET NX`` decides who); every process
+is a consumer of that group and takes lines as it has room for them (``XREADGROUP``):
+
+- a line is sent through the run's shared ``RedisJournal`` (one claim per line, fleet-wide)
+  and the fleet's shared create budget (``RedisCoordination``), so nothing is sent twice;
+- while a process works on a line it keeps the line's stream entry fresh (``XCLAIM`` to
+  itself); a process that dies stops doing so, and after ``--reclaim-after`` seconds
+  another takes its lines over (``XAUTOCLAIM``): an accepted task is waited on again, a
+  claim its sender died holding is reported as ``unknown`` (reconcile, never re-sent);
+- each finished line is stored as its manifest row, then acknowledged (``XACK``);
+- when every line has a row, one process (``SET NX``) writes the one manifest.
+
+Progress (stderr, every few seconds) counts the whole fleet. Files with ``@`` references
+(several waves) are not supported in a fleet run yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import anyio
+
+from ._bulk import _SYNCHRONOUS_ENDPOINTS, _endpoint_of
+from ._cli_input import InputError, Line, Problem, load_plan
+from ._client import MusicAPI
+from ._convert import result_to_json, to_wire
+from ._endpoints import cost_of
+from ._errors import MusicAPIError, SubmissionOutcomeUnknown
+from ._journal import JobState, fingerprint
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from ._redis import RedisCoordination, RedisJournal
+
+__all__ = ["add_fleet_args", "fleet_command"]
+
+_GROUP: Final = "fleet"
+_REAL_HOSTS: Final = ("api.musicapi.ai", "api.aimusicapi.ai", "api.sunoapi.com")
+
+# KEYS: seeded flag, stream, total. ARGV: line numbers. The first caller seeds the run.
+_SEED: Final = """
+if not redis.call('SET', KEYS[1], '1', 'NX') then return 0 end
+redis.call('XGROUP', 'CREATE', KEYS[2], 'fleet', '0', 'MKSTREAM')
+for _, number in ipairs(ARGV) do redis.call('XADD', KEYS[2], '*', 'line', number) end
+redis.call('SET', KEYS[3], #ARGV)
+return 1
+"""
+
+OpenFleetClient = Callable[["RedisCoordination"], AbstractAsyncContextManager[MusicAPI]]
+
+
+def add_fleet_args(parser: argparse.ArgumentParser) -> None:
+    """The ``bulk`` options of a fleet run."""
+    group = parser.add_argument_group("fleet (several processes or machines, one run)")
+    add = group.add_argument
+    add("--redis", default=None, metavar="URL",
+        help="share this run through Redis with every process started with the same "
+        "command and URL: lines are handed out, nothing is sent twice, one manifest")  # fmt: skip
+    add("--run", default=None, metavar="NAME",
+        help="the fleet run's name (default: from the file's content)")  # fmt: skip
+    add("--reclaim-after", type=float, default=60.0, metavar="SECONDS",
+        help="take over the lines of a process silent for this long (default: 60)")  # fmt: skip
+    add("--create-rate", type=float, default=None, metavar="PER_SECOND",
+        help="creates per second for the whole fleet (default: 1/3 on MusicAPI, "
+        "unlimited elsewhere)")  # fmt: skip
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    if not args.json:
+        print(text, file=sys.stderr, flush=True)
+
+
+async def fleet_command(args: argparse.Namespace, open_client: OpenFleetClient, *,
+                        base_url: str) -> int:  # fmt: skip
+    """Run (a share of) the fleet run of ``args.file``; returns the exit status."""
+    from ._cli_bulk import _bad_input, write_manifest
+    from ._redis import RedisCoordination
+    from ._redis._store import connect
+
+    try:
+        plan = load_plan(args.file, fmt=args.format, mv=args.mv)
+    except InputError as exc:
+        return _bad_input(args, exc.path, exc.problems)
+    except OSError as exc:
+        return _bad_input(args, args.file, [Problem(0, exc.strerror or str(exc))])
+    if len(plan.waves) > 1 or args.emulator or args.dry_run or args.budget is not None:
+        return _bad_input(args, args.file, [Problem(0, "--redis runs files without @ "
+                          "references, against a shared server (not --emulator), without "
+                          "--dry-run or --budget")])  # fmt: skip
+    digest = hashlib.sha256(json.dumps([str(to_wire(line.request())) for line in plan.lines])
+                            .encode()).hexdigest()[:16]  # fmt: skip
+    run = args.run or digest
+    namespace = f"musicapi-bulk:{run}"
+    rate = args.create_rate
+    if rate is None and any(host in base_url for host in _REAL_HOSTS):
+        rate = 1 / 3
+    # A worker's leases (and its claims' liveness) lapse well within --reclaim-after.
+    lease = min(15.0, max(0.5, args.reclaim_after / 2))
+    coordination = RedisCoordination(args.redis, namespace=namespace, create_rate=rate,
+                                     lease_ttl=lease)  # fmt: skip
+    redis = connect(args.redis, timeout=5.0)
+    fleet = _Fleet(args, redis, coordination.journal, namespace, run, plan.lines)
+    manifest = Path(args.manifest) if args.manifest else Path(args.out) / "manifest.jsonl"
+    try:
+        async with open_client(coordination) as api:
+            await fleet.seed()
+            _say(args, f"fleet run {run}: {len(plan.lines)} lines; worker {fleet.me}")
+            await fleet.work(api)
+        rows = await fleet.rows()
+        writer = await redis.set(f"{namespace}:manifest-writer", fleet.me, nx=True)
+    finally:
+        await redis.aclose()
+    if writer:
+        write_manifest(rows, manifest)
+    failed = sum(row["status"] != "done" for row in rows)
+    code = 1 if failed else 0
+    where = f"written to {manifest}" if writer else "written by another worker"
+    if args.json:
+        print(json.dumps({"ok": code == 0, "exit_code": code, "run": run, "worker": fleet.me,
+                          "lines": len(rows), "failed": failed, "mine": fleet.mine,
+                          "manifest": str(manifest) if writer else None}))  # fmt: skip
+    _say(args, f"fleet run {run}: {len(rows) - failed} done, {failed} not; this worker did "
+         f"{fleet.mine}; manifest {where}")  # fmt: skip
+    return code
+
+
+class _Fleet:
+    """One process's part of a fleet run."""
+
+    def __init__(self, args: argparse.Namespace, redis: Redis, journal: RedisJournal,
+                 namespace: str, run: str, lines: tuple[Line, ...]) -> None:  # fmt: skip
+        self.args = args
+        self.redis = redis
+        self.journal = journal
+        self.run = run
+        self.lines = {line.number: line for line in lines}
+        self.me = journal.session[:12]
+        self.stream = f"{namespace}:lines"
+        self.keys = {name: f"{namespace}:{name}" for name in ("seeded", "total", "rows")}
+        self.active: dict[str, int] = {}  # stream entry id -> line number, being worked on
+        self.mine = 0
+        self.idle_ms = max(100, int(args.reclaim_after * 1000))
+
+    async def seed(self) -> None:
+        """Put every line in the stream, unless another process did."""
+        numbers = [str(n) for n in self.lines]
+        await self.redis.eval(_SEED, 3, self.keys["seeded"], self.stream, self.keys["total"],
+                              *numbers)  # fmt: skip
+        await self._until_seeded()
+
+    async def _until_seeded(self) -> None:
+        delay = 0.05
+        while await self.redis.get(self.keys["total"]) is None:  # another process seeds
+            await anyio.sleep(delay)
+            delay = min(1.0, delay * 2)
+
+    async def rows(self) -> list[dict[str, Any]]:
+        """The manifest rows stored so far, in file order."""
+        stored = await self.redis.hgetall(self.keys["rows"])
+        rows = [json.loads(v) for v in stored.values()]
+        return sorted(rows, key=lambda row: int(row["line"]))
+
+    async def finished(self) -> bool:
+        total = int(await self.redis.get(self.keys["total"]) or 0)
+        return bool(await self.redis.hlen(self.keys["rows"]) >= total)
+
+    async def work(self, api: MusicAPI) -> None:
+        """Take lines until every line of the run has its row."""
+        slots = anyio.Semaphore(self.args.concurrency)
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._keep_fresh)
+            group.start_soon(self._progress)
+            while not await self.finished():
+                free = slots.value
+                if not free:
+                    await anyio.sleep(0.05)
+                    continue
+                entries = await self._take(free)
+                for entry_id, number in entries:
+                    await slots.acquire()
+                    self.active[entry_id] = number
+                    group.start_soon(self._line, api, entry_id, number, slots)
+            group.cancel_scope.cancel()
+
+    async def _take(self, count: int) -> list[tuple[str, int]]:
+        """Lines a dead worker left (``XAUTOCLAIM``), else new ones (``XREADGROUP``)."""
+        claimed = await self.redis.xautoclaim(self.stream, _GROUP, self.me, self.idle_ms,
+                                              "0-0", count=count)  # fmt: skip
+        entries = [e for e in claimed[1] if e and e[1]]
+        if not entries:
+            read: Any = await self.redis.xreadgroup(_GROUP, self.me, {self.stream: ">"},
+                                                    count=count, block=200)  # fmt: skip
+            # RESP3 answers {stream: [entries]}; RESP2 [[stream, entries]].
+            found = list(read.values()) if isinstance(read, dict) else [e for _, e in read or ()]
+            entries = [entry for batch in found for entry in batch]
+        taken = []
+        for entry_id, fields in entries:
+            ident = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+            if ident not in self.active:
+                taken.append((ident, int(fields[b"line"])))
+        return taken
+
+    async def _keep_fresh(self) -> None:
+        # Claiming our own entries resets their idle time: others see we are alive.
+        while True:
+            await anyio.sleep(self.idle_ms / 3000)
+            if self.active:
+                await self.redis.xclaim(self.stream, _GROUP, self.me, 0, list(self.active),
+                                        justid=True)  # fmt: skip
+
+    async def _progress(self) -> None:
+        while True:
+            await anyio.sleep(2.0)
+            total = int(await self.redis.get(self.keys["total"]) or 0)
+            done = await self.redis.hlen(self.keys["rows"])
+            pending = await self.redis.xpending(self.stream, _GROUP)
+            workers = len(pending.get("consumers") or ())
+            _say(self.args, f"fleet {self.run}: {done}/{total} lines finished, "
+                 f"{pending.get('pending', 0)} in progress on {workers} worker(s)")  # fmt: skip
+
+    async def _line(self, api: MusicAPI, entry_id: str, number: int,
+                    slots: anyio.Semaphore) -> None:  # fmt: skip
+        try:
+            row = await self._run_line(api, self.lines[number])
+            row["worker"] = self.me
+            await self.redis.hset(self.keys["rows"], str(number), json.dumps(row))
+            await self.redis.xack(self.stream, _GROUP, entry_id)
+            self.mine += 1
+        finally:
+            self.active.pop(entry_id, None)
+            slots.release()
+
+    async def _run_line(self, api: MusicAPI, line: Line) -> dict[str, Any]:
+        request = line.request()
+        endpoint = _endpoint_of(request)
+        assert endpoint is not None  # load_plan builds only requests bulk can run
+        wire = to_wire(request)
+        row: dict[str, Any] = {"line": line.number, "id": line.ident, "kind": line.kind,
+                               "request": {k: v for k, v in wire.items()
+                                           if k != "webhook_secret"},
+                               "task_id": None, "status": "done", "clips": [], "result": None,
+                               "cost": 0, "error": None}  # fmt: skip
+        fp = fingerprint(endpoint, wire, key=f"{self.run} line {line.number}")
+        journal = self.journal
+        task_id: str | None = None
+        try:
+            entry = await journal.begin(fp, endpoint, wire)
+            if entry is not None and entry.state is JobState.DONE:
+                row["result"] = json.loads(entry.result or "null")
+                row["task_id"] = entry.task_id
+                return row
+            if entry is not None and entry.state is JobState.FAILED:
+                failure = {"type": "TaskFailed", "message": f"recorded as failed: {entry.error}"}
+                row.update(status="failed", task_id=entry.task_id, error=failure)
+                return row
+            if entry is not None:
+                # None: its claimer died before sending it, and the claim is ours now.
+                task_id = entry.task_id or await journal.wait_task_id(fp, timeout=3600)
+            if task_id is not None:
+                pass  # accepted before: wait on it below
+            elif endpoint in _SYNCHRONOUS_ENDPOINTS:
+                result = await api.call(endpoint, request)
+                await journal.finished(fp, result_to_json(result))
+                row["result"] = json.loads(result_to_json(result))
+                row["cost"] = cost_of(endpoint, wire)[0]
+                return row
+            else:
+                with anyio.CancelScope(shield=True):
+                    job = await api.submit(request)  # type: ignore[arg-type]
+                    task_id = job.task_id
+                    await journal.submitted(fp, task_id)
+                row["cost"] = cost_of(endpoint, wire)[0]
+            assert task_id is not None
+            row["task_id"] = task_id
+            job = api.job(task_id, request.family)  # type: ignore[attr-defined]
+            clips = await job.wait(timeout=self.args.timeout)
+            await journal.finished(fp, result_to_json(tuple(clips)))
+            row["result"] = json.loads(result_to_json(tuple(clips)))
+            row["clips"] = [{"clip_id": c.clip_id, "title": c.title, "audio_url": c.audio_url,
+                             "state": c.state.value} for c in clips]  # fmt: skip
+            if self.args.download:
+                for clip in clips:
+                    await api.download(clip, self.args.out, overwrite=True)
+        except SubmissionOutcomeUnknown as exc:
+            row.update(status="unknown", error={"type": type(exc).__name__, "message": str(exc)})
+            current = await journal.get(fp)
+            mine = current is not None and current.session == journal.session
+            if task_id is None and mine and current and current.state is JobState.PENDING:
+                await journal.unknown(fp, exc)
+        except MusicAPIError as exc:
+            row.update(status="failed", task_id=task_id,
+                       error={"type": type(exc).__name__, "message": str(exc)})  # fmt: skip
+            current = await journal.get(fp)
+            if current is not None and current.session == journal.session and task_id is None:
+                await journal.forget(fp)  # refused before acceptance: nothing was billed
+            elif current is not None and current.state is JobState.SUBMITTED:
+                await journal.failed(fp, exc)
+        row["finished_at"] = time.time()
+        return row

@@ -1,0 +1,353 @@
+"""``RedisCoordination``: many processes on one API key, as if they were one client.
+
+- **Journal** (``.journal``): a ``RedisJournal``: one claim per request fleet-wide.
+- **Rates** (``.rates``): a ``RedisRateStore``: one create and one poll budget
+  fleet-wide; a throttle seen by one process pauses all.
+- **One poller per task**: every process that waits on a task keeps its own poll
+  schedule, but each tick first asks Redis for the task's *lease* (``SET NX PX``). Only
+  its holder sends the poll; it renews the lease in the background while it keeps
+  polling, so a holder that dies (even SIGKILL) loses it after ``lease_ttl`` and the
+  next process to tick takes over. The others answer their tick with the last snapshot
+  the holder stored, and meanwhile get every snapshot as it is published (pub/sub), so
+  ``wait()``, ``updates()`` and SSE streams fire in every process at the same moment.
+  A finished snapshot is kept (``snapshot_ttl``): a late waiter anywhere needs no poll.
+- **Webhooks**: a verified delivery fed to any process is published like a poll.
+
+A process's session is marked alive in Redis while its client is open, so a request
+another process claimed (``pending``) can be told apart from one whose sender died.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from typing import TYPE_CHECKING, Final
+
+import anyio
+import attrs
+
+from .._coordination import Fetch, Publish, RateKind
+from .._errors import CoordinationError
+from .._models import Family, TaskSnapshot
+from ._journal import RedisJournal, current_claim
+from ._rates import RedisRateStore
+from ._store import connect, describe_url, guarded, snapshot_from_json, snapshot_to_json
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.commands.core import AsyncScript
+
+__all__ = ["CoordinationStats", "RedisCoordination"]
+
+logger = logging.getLogger("musicapi_async.redis")
+
+# KEYS: snapshot, lease. ARGV: session, lease ttl (ms).
+# Returns {held (1/0), stored snapshot or nil}. A finished task is never polled again.
+_TICK: Final = """
+local snap = redis.call('GET', KEYS[1])
+if snap and string.sub(snap, 1, 1) == 'D' then return {0, snap} end
+local holder = redis.call('GET', KEYS[2])
+if not holder then
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+  return {1, snap}
+end
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+  return {1, snap}
+end
+return {0, snap}
+"""
+
+# KEYS: snapshot, lease, channel name. ARGV: 'D' or 'R' + snapshot JSON, ttl (s),
+# session. A finished snapshot is never replaced by an older, unfinished one.
+_PUBLISH: Final = """
+local old = redis.call('GET', KEYS[1])
+if old and string.sub(old, 1, 1) == 'D' and string.sub(ARGV[1], 1, 1) ~= 'D' then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('PUBLISH', KEYS[3], ARGV[3] .. ' ' .. string.sub(ARGV[1], 2))
+if string.sub(ARGV[1], 1, 1) == 'D' and redis.call('GET', KEYS[2]) == ARGV[3] then
+  redis.call('DEL', KEYS[2])
+end
+return 1
+"""
+
+# KEYS: leases. ARGV: session, ttl (ms), 'renew' or 'release'. Returns the kept ones.
+_LEASES: Final = """
+local kept = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then
+    if ARGV[3] == 'renew' then
+      redis.call('PEXPIRE', key, ARGV[2])
+      table.insert(kept, i)
+    else
+      redis.call('DEL', key)
+    end
+  end
+end
+return kept
+"""
+
+
+class _ClaimingRates:
+    """The shared budgets, plus one duty: right before a create is sent (its token in
+    hand), mark the journal claim it sends as "being sent". A claim whose process died
+    before that mark was provably never sent, so another process may take it over."""
+
+    def __init__(self, store: RedisRateStore) -> None:
+        self.store = store
+
+    async def acquire(self, kind: RateKind) -> None:
+        await self.store.acquire(kind)
+        claim = current_claim() if kind == "create" else None
+        if claim is not None:
+            journal, fingerprint = claim
+            await journal.sending(fingerprint)
+
+    async def pause(self, kind: RateKind, seconds: float | None) -> None:
+        await self.store.pause(kind, seconds)
+
+
+@attrs.define
+class CoordinationStats:
+    """What this process did for the fleet (``coordination.stats``).
+
+    Attributes:
+        polls: task polls this process sent as the lease holder.
+        relayed: ticks answered from another process's snapshot (no request sent).
+        received: snapshots received from other processes.
+        takeovers: leases taken on tasks this process had not held before.
+    """
+
+    polls: int = 0
+    relayed: int = 0
+    received: int = 0
+    takeovers: int = 0
+
+
+class RedisCoordination:
+    """Share one API key's journal, budgets and polls across processes, through Redis.
+
+    Pass it to the client: ``MusicAPI(..., coordination=RedisCoordination(url))``; give
+    every process on one key the same ``url`` and ``namespace``. Needs the ``redis``
+    extra (``pip install 'musicapi-async[redis]'``).
+
+    Args:
+        url: ``redis://[:password@]host:port/db`` (the password is never shown).
+        namespace: the prefix of every key; one per API key (or per run).
+        create_rate: creates per second for the whole fleet; the docs ask about one
+            every 3 s per key (``1/3``, the default). ``None``: no shared rate.
+        create_burst: creates that may go at once after a quiet spell.
+        poll_rate: task polls per second for the whole fleet; ``None``: no shared rate.
+        poll_burst: polls that may go at once.
+        lease_ttl: seconds a task's poll lease lasts unless its holder renews it: how
+            long a dead holder's tasks wait before another process takes over.
+        snapshot_ttl: seconds the last snapshot of a task is kept for late waiters.
+        timeout: seconds one Redis command may take before failing closed.
+
+    Attributes:
+        session: this process's random id in the fleet.
+        journal: the shared ``RedisJournal`` (pass it to ``generate_many``).
+        stats: ``CoordinationStats``.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str = "musicapi",
+        create_rate: float | None = 1 / 3,
+        create_burst: int = 1,
+        poll_rate: float | None = None,
+        poll_burst: int = 8,
+        lease_ttl: float = 15.0,
+        snapshot_ttl: float = 86_400.0,
+        timeout: float = 2.0,
+    ) -> None:
+        if not lease_ttl > 0:
+            raise ValueError(f"lease_ttl must be positive, not {lease_ttl!r}")
+        self._url = url
+        self._namespace = namespace
+        self._redis: Redis = connect(url, timeout=timeout)
+        self.session = uuid.uuid4().hex
+        self._lease_ms = max(1, int(lease_ttl * 1000))
+        self._snapshot_ttl = max(1, int(snapshot_ttl))
+        self._channel = f"{namespace}:snapshots"
+        self.journal = RedisJournal(url, namespace=namespace, session=self.session,
+                                    session_ttl=max(3 * lease_ttl, 1.0),
+                                    redis=self._redis)  # fmt: skip
+        self._rates = RedisRateStore(self._redis, url, namespace=namespace,
+                                     create_rate=create_rate, create_burst=create_burst,
+                                     poll_rate=poll_rate, poll_burst=poll_burst)  # fmt: skip
+        self._claiming = _ClaimingRates(self._rates)
+        self._tick: AsyncScript = self._redis.register_script(_TICK)
+        self._publish: AsyncScript = self._redis.register_script(_PUBLISH)
+        self._leases: AsyncScript = self._redis.register_script(_LEASES)
+        # Leases this process holds, with when it last polled under each: a lease whose
+        # task this process stopped polling is let go instead of being renewed forever.
+        self._held: dict[str, float] = {}
+        self._ever_held: set[str] = set()
+        self.stats = CoordinationStats()
+
+    def __repr__(self) -> str:
+        return f"RedisCoordination({describe_url(self._url)!r}, namespace={self._namespace!r})"
+
+    @property
+    def rates(self) -> _ClaimingRates:
+        """The shared create and poll budgets."""
+        return self._claiming
+
+    def _key(self, kind: str, task_id: str) -> str:
+        return f"{self._namespace}:{kind}:{task_id}"
+
+    # ------------------------------------------------------------------- lifecycle
+
+    async def open(self) -> None:
+        """Check that Redis answers and mark this session alive.
+
+        Raises:
+            CoordinationError: Redis cannot be reached.
+        """
+        await self._heartbeat()
+
+    async def _heartbeat(self) -> None:
+        key = self.journal.session_key(self.session)
+        with guarded(self._url, "marking this process alive"):
+            await self._redis.set(key, "1", px=self._lease_ms * 3)
+
+    async def aclose(self) -> None:
+        """Let go of every lease (others take over at once) and disconnect."""
+        held, self._held = list(self._held), {}
+        try:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(2):
+                if held:
+                    await self._leases(keys=[self._key("lease", t) for t in held],
+                                       args=[self.session, self._lease_ms, "release"])  # fmt: skip
+                await self._redis.delete(self.journal.session_key(self.session))
+        except Exception as exc:  # noqa: BLE001 - closing: the leases expire on their own
+            logger.warning("could not release leases on close: %s", exc)
+        finally:
+            await self._redis.aclose()
+
+    async def run(self, deliver: Publish) -> None:
+        """Relay other processes' snapshots to ``deliver`` and keep leases, until cancelled."""
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._keep_alive)
+            await self._listen(deliver)
+
+    async def _keep_alive(self) -> None:
+        period = self._lease_ms / 3000
+        while True:
+            await anyio.sleep(period)
+            try:
+                await self._heartbeat()
+                await self._renew(time.monotonic())
+            except CoordinationError as exc:
+                # Leases lapse and others take over; this process's ticks fail closed.
+                logger.warning("%s", exc)
+
+    async def _renew(self, now: float) -> None:
+        # A holder that has not polled a task for a few lease periods no longer waits on
+        # it: let the lease lapse so that a process still waiting takes it over.
+        stale = 4 * self._lease_ms / 1000
+        for task_id in [t for t, last in self._held.items() if now - last > stale]:
+            del self._held[task_id]
+        if not self._held:
+            return
+        tasks = list(self._held)
+        with guarded(self._url, "renewing poll leases"):
+            kept = await self._leases(keys=[self._key("lease", t) for t in tasks],
+                                      args=[self.session, self._lease_ms, "renew"])  # fmt: skip
+        keep = {tasks[int(i) - 1] for i in kept}
+        for task_id in tasks:
+            if task_id not in keep:
+                self._held.pop(task_id, None)
+
+    async def _listen(self, deliver: Publish) -> None:
+        delay = 0.05
+        while True:
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self._channel)
+                delay = 0.05
+                while True:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is not None:
+                        self._receive(message.get("data"), deliver)
+            except Exception as exc:  # noqa: BLE001 - any Redis failure: reconnect, keep going
+                # Snapshots missed meanwhile are not lost: each tick reads the stored one.
+                logger.warning("Redis snapshot channel lost (%s); reconnecting", exc)
+            finally:
+                # The connection may already be gone: closing it is best effort.
+                shield = anyio.CancelScope(shield=True)
+                with shield, anyio.move_on_after(1), contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await anyio.sleep(delay)
+            delay = min(2.0, delay * 2)
+
+    def _receive(self, data: object, deliver: Publish) -> None:
+        if not isinstance(data, bytes | str):
+            return
+        text = data.decode() if isinstance(data, bytes) else data
+        sender, _, payload = text.partition(" ")
+        if sender == self.session:
+            return  # our own: the local poller already has it
+        try:
+            snapshot = snapshot_from_json(payload)
+        except (ValueError, KeyError, TypeError) as exc:
+            logger.warning("dropped an unreadable snapshot from Redis: %s", exc)
+            return
+        self.stats.received += 1
+        deliver(snapshot.task_id, snapshot)
+
+    # ----------------------------------------------------------------------- polls
+
+    async def poll(self, task_id: str, family: Family, fetch: Fetch) -> TaskSnapshot:
+        """One tick for ``task_id``: poll it if this process holds (or takes) its lease.
+
+        Raises:
+            CoordinationError: Redis cannot be reached (the poller tries again later).
+        """
+        with guarded(self._url, f"taking the poll lease of task {task_id}"):
+            held, stored = await self._tick(keys=[self._key("snap", task_id),
+                                                  self._key("lease", task_id)],
+                                            args=[self.session, self._lease_ms])  # fmt: skip
+        if not int(held):
+            self._held.pop(task_id, None)
+            self.stats.relayed += 1
+            if stored is None:
+                # Nobody has seen it yet: as the API itself answers a young task.
+                return TaskSnapshot(task_id=task_id, family=family, ready=False)
+            return snapshot_from_json(bytes(stored)[1:])
+        if task_id not in self._ever_held:
+            self._ever_held.add(task_id)
+            self.stats.takeovers += 1
+        self._held[task_id] = time.monotonic()
+        self.stats.polls += 1
+        snapshot = await fetch(task_id, family)
+        await self.publish(snapshot)
+        return snapshot
+
+    async def publish(self, snapshot: TaskSnapshot) -> None:
+        """Store ``snapshot`` for late waiters and send it to every process.
+
+        Raises:
+            CoordinationError: Redis cannot be reached.
+        """
+        task_id = snapshot.task_id
+        payload = ("D" if snapshot.done else "R") + snapshot_to_json(snapshot)
+        if snapshot.done:
+            self._held.pop(task_id, None)
+        with guarded(self._url, f"publishing task {task_id}"):
+            await self._publish(keys=[self._key("snap", task_id), self._key("lease", task_id),
+                                      self._channel],
+                                args=[payload, self._snapshot_ttl, self.session])  # fmt: skip
+
+    async def clear(self) -> None:
+        """Delete every key of this namespace (tests, a finished run)."""
+        with guarded(self._url, "clearing the namespace"):
+            async for key in self._redis.scan_iter(match=f"{self._namespace}:*", count=500):
+                await self._redis.delete(key)

@@ -1,0 +1,100 @@
+"""The Redis connection behind ``RedisCoordination``, and its errors made typed.
+
+redis-py is imported here, lazily (only when a coordination is opened), so that
+``import musicapi_async`` works without it installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import urllib.parse
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Final
+
+from .._convert import clip_to_wire, structure_open
+from .._errors import CoordinationError
+from .._models import Clip, Family, TaskSnapshot
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["connect", "describe_url", "guarded", "snapshot_from_json", "snapshot_to_json"]
+
+_INSTALL: Final = "Redis coordination needs redis-py: pip install 'musicapi-async[redis]'"
+
+
+def describe_url(url: str) -> str:
+    """``url`` without its password, for messages and reprs."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or "localhost"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def connect(url: str, *, timeout: float, max_connections: int = 32) -> Redis:
+    """A client for ``url`` that gives up fast: a dead Redis must fail closed, not hang.
+
+    Its pool blocks (up to ``timeout``) when all ``max_connections`` are busy, so that
+    thousands of waiting jobs share a few connections instead of failing.
+    """
+    try:
+        from redis.asyncio import BlockingConnectionPool, Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
+    except ImportError as exc:  # pragma: no cover - the test environment has it
+        raise ImportError(_INSTALL) from exc
+
+    # One quick retry absorbs a dropped idle connection; every command used is safe to
+    # repeat (claims are NX, transitions are checked, a token taken twice only slows).
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=timeout, socket_timeout=timeout,
+        socket_connect_timeout=timeout, retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
+        health_check_interval=10)  # fmt: skip
+    return Redis.from_pool(pool)
+
+
+@contextlib.contextmanager
+def guarded(url: str, doing: str, *, task_id: str | None = None) -> Iterator[None]:
+    """Turn any Redis failure inside the block into ``CoordinationError``."""
+    from redis.exceptions import RedisError
+
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        kept = f"; task {task_id} was accepted: keep its id" if task_id else ""
+        raise CoordinationError(
+            f"Redis at {describe_url(url)} failed while {doing} "
+            f"({type(exc).__name__}: {exc}){kept}",
+            task_id=task_id,
+        ) from exc
+
+
+def snapshot_to_json(snapshot: TaskSnapshot) -> str:
+    """A snapshot as JSON text, clips as the API sent them."""
+    data: dict[str, Any] = {
+        "task_id": snapshot.task_id,
+        "family": snapshot.family.value,
+        "ready": snapshot.ready,
+        "status": snapshot.status,
+        "progress": snapshot.progress,
+        "message": snapshot.message,
+        "extra": dict(snapshot.extra),
+        "clips": [clip_to_wire(c) for c in snapshot.clips],
+    }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def snapshot_from_json(text: str | bytes) -> TaskSnapshot:
+    """The snapshot ``snapshot_to_json`` wrote."""
+    data = json.loads(text)
+    return TaskSnapshot(
+        task_id=data["task_id"],
+        family=Family(data["family"]),
+        clips=tuple(structure_open(c, Clip) for c in data["clips"]),
+        ready=data["ready"],
+        status=data["status"],
+        progress=data["progress"],
+        message=data["message"],
+        extra=data["extra"],
+    )
