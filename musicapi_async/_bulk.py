@@ -280,6 +280,12 @@ class _Batch:
             entry = await self.journal.get(fingerprint)
             if _shared_pending(self.journal, entry):  # [redis hook] another process sends it
                 return fingerprint
+            if (entry is not None and entry.state is JobState.PENDING and not entry.sending
+                    and entry.session != getattr(self.journal, "session", None)):  # fmt: skip
+                # Claimed by a run that died while the request waited for its turn: it
+                # was provably never sent (journal rule 2), so it is sent now.
+                await self.journal.forget(fingerprint)
+                entry = None
             if entry is not None and entry.state is not JobState.SUBMITTED:
                 return _from_journal(index, request, entry)
             if entry is not None:
@@ -345,7 +351,7 @@ class _Batch:
                 # A create still waiting for its turn is dropped when the run is left; one
                 # already sent finishes behind the client's shield, and its answer comes
                 # back here through the sink, so the journal keeps its task id either way.
-                watch = PaidCallWatch(functools.partial(self._settled, fingerprint))
+                watch = self._watch(fingerprint)
                 token = PAID_CALL_WATCH.set(watch)
                 try:
                     job = await self.client.submit(request)  # type: ignore[arg-type]
@@ -380,6 +386,14 @@ class _Batch:
         except MusicAPIError as exc:
             return await self._failed(index, request, endpoint, fingerprint, task_id, exc)
 
+    def _watch(self, fingerprint: str | None) -> PaidCallWatch:
+        """How the client reports back on one request's paid tries (see ``PaidCallWatch``)."""
+        journal = self.journal
+        sending = None
+        if journal is not None and fingerprint is not None:
+            sending = functools.partial(journal.sending, fingerprint)
+        return PaidCallWatch(functools.partial(self._settled, fingerprint), sending)
+
     async def _settled(self, fingerprint: str | None, orphan: Orphan | None) -> None:
         """Journal how a create of a run that was left early ended (``None``: not billed)."""
         if self.journal is None or fingerprint is None:
@@ -388,12 +402,24 @@ class _Batch:
             await self.journal.forget(fingerprint)  # a later run may send it
         elif orphan.task_id is not None:
             await self.journal.submitted(fingerprint, orphan.task_id)
-        elif isinstance(orphan.error, SubmissionOutcomeUnknown):
+        elif orphan.error is not None:
             await self.journal.unknown(fingerprint, orphan.error)
+        else:  # a synchronous answer (a persona, lyrics): the request is done
+            await self.journal.finished(fingerprint, result_to_json(orphan.result))
 
     async def _send_sync(self, endpoint: str, request: object, fingerprint: str | None) -> Any:
-        with anyio.CancelScope(shield=True):
+        watch = self._watch(fingerprint)
+        token = PAID_CALL_WATCH.set(watch)
+        try:
             result = await self.client.call(endpoint, request)
+        except anyio.get_cancelled_exc_class():
+            if not watch.in_flight:  # never sent, or refused: nothing billed
+                with anyio.CancelScope(shield=True):
+                    await self._settled(fingerprint, None)
+            raise
+        finally:
+            PAID_CALL_WATCH.reset(token)
+        with anyio.CancelScope(shield=True):
             if self.journal is not None and fingerprint is not None:
                 await self.journal.finished(fingerprint, result_to_json(result))
         return result

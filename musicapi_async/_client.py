@@ -407,9 +407,16 @@ class MusicAPI:
 
         async def run() -> None:
             with anyio.CancelScope(shield=True):
-                if watch is not None:
-                    watch.in_flight = True
+                if abandoned:  # the caller left before this try started: send nothing
+                    done.set()
+                    return
                 try:
+                    if watch is not None:
+                        # In flight from here, before the journal's mark: a caller that is
+                        # cancelled meanwhile must not count the request as never sent.
+                        watch.in_flight = True
+                        if watch.sending is not None:
+                            await watch.sending()  # if this fails, nothing is sent
                     outcome.append((True, await self._send(ep, request)))
                 except Exception as exc:  # noqa: BLE001 - handed to the caller, or kept as an orphan
                     outcome.append((False, exc))

@@ -76,10 +76,13 @@ class PaidCallWatch:
     is cancelled (``generate_many`` left early) can still keep its books: ``in_flight``
     says whether a try that may bill was sent (false again after an explicit refusal), and
     ``settled`` later receives what the cancelled caller never got: the ``Orphan``, or
-    ``None`` when the try turned out refused and nothing was billed.
+    ``None`` when the try turned out refused and nothing was billed. ``sending`` is
+    awaited right before each try goes out (a journal marks the request "maybe sent"); if
+    it raises, nothing is sent.
     """
 
     settled: Callable[[Orphan | None], Awaitable[None]]
+    sending: Callable[[], Awaitable[None]] | None = None
     in_flight: bool = False
 
 

@@ -9,8 +9,8 @@ every change is committed to disk before the method returns:
 state          meaning                                            may move to
 =============  =================================================  =====================
 (none)         never seen                                         pending (``begin``)
-``pending``    written just BEFORE the POST is sent               submitted, unknown,
-                                                                  done, failed
+``pending``    claimed; ``sending`` is set just BEFORE the POST   submitted, unknown,
+               goes out (a create may wait its turn in between)   done, failed
 ``unknown``    the answer was lost (``SubmissionOutcomeUnknown``)  unknown, submitted,
                                                                   done, failed
 ``submitted``  accepted: the task id is known                     done, failed
@@ -22,10 +22,12 @@ Rules:
 
 1. ``begin`` is the only way in, and it never overwrites: for a fingerprint already
    journaled it returns the existing entry and the caller must not send.
-2. A ``pending`` entry left by another process (``entry.session != journal.session``) is
-   evidence of a crash between sending and hearing back: treat it like ``unknown`` and
-   reconcile (credits, the dashboard, a webhook) before anything is sent again. Nothing is
-   ever re-sent silently; ``forget`` is the caller's explicit way to allow it.
+2. A ``pending`` entry left by another process (``entry.session != journal.session``)
+   with ``sending`` set is evidence of a crash between sending and hearing back: treat it
+   like ``unknown`` and reconcile (credits, the dashboard, a webhook) before anything is
+   sent again. Without ``sending`` it was provably never sent (the process died while the
+   request waited for its turn): ``forget`` it and send it. Nothing that may have been
+   sent is ever re-sent silently; ``forget`` is the caller's explicit way to allow it.
 3. ``done`` may follow ``pending`` directly: synchronous endpoints answer with the result.
 4. ``unknown`` may be resolved by the caller's reconciliation into any later state:
    ``settle`` records the caller's verdict (billed as task X, not billed, abandoned);
@@ -74,7 +76,7 @@ T = TypeVar("T")
 
 # Never written to disk nor hashed: a secret, and changing it does not change the song.
 _SECRET_FIELDS: Final = frozenset({"webhook_secret"})
-_SCHEMA_VERSION: Final = 1
+_SCHEMA_VERSION: Final = 2
 
 
 class JobState(enum.Enum):
@@ -115,6 +117,8 @@ class Entry:
         result: the result as JSON text (``done``).
         error: what went wrong (``unknown``, ``failed``).
         session: the ``SQLiteJournal.session`` that began it.
+        sending: whether the request may have gone out (set right before the POST);
+            ``True`` unless the journal knows it was not, so unsure means "maybe sent".
         created_at: when it was begun (Unix time).
         updated_at: when it last changed (Unix time).
     """
@@ -130,6 +134,7 @@ class Entry:
     session: str
     created_at: float
     updated_at: float
+    sending: bool = True
 
 
 def canonical_body(body: Mapping[str, Any]) -> str:
@@ -172,6 +177,10 @@ class Journal(Protocol):
             ``None`` when the fingerprint was new (it is now ``pending``: send it), or the
             existing entry, unchanged, when it was already journaled (do not send).
         """
+        ...
+
+    async def sending(self, fingerprint: str) -> None:
+        """Record, right before the POST, that the ``pending`` request may now go out."""
         ...
 
     async def submitted(self, fingerprint: str, task_id: str) -> None:
@@ -225,19 +234,22 @@ CREATE TABLE IF NOT EXISTS jobs (
     error       TEXT,
     session     TEXT NOT NULL,
     created_at  REAL NOT NULL,
-    updated_at  REAL NOT NULL
+    updated_at  REAL NOT NULL,
+    -- 1 from just before the POST (rows of schema 1 count as sent: the safe side)
+    sending     INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, created_at);
 """
 _COLUMNS: Final = ("fingerprint, endpoint, body, key, state, task_id, result, error, session, "
-                   "created_at, updated_at")  # fmt: skip
+                   "created_at, updated_at, sending")  # fmt: skip
 
 
 def _entry(row: tuple[Any, ...]) -> Entry:
-    fp, endpoint, body, key, state, task_id, result, error, session, created, updated = row
+    fp, endpoint, body, key, state, task_id, result, error, session, created, updated, sent = row
     return Entry(fingerprint=fp, endpoint=endpoint, body=json.loads(body), key=key,
                  state=JobState(state), task_id=task_id, result=result, error=error,
-                 session=session, created_at=created, updated_at=updated)  # fmt: skip
+                 session=session, created_at=created, updated_at=updated,
+                 sending=bool(sent))  # fmt: skip
 
 
 class _Immediate:
@@ -271,6 +283,8 @@ def _prepare(conn: sqlite3.Connection, path: str) -> None:
         for statement in _SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
+        if version == 1:  # schema 1 had no ``sending``: its pending rows may have been sent
+            conn.execute("ALTER TABLE jobs ADD COLUMN sending INTEGER NOT NULL DEFAULT 1")
         conn.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
 
 
@@ -408,7 +422,8 @@ class SQLiteJournal:
             with _Immediate(conn):
                 inserted = conn.execute(
                     "INSERT OR IGNORE INTO jobs (fingerprint, endpoint, body, key, state, "
-                    "session, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+                    "session, created_at, updated_at, sending) "
+                    "VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, 0)",
                     (fingerprint, endpoint, text, key, self.session, now, now),
                 ).rowcount
                 if inserted:
@@ -418,6 +433,20 @@ class SQLiteJournal:
                 return _entry(row)
 
         return await self._run(work)
+
+    async def sending(self, fingerprint: str) -> None:
+        """Mark a ``pending`` request as (maybe) sent; call it right BEFORE the POST.
+
+        From here on a crash leaves it possibly billed; before, provably not (rule 2).
+        """
+
+        def work(conn: sqlite3.Connection) -> None:
+            with _Immediate(conn):
+                conn.execute("UPDATE jobs SET sending = 1, updated_at = ? "
+                             "WHERE fingerprint = ? AND state = 'pending'",
+                             (time.time(), fingerprint))  # fmt: skip
+
+        await self._run(work)
 
     async def _move(self, fingerprint: str, target: JobState, **values: str | None) -> None:
         def work(conn: sqlite3.Connection) -> None:

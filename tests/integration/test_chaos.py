@@ -184,6 +184,8 @@ RUNNER = textwrap.dedent(
                 key, base_url=url, poll=PollPolicy().scaled(60)) as api:
             async for outcome in api.generate_many(requests, concurrency=20, journal=journal):
                 print("done", outcome.index, outcome.ok, outcome.resumed, flush=True)
+                if not outcome.ok:
+                    print("error", repr(outcome.error), file=sys.stderr, flush=True)
 
     anyio.run(main)
     """
@@ -240,7 +242,7 @@ async def test_journaled_run_killed_and_restarted_bills_nothing_twice(tmp_path: 
         emulator.send_signal(signal.SIGINT)
         emulator.wait(timeout=10)
     assert len(lines) == 40
-    assert all(ok == "True" for _, _, ok, _ in lines)
+    assert all(ok == "True" for _, _, ok, _ in lines), (lines, second.stderr.decode()[-3000:])
     assert sum(resumed == "True" for *_, resumed in lines) >= done_before
     assert max(billed.values()) == 1, "a request was billed twice"
     assert billed.total() == 40
@@ -341,3 +343,34 @@ async def test_2000_concurrent_creates_against_a_throttling_server_all_complete(
     assert server.refused < 0.02 * server.sent, f"{server.refused} of {server.sent} refused"
     # The pace it learned is the server's: 2,000 creates at one per 4 s, not much slower.
     assert server.now < 2000 * 4.0 * 1.25
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("sent", [False, True])
+async def test_a_dead_runs_claim_is_sent_again_only_if_it_never_went_out(
+    tmp_path: Path, sent: bool
+) -> None:
+    """A claim a dead run left unsent is sent by the next run; one maybe sent is not."""
+    from musicapi_async._convert import to_wire
+    from musicapi_async._journal import fingerprint
+
+    request = song(1)
+    path = tmp_path / "journal.sqlite3"
+    async with SQLiteJournal(path) as dead:  # the run that died, in another session
+        fp = fingerprint("sonic.create", to_wire(request), key="#1")
+        await dead.begin(fp, "sonic.create", to_wire(request))
+        if sent:
+            await dead.sending(fp)
+    async with (
+        SQLiteJournal(path) as journal,
+        Emulator(speed=SPEED) as emu,
+        MusicAPI(emu.api_key, base_url=emu.url) as api,
+    ):
+        [outcome] = [o async for o in api.generate_many([request], journal=journal)]
+        billed = emu.stats.billed.get("sonic.create", 0)
+    if sent:
+        assert isinstance(outcome.error, SubmissionOutcomeUnknown)
+        assert billed == 0
+    else:
+        assert outcome.ok
+        assert billed == 1

@@ -423,3 +423,43 @@ async def test_error_column_never_stores_a_registered_key(journal: SQLiteJournal
     assert entry is not None
     assert key not in (entry.error or "")
     assert "[redacted]" in (entry.error or "")
+
+
+# ----------------------------------------------------------------- claimed versus sent
+
+
+@pytest.mark.anyio
+async def test_a_claim_is_not_sent_until_marked_sending(journal: SQLiteJournal) -> None:
+    """begin() claims a request as not yet sent; sending() marks it maybe-sent, durably."""
+    fp = await begun(journal)
+    entry = await journal.get(fp)
+    assert entry is not None
+    assert (entry.state, entry.sending) == (JobState.PENDING, False)
+    await journal.sending(fp)
+    entry = await journal.get(fp)
+    assert entry is not None
+    assert (entry.state, entry.sending) == (JobState.PENDING, True)
+
+
+@pytest.mark.anyio
+async def test_pending_rows_of_a_schema_1_journal_count_as_maybe_sent(tmp_path: Path) -> None:
+    """Upgrading a journal written before ``sending`` existed keeps its pending rows unsafe."""
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE jobs (fingerprint TEXT PRIMARY KEY, endpoint TEXT NOT NULL, "
+        "body TEXT NOT NULL, key TEXT, state TEXT NOT NULL, task_id TEXT, result TEXT, "
+        "error TEXT, session TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL);"
+        "INSERT INTO jobs VALUES ('fp', 'sonic.create', '{}', NULL, 'pending', NULL, NULL, "
+        "NULL, 'dead', 0, 0);"
+        "PRAGMA user_version=1;"
+    )
+    conn.close()
+    async with SQLiteJournal(path) as journal:
+        entry = await journal.get("fp")
+        fresh = await begun(journal)
+        new = await journal.get(fresh)
+    assert entry is not None
+    assert entry.sending
+    assert new is not None
+    assert not new.sending
