@@ -267,12 +267,12 @@ def test_importing_the_sdk_loads_neither_the_cli_nor_rich() -> None:
     code = (
         "import sys, musicapi_async; "
         "print(sorted(m for m in sys.modules if m == 'rich' or m.startswith('rich.') "
-        "or m.split('.')[-1] in ('_cli', '_cli_bulk', '_cli_input', '_cli_progress')))"
+        "or m == 'musicapi_async.cli' or m.startswith('musicapi_async.cli.')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=30).stdout  # fmt: skip
     assert out.strip() == "[]"
-    code = "import sys, musicapi_async._cli; print('rich' in sys.modules)"
+    code = "import sys, musicapi_async.cli; print('rich' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=30).stdout  # fmt: skip
     assert out.strip() == "False"  # `musicapi credits` does not pay for the display

@@ -23,9 +23,22 @@ from typing import Any
 import anyio
 import attrs
 
-from ._bulk import Outcome
-from ._cli_input import InputError, Line, Plan, Problem, load_plan
-from ._cli_progress import (
+from .._bulk import Outcome
+from .._client import MusicAPI
+from .._convert import to_wire
+from .._errors import (
+    BudgetExceeded,
+    InsufficientCredits,
+    MusicAPIError,
+    SubmissionOutcomeUnknown,
+)
+from .._events import ClipPlayable, TaskDone
+from .._jobs import Job
+from .._journal import Journal, SQLiteJournal
+from .._log import redact
+from .._models import ClipState, LyricsCandidate, MediaKind, Persona, UploadedClip
+from ._input import InputError, Line, Plan, Problem, load_plan
+from ._progress import (
     Display,
     Item,
     LiveDisplay,
@@ -36,19 +49,6 @@ from ._cli_progress import (
     make_console,
     print_summary,
 )
-from ._client import MusicAPI
-from ._convert import to_wire
-from ._errors import (
-    BudgetExceeded,
-    InsufficientCredits,
-    MusicAPIError,
-    SubmissionOutcomeUnknown,
-)
-from ._events import ClipPlayable, TaskDone
-from ._jobs import Job
-from ._journal import Journal, SQLiteJournal
-from ._log import redact
-from ._models import ClipState, LyricsCandidate, MediaKind, Persona, UploadedClip
 
 __all__ = [
     "BulkOptions",
@@ -394,7 +394,7 @@ async def bulk_command(
             print(held["message"], file=sys.stderr)
     unknown = [i for i in tracker.items if isinstance(i.error, SubmissionOutcomeUnknown)]
     if unknown and not args.json:
-        from ._cli_reconcile import reconcile_hint
+        from ._reconcile import reconcile_hint
 
         print(f"musicapi: {len(unknown)} line(s) were sent but their outcome is unknown "
               "(they may have been billed); they are never sent again by themselves. "

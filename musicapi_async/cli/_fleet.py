@@ -31,18 +31,18 @@ from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 
-from ._bulk import _SYNCHRONOUS_ENDPOINTS, _endpoint_of
-from ._cli_input import InputError, Line, Problem, load_plan
-from ._client import MusicAPI
-from ._convert import result_to_json, to_wire
-from ._endpoints import cost_of
-from ._errors import MusicAPIError, SubmissionOutcomeUnknown
-from ._journal import JobState, fingerprint
+from .._bulk import _SYNCHRONOUS_ENDPOINTS, _endpoint_of
+from .._client import MusicAPI
+from .._convert import result_to_json, to_wire
+from .._endpoints import cost_of
+from .._errors import MusicAPIError, SubmissionOutcomeUnknown
+from .._journal import JobState, fingerprint
+from ._input import InputError, Line, Problem, load_plan
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from ._redis import RedisCoordination, RedisJournal
+    from .._redis import RedisCoordination, RedisJournal
 
 __all__ = ["add_fleet_args", "fleet_command"]
 
@@ -85,9 +85,9 @@ def _say(args: argparse.Namespace, text: str) -> None:
 async def fleet_command(args: argparse.Namespace, open_client: OpenFleetClient, *,
                         base_url: str) -> int:  # fmt: skip
     """Run (a share of) the fleet run of ``args.file``; returns the exit status."""
-    from ._cli_bulk import _bad_input, write_manifest
-    from ._redis import RedisCoordination
-    from ._redis._store import connect
+    from .._redis import RedisCoordination
+    from .._redis._store import connect
+    from ._bulk import _bad_input, write_manifest
 
     try:
         plan = load_plan(args.file, fmt=args.format, mv=args.mv)

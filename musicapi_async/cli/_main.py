@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import anyio
 import attrs
 
-from ._client import DEFAULT_BASE_URL, MusicAPI
-from ._convert import clip_to_wire, to_wire
-from ._errors import (
+from .._client import DEFAULT_BASE_URL, MusicAPI
+from .._convert import clip_to_wire, to_wire
+from .._errors import (
     AuthenticationError,
     InvalidRequest,
     MusicAPIError,
@@ -37,20 +37,20 @@ from ._errors import (
     TaskNotFound,
     TaskTimeout,
 )
-from ._events import ClipFailed, ClipPlayable, TaskDone
-from ._jobs import Job
-from ._models import Clip, Family, PersonaRequest, SonicRequest, SonicTaskType, TaskSnapshot
-from ._polling import PollPolicy
-from ._validation import validate_body
-from ._version import __version__
+from .._events import ClipFailed, ClipPlayable, TaskDone
+from .._jobs import Job
+from .._models import Clip, Family, PersonaRequest, SonicRequest, SonicTaskType, TaskSnapshot
+from .._polling import PollPolicy
+from .._validation import validate_body
+from .._version import __version__
 
 if TYPE_CHECKING:
-    from ._coordination import Coordination
+    from .._coordination import Coordination
 
 __all__ = ["build_parser", "main"]
 
 # The demo input ships in the wheel, so `musicapi demo` works wherever the package does.
-DEMO_FILE: Final = Path(__file__).with_name("_data") / "demo.jsonl"
+DEMO_FILE: Final = Path(__file__).parent.with_name("_data") / "demo.jsonl"
 EMULATOR_SPEED: Final = 30.0  # the demo's two dozen songs (three waves deep) in ~30 s
 _API = TypeVar("_API", bound=MusicAPI)
 
@@ -134,7 +134,7 @@ def _sonic_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``musicapi`` argument parser."""
-    from .emulator.__main__ import build_parser as emulator_parser
+    from ..emulator.__main__ import build_parser as emulator_parser
 
     parser = argparse.ArgumentParser(
         prog="musicapi",
@@ -216,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="check the file and show the plan and its cost; send nothing",
     )
     output_args(bulk, "musicapi-output")
-    from ._cli_fleet import add_fleet_args  # [redis hook] --redis URL: a fleet run
+    from ._fleet import add_fleet_args  # [redis hook] --redis URL: a fleet run
 
     add_fleet_args(bulk)
 
@@ -237,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     task_args(download)
     output_args(download, ".")
     command("credits", "Show the account's remaining credits.")
-    from ._cli_reconcile import add_reconcile_parser
+    from ._reconcile import add_reconcile_parser
 
     add_reconcile_parser(command("reconcile", "Settle the requests a bulk journal marks as "
                                  "sent with no answer (maybe billed): list them, look them "
@@ -271,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else 2
     if args.command == "emulator":
-        from .emulator.__main__ import main as emulator_main
+        from ..emulator.__main__ import main as emulator_main
 
         return emulator_main(argv[argv.index("emulator") + 1 :])
     _logging(args.verbose)
@@ -347,7 +347,7 @@ class _StderrHandler(logging.Handler):
 
 def _logging(verbose: int) -> None:
     if verbose:
-        from ._client import BODIES
+        from .._client import BODIES
 
         logger = logging.getLogger("musicapi_async")
         logger.setLevel(BODIES if verbose > 1 else logging.DEBUG)
@@ -373,7 +373,7 @@ async def _client(
     async with AsyncExitStack() as stack:
         base_url: str | None
         if ctx.args.emulator:
-            from .emulator import Emulator
+            from ..emulator import Emulator
 
             emulator = await stack.enter_async_context(
                 Emulator(speed=ctx.speed, credits=ctx.args.emulator_credits)
@@ -579,13 +579,13 @@ async def _persona(ctx: _Context) -> int:
 
 
 async def _bulk(ctx: _Context) -> int:
-    from ._cli_bulk import bulk_command
+    from ._bulk import bulk_command
 
     def on_interrupt(report: Callable[[], None]) -> None:
         ctx.on_interrupt = report
 
-    if ctx.args.redis:  # [redis hook] a fleet run (``_cli_fleet``)
-        from ._cli_fleet import fleet_command
+    if ctx.args.redis:  # [redis hook] a fleet run (``cli._fleet``)
+        from ._fleet import fleet_command
 
         base_url = ctx.args.base_url or os.environ.get("MUSICAPI_BASE_URL") or DEFAULT_BASE_URL
         return await fleet_command(ctx.args, lambda c: _client(ctx, MusicAPI, c),
@@ -601,7 +601,7 @@ async def _bulk(ctx: _Context) -> int:
 
 
 async def _reconcile(ctx: _Context) -> int:
-    from ._cli_reconcile import reconcile_command
+    from ._reconcile import reconcile_command
 
     return await reconcile_command(ctx.args, lambda cls: _client(ctx, cls))
 

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, TextIO
 
 import attrs
 
-from ._cli_input import Line, Plan
-from ._models import Clip
+from .._models import Clip
+from ._input import Line, Plan
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType

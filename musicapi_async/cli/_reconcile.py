@@ -28,10 +28,10 @@ from typing import Any
 
 import anyio
 
-from ._client import MusicAPI
-from ._errors import MusicAPIError, TaskNotFound
-from ._journal import Entry, SQLiteJournal, match_unresolved, settle
-from ._models import Family
+from .._client import MusicAPI
+from .._errors import MusicAPIError, TaskNotFound
+from .._journal import Entry, SQLiteJournal, match_unresolved, settle
+from .._models import Family
 
 __all__ = ["add_reconcile_parser", "reconcile_command", "reconcile_hint"]
 

@@ -44,10 +44,10 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from ._convert import to_wire
-from ._endpoints import cost_of
-from ._errors import InvalidRequest
-from ._models import (
+from .._convert import to_wire
+from .._endpoints import cost_of
+from .._errors import InvalidRequest
+from .._models import (
     LyricsRequest,
     NuroInstrumentalRequest,
     NuroVocalRequest,
@@ -58,7 +58,7 @@ from ._models import (
     StudioRequest,
     UploadRequest,
 )
-from ._validation import validate_body
+from .._validation import validate_body
 
 __all__ = ["KINDS", "InputError", "Line", "Plan", "Problem", "Ref", "load_plan"]
 
