@@ -363,11 +363,7 @@ async def bulk_command(
     code = exit_status(tracker)
     held = _held_back(tracker, args, resume)
     if args.json:
-        print(json.dumps({"ok": code == 0, "exit_code": code, "input": plan.path,
-                          "counts": dict(tracker.counts()), "credits": tracker.spent,
-                          "elapsed": round(tracker.elapsed, 3), "manifest": str(manifest),
-                          **({"not_sent": held} if held else {}),
-                          "results": rows}, ensure_ascii=False, indent=2))  # fmt: skip
+        _print_json(tracker, code, manifest, held, rows)
     elif console is not None:
         console.print()
         print_summary(tracker, console, out=options.out if args.download else None,
@@ -376,6 +372,16 @@ async def bulk_command(
             print(held["message"], file=sys.stderr)
     _unknown_hint(args, tracker)
     return code
+
+
+def _print_json(tracker: Tracker, code: int, manifest: Path, held: dict[str, Any],
+                rows: list[dict[str, Any]]) -> None:  # fmt: skip
+    """The whole run as one JSON document (``--json``)."""
+    print(json.dumps({"ok": code == 0, "exit_code": code, "input": tracker.plan.path,
+                      "counts": dict(tracker.counts()), "credits": tracker.spent,
+                      "elapsed": round(tracker.elapsed, 3), "manifest": str(manifest),
+                      **({"not_sent": held} if held else {}),
+                      "results": rows}, ensure_ascii=False, indent=2))  # fmt: skip
 
 
 def _load(args: argparse.Namespace) -> Plan | int:
