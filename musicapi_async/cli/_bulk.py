@@ -24,20 +24,27 @@ import anyio
 import attrs
 from anyio.abc import TaskGroup
 
-from .._bulk import Outcome
-from .._client import MusicAPI
-from .._convert import to_wire
-from .._errors import (
+from musicapi_async import (
     BudgetExceeded,
+    ClipPlayable,
+    ClipState,
     InsufficientCredits,
+    Job,
+    Journal,
+    LyricsCandidate,
+    MediaKind,
+    MusicAPI,
     MusicAPIError,
+    Outcome,
+    Persona,
+    SQLiteJournal,
     SubmissionOutcomeUnknown,
+    TaskDone,
+    UploadedClip,
+    redact,
+    to_wire,
 )
-from .._events import ClipPlayable, TaskDone
-from .._jobs import Job
-from .._journal import Journal, SQLiteJournal
-from .._log import redact
-from .._models import ClipState, LyricsCandidate, MediaKind, Persona, UploadedClip
+
 from ._input import InputError, Line, Plan, Problem, load_plan
 from ._progress import (
     Display,

@@ -27,25 +27,35 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import anyio
 import attrs
 
-from .._client import DEFAULT_BASE_URL, MusicAPI
-from .._convert import clip_to_wire, to_wire
-from .._errors import (
+from musicapi_async import (
+    DEFAULT_BASE_URL,
     AuthenticationError,
+    Clip,
+    ClipFailed,
+    ClipPlayable,
+    Family,
     InvalidRequest,
+    Job,
+    MusicAPI,
     MusicAPIError,
+    PersonaRequest,
+    PollPolicy,
+    SonicRequest,
+    SonicTaskType,
+    TaskDone,
     TaskFailed,
     TaskNotFound,
+    TaskSnapshot,
     TaskTimeout,
+    __version__,
+    clip_to_wire,
+    endpoint_of,
+    to_wire,
+    validate_body,
 )
-from .._events import ClipFailed, ClipPlayable, TaskDone
-from .._jobs import Job
-from .._models import Clip, Family, PersonaRequest, SonicRequest, SonicTaskType, TaskSnapshot
-from .._polling import PollPolicy
-from .._validation import validate_body
-from .._version import __version__
 
 if TYPE_CHECKING:
-    from .._coordination import Coordination
+    from musicapi_async import RedisCoordination
 
 __all__ = ["build_parser", "main"]
 
@@ -211,7 +221,8 @@ def _one_shot_parsers(command: _Command) -> None:
 
 def _other_parsers(command: _Command, subs: Any) -> None:
     """reconcile, demo and emulator."""
-    from ..emulator.__main__ import build_parser as emulator_parser
+    from musicapi_async.emulator.__main__ import build_parser as emulator_parser
+
     from ._reconcile import add_reconcile_parser
 
     add_reconcile_parser(command("reconcile", "Settle the requests a bulk journal marks as "
@@ -268,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else 2
     if args.command == "emulator":
-        from ..emulator.__main__ import main as emulator_main
+        from musicapi_async.emulator.__main__ import main as emulator_main
 
         return emulator_main(argv[argv.index("emulator") + 1 :])
     _logging(args.verbose)
@@ -344,7 +355,7 @@ class _StderrHandler(logging.Handler):
 
 def _logging(verbose: int) -> None:
     if verbose:
-        from .._client import BODIES
+        from musicapi_async import BODIES
 
         logger = logging.getLogger("musicapi_async")
         logger.setLevel(BODIES if verbose > 1 else logging.DEBUG)
@@ -364,13 +375,13 @@ def _credentials(args: argparse.Namespace) -> tuple[str, str | None]:
 
 @asynccontextmanager
 async def _client(
-    ctx: _Context, cls: type[_API], coordination: Coordination | None = None
+    ctx: _Context, cls: type[_API], coordination: RedisCoordination | None = None
 ) -> AsyncIterator[_API]:
     """An open client of ``cls``: on the in-process emulator with ``--emulator``."""
     async with AsyncExitStack() as stack:
         base_url: str | None
         if ctx.args.emulator:
-            from ..emulator import Emulator
+            from musicapi_async.emulator import Emulator
 
             emulator = await stack.enter_async_context(
                 Emulator(speed=ctx.speed, credits=ctx.args.emulator_credits)
@@ -464,7 +475,7 @@ async def _generate(ctx: _Context) -> int:
         fields.setdefault("mv", "sonic-v5")
         fields.setdefault("custom_mode", "gpt_description_prompt" not in fields)
     request = SonicRequest(task_type=task_type, **fields)
-    validate_body("sonic.create", to_wire(request))  # before a key is even looked at
+    validate_body(endpoint_of(request), to_wire(request))  # before a key is even looked at
     _kinds(args.kinds)  # a typo here must not cost a song
     async with _client(ctx, MusicAPI) as api:
         job = await api.submit(request)
@@ -563,7 +574,7 @@ async def _persona(ctx: _Context) -> int:
     args = ctx.args
     request = PersonaRequest(name=args.name, continue_clip_id=args.clip_id,
                              description=args.description, styles=args.styles)  # fmt: skip
-    validate_body("sonic.persona", to_wire(request))
+    validate_body(endpoint_of(request), to_wire(request))
     async with _client(ctx, MusicAPI) as api:
         persona = await api.sonic.create_persona(name=args.name, continue_clip_id=args.clip_id,
                                                  description=args.description,

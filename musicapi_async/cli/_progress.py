@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, TextIO
 
 import attrs
 
-from .._models import Clip
+from musicapi_async import Clip
+
 from ._input import Line, Plan
 
 if TYPE_CHECKING:

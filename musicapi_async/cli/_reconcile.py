@@ -28,17 +28,22 @@ from typing import Any
 
 import anyio
 
-from .._client import MusicAPI
-from .._errors import MusicAPIError, TaskNotFound
-from .._journal import Entry, SQLiteJournal, match_unresolved, settle
-from .._models import Family
+from musicapi_async import (
+    Entry,
+    Family,
+    MusicAPI,
+    MusicAPIError,
+    SQLiteJournal,
+    TaskNotFound,
+    match_unresolved,
+    settle,
+    task_family,
+)
 
 __all__ = ["add_reconcile_parser", "reconcile_command", "reconcile_hint"]
 
 OpenClient = Callable[[type[MusicAPI]], AbstractAsyncContextManager[MusicAPI]]
 
-_FAMILY = {"sonic.create": Family.SONIC, "nuro.create": Family.NURO,
-           "studio.create": Family.STUDIO}  # fmt: skip
 _SHOWN = ("title", "name", "gpt_description_prompt", "description", "prompt", "url")
 
 
@@ -136,7 +141,7 @@ async def _match(
     """The journal entry each action names (``LookupError`` when one names none)."""
     plan = [(action, await match_unresolved(journal, ref), task_id)
             for action, ref, task_id in actions]  # fmt: skip
-    if any(e.endpoint not in _FAMILY for a, e, _ in plan if a == "resolve"):
+    if any(task_family(e.endpoint) is None for a, e, _ in plan if a == "resolve"):
         raise _Refused("--resolve takes generation requests only (a task id); "
                        "use --forget or --abandon for the others")  # fmt: skip
     return plan
@@ -147,7 +152,7 @@ async def _check(api: MusicAPI, lookups: list[tuple[Entry, str | None]]) -> None
     for entry, task_id in lookups:
         assert task_id is not None
         try:
-            await api.get_task(task_id, _FAMILY[entry.endpoint])
+            await api.get_task(task_id, task_family(entry.endpoint) or Family.SONIC)
         except TaskNotFound:
             raise _Refused(f"the API knows no task {task_id}; nothing was changed") from None
 
@@ -160,7 +165,7 @@ async def _settle_found(
     for entry in automatic:
         assert entry.task_id is not None
         try:
-            await api.get_task(entry.task_id, _FAMILY.get(entry.endpoint, Family.SONIC))
+            await api.get_task(entry.task_id, task_family(entry.endpoint) or Family.SONIC)
         except MusicAPIError:
             continue  # the server cannot tell: the caller decides
         await settle(journal, entry, task_id=entry.task_id, billed=True)
