@@ -61,6 +61,8 @@ __all__ = ["build_parser", "main"]
 
 # The demo input ships in the wheel, so `musicapi demo` works wherever the package does.
 DEMO_FILE: Final = Path(__file__).parent.with_name("_data") / "demo.jsonl"
+NEEDS_RICH: Final = ("this command draws with rich, which is not installed: "
+                     "pip install 'musicapi-async[cli]'")  # fmt: skip
 EMULATOR_SPEED: Final = 30.0  # the demo's two dozen songs (three waves deep) in ~30 s
 _API = TypeVar("_API", bound=MusicAPI)
 
@@ -304,6 +306,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(ctx, f"{type(exc).__name__}: {exc}", 2 if local else 1)
     except MusicAPIError as exc:
         return _error(ctx, f"{type(exc).__name__}: {exc}", 1)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] != "rich":
+            raise
+        # rich is the [cli] extra; the display asks for it before any request is sent.
+        return _error(ctx, NEEDS_RICH, 2)
 
 
 def _is_key_option(arg: str) -> bool:
