@@ -391,14 +391,21 @@ def _print_json(tracker: Tracker, code: int, manifest: Path, held: dict[str, Any
                       "results": rows}, ensure_ascii=False, indent=2))  # fmt: skip
 
 
-def _load(args: argparse.Namespace) -> Plan | int:
-    """The checked plan of ``args.file``, or the exit status of bad input (nothing sent)."""
+def read_plan(args: argparse.Namespace) -> Plan | int:
+    """The plan of ``args.file``, or the exit status of bad input (reported; nothing sent)."""
     try:
-        plan = load_plan(args.file, fmt=args.format, mv=args.mv)
+        return load_plan(args.file, fmt=args.format, mv=args.mv)
     except InputError as exc:
         return _bad_input(args, exc.path, exc.problems)
     except OSError as exc:
         return _bad_input(args, args.file, [Problem(0, exc.strerror or str(exc))])
+
+
+def _load(args: argparse.Namespace) -> Plan | int:
+    """The checked plan of ``args.file``, or the exit status of bad input (nothing sent)."""
+    plan = read_plan(args)
+    if isinstance(plan, int):
+        return plan
     if args.concurrency < 1 or (args.budget is not None and args.budget < 0):
         return _bad_input(args, args.file, [Problem(0, "--concurrency must be at least 1 and "
                                                        "--budget not negative")])  # fmt: skip

@@ -44,7 +44,7 @@ from musicapi_async import (
     to_wire,
 )
 
-from ._input import InputError, Line, Problem, load_plan
+from ._input import Line, Problem
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -95,14 +95,11 @@ async def fleet_command(args: argparse.Namespace, open_client: OpenFleetClient, 
     from musicapi_async import RedisCoordination
     from musicapi_async._redis._store import connect  # the fleet's own Redis commands
 
-    from ._bulk import _bad_input, write_manifest
+    from ._bulk import _bad_input, read_plan, write_manifest
 
-    try:
-        plan = load_plan(args.file, fmt=args.format, mv=args.mv)
-    except InputError as exc:
-        return _bad_input(args, exc.path, exc.problems)
-    except OSError as exc:
-        return _bad_input(args, args.file, [Problem(0, exc.strerror or str(exc))])
+    plan = read_plan(args)
+    if isinstance(plan, int):
+        return plan
     if len(plan.waves) > 1 or args.emulator or args.dry_run or args.budget is not None:
         return _bad_input(args, args.file, [Problem(0, "--redis runs files without @ "
                           "references, against a shared server (not --emulator), without "
