@@ -9,7 +9,7 @@ BENCH_STAMP := $(VENV)/.bench-stamp
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[cli,test]'
 	touch $(STAMP)
 
 # `musicapi demo`: the bundled musicapi_async/_data/demo.jsonl on the embedded emulator (no

@@ -13,7 +13,9 @@ The front door: everything public is re-exported here; the modules behind it are
 import typing as _typing
 
 from ._bulk import Outcome
-from ._client import DEFAULT_BASE_URL, ClientStats, GenerationRequest, MusicAPI, Orphan
+from ._client import BODIES, DEFAULT_BASE_URL, ClientStats, GenerationRequest, MusicAPI, Orphan
+from ._convert import clip_to_wire, request_from_wire, result_to_json, to_wire
+from ._endpoints import cost_of
 from ._errors import (
     AuthenticationError,
     BudgetExceeded,
@@ -49,6 +51,7 @@ from ._events import (
 )
 from ._governor import Budget, Governor
 from ._jobs import Job
+from ._log import redact
 from ._mock import MockTransport
 from ._models import (
     Clip,
@@ -57,6 +60,7 @@ from ._models import (
     Family,
     LyricsCandidate,
     LyricsRequest,
+    MediaKind,
     NuroInstrumentalRequest,
     NuroVocalRequest,
     Persona,
@@ -75,12 +79,22 @@ from ._polling import PollPolicy
 from ._protocol import HttpRequest, HttpResponse
 from ._resources import SonicOptions
 from ._retry import RetryPolicy, set_testing
+from ._routing import endpoint_of, returns_task, task_family
 from ._transport import Transport, TransportFailure
+from ._validation import validate_body
 from ._version import __version__
 from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
 if _typing.TYPE_CHECKING:
-    from ._journal import Entry, JobState, Journal, SQLiteJournal
+    from ._journal import (
+        Entry,
+        JobState,
+        Journal,
+        SQLiteJournal,
+        fingerprint,
+        match_unresolved,
+        settle,
+    )
     from ._redis import RedisCoordination, RedisJournal
 
 # The journal pulls in sqlite3, Redis coordination redis-py: each is imported when first
@@ -90,6 +104,9 @@ _LAZY_FROM = {
     "JobState": "_journal",
     "Journal": "_journal",
     "SQLiteJournal": "_journal",
+    "fingerprint": "_journal",
+    "match_unresolved": "_journal",
+    "settle": "_journal",
     "RedisCoordination": "_redis",
     "RedisJournal": "_redis",
 }
@@ -107,6 +124,7 @@ def __getattr__(name: str) -> _typing.Any:
 
 
 __all__ = [
+    "BODIES",
     "DEFAULT_BASE_URL",
     "AuthenticationError",
     "Budget",
@@ -139,6 +157,7 @@ __all__ = [
     "Journal",
     "LyricsCandidate",
     "LyricsRequest",
+    "MediaKind",
     "MockTransport",
     "MusicAPI",
     "MusicAPIError",
@@ -181,6 +200,19 @@ __all__ = [
     "WebhookEvent",
     "WebhookVerificationError",
     "__version__",
+    "clip_to_wire",
+    "cost_of",
+    "endpoint_of",
+    "fingerprint",
+    "match_unresolved",
+    "redact",
+    "request_from_wire",
+    "result_to_json",
+    "returns_task",
     "set_testing",
+    "settle",
+    "task_family",
+    "to_wire",
+    "validate_body",
     "verify_webhook",
 ]

@@ -6,12 +6,15 @@ Rules kept here, off the models:
 - results keep the keys they do not name in ``extra`` (the API drifts);
 - unknown ``state``/``task_type`` strings become open-enum values, not errors;
 - ``duration`` arrives as an integer, a float or a decimal string, and leaves as a float;
-- studio ``tags`` arrive as a list and are joined the way sonic sends them.
+- studio ``tags`` arrive as a list and are joined the way sonic sends them;
+- a request read from wire fields (``request_from_wire``) keeps each value's JSON type,
+  so that validation judges what was written instead of a coerced copy.
 """
 
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
@@ -41,6 +44,7 @@ from ._models import (
 __all__ = [
     "clip_to_wire",
     "converter",
+    "request_from_wire",
     "result_from_json",
     "result_to_json",
     "structure_open",
@@ -154,6 +158,68 @@ for _req in (
     converter.register_unstructure_hook(_req, _unstructure_request)
 converter.register_unstructure_hook(StudioConfig, _unstructure_studio_config)
 converter.register_unstructure_hook(tuple, list)
+
+
+_REQUESTS: Final = (SonicRequest, PersonaRequest, UploadRequest, LyricsRequest,
+                    NuroVocalRequest, NuroInstrumentalRequest, StudioRequest)  # fmt: skip
+
+
+def _structure_studio_config(data: object, _: object = None) -> StudioConfig:
+    """``{"mode", "source": {"song_id"}, "context_length"}`` (the wire shape) to the model."""
+    if not isinstance(data, Mapping):
+        raise TypeError('config should be an object like {"mode": "regular"}')
+    unknown = sorted(set(data) - {"mode", "source", "context_length"})
+    if unknown:
+        raise ValueError(f"unknown config field(s): {', '.join(unknown)}")
+    source = data.get("source")
+    if source is not None and not (isinstance(source, Mapping) and set(source) <= {"song_id"}):
+        raise ValueError('config.source should be an object like {"song_id": "..."}')
+    return StudioConfig(mode=data.get("mode", "regular"),
+                        source_song_id=(source or {}).get("song_id"),
+                        context_length=data.get("context_length"))  # fmt: skip
+
+
+def _request_value(kind: object, value: object) -> object:
+    """One wire value for a field of type ``kind``: nested models and enums are built, lists
+    of a tuple field become tuples, and everything else is kept as written."""
+    kinds = typing.get_args(kind) or (kind,)
+    if StudioConfig in kinds and value is not None:
+        return _structure_studio_config(value)
+    if SonicTaskType in kinds and isinstance(value, str):
+        return SonicTaskType(value)
+    if isinstance(value, list) and any(typing.get_origin(k) is tuple for k in kinds):
+        return tuple(value)
+    return value
+
+
+def _request_structure(cls: type[T]) -> Callable[[Mapping[str, Any], object], T]:
+    hints = typing.get_type_hints(cls)
+
+    def structure(data: Mapping[str, Any], _: object = None) -> T:
+        if not isinstance(data, Mapping):
+            raise TypeError(f"a {cls.__name__} is built from a JSON object")
+        names = {f.name for f in attrs.fields(typing.cast(Any, cls)) if f.init}
+        return cls(**{k: _request_value(hints[k], v) for k, v in data.items() if k in names})
+
+    return structure
+
+
+for _req in _REQUESTS:
+    converter.register_structure_hook(_req, _request_structure(_req))
+
+
+def request_from_wire(cls: type[T], body: Mapping[str, Any]) -> T:
+    """The request model ``cls`` from the JSON object MusicAPI takes (``to_wire`` reversed).
+
+    Keys ``cls`` does not name are left out; values keep their JSON types (a float where an
+    integer belongs stays a float), so ``validate_body`` refuses what was actually written.
+
+    Raises:
+        TypeError: ``body`` or a nested object (a studio ``config``) is not an object, or
+            a field ``cls`` requires is missing.
+        ValueError: a nested object has unknown keys.
+    """
+    return converter.structure(body, cls)
 
 
 def to_wire(request: object) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any, Final
 import anyio.to_thread
 import pytest
 
-from musicapi_async._cli import main
+from musicapi_async.cli._main import main
 
 # The emulator's clock (and the CLI's poll schedule) at this many times real speed: a
 # sonic song takes at most 0.4 s.

@@ -267,12 +267,40 @@ def test_importing_the_sdk_loads_neither_the_cli_nor_rich() -> None:
     code = (
         "import sys, musicapi_async; "
         "print(sorted(m for m in sys.modules if m == 'rich' or m.startswith('rich.') "
-        "or m.split('.')[-1] in ('_cli', '_cli_bulk', '_cli_input', '_cli_progress')))"
+        "or m == 'musicapi_async.cli' or m.startswith('musicapi_async.cli.')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=30).stdout  # fmt: skip
     assert out.strip() == "[]"
-    code = "import sys, musicapi_async._cli; print('rich' in sys.modules)"
+    code = "import sys, musicapi_async.cli; print('rich' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=30).stdout  # fmt: skip
     assert out.strip() == "False"  # `musicapi credits` does not pay for the display
+
+
+WITHOUT_RICH = (
+    "import sys; sys.modules['rich'] = None  # as if the [cli] extra were not installed\n"
+    "from musicapi_async.cli import main\n"
+    "raise SystemExit(main(sys.argv[1:]))"
+)
+
+
+def test_without_rich_help_works_and_a_drawing_command_says_how_to_install_it(
+    tmp_path: Path,
+) -> None:
+    """Without the [cli] extra, ``--help`` works and ``demo`` prints one line, no traceback."""
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", WITHOUT_RICH, *argv], capture_output=True,
+                              text=True, timeout=60, cwd=tmp_path)  # fmt: skip
+
+    shown = run("--help")
+    assert shown.returncode == 0
+    assert "musicapi demo" in shown.stdout
+    refused = run("demo", "--out", str(tmp_path / "out"))
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        "musicapi: error: this command draws with rich, which is not installed: "
+        "pip install 'musicapi-async[cli]'"
+    ]
+    assert not (tmp_path / "out").exists()  # refused before anything ran

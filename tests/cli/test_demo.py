@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import musicapi_async
-from musicapi_async._cli import DEMO_FILE
+from musicapi_async.cli._main import DEMO_FILE
 
 from .support import DEMO, run
 

@@ -13,7 +13,7 @@ from musicapi_async import (
     SonicTaskType,
     StudioRequest,
 )
-from musicapi_async._cli_input import InputError, Plan, load_plan
+from musicapi_async.cli._input import InputError, Plan, load_plan
 
 from .support import DEMO, write
 

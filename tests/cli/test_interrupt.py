@@ -2,6 +2,10 @@
 
 An in-process emulator would die with the CLI, so the emulator runs on its own here (as
 in production, where MusicAPI outlives the command) and the CLI reaches it by URL.
+
+The first run must still have tasks in flight when SIGINT lands, however loaded the
+machine: a ``slow`` fault holds every poll answer far longer than the test takes, so no
+task can be seen to finish before the signal, and the fault is removed before the rerun.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import signal
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +24,8 @@ import pytest
 
 from .support import read_manifest, write
 
-SPEED = "300"  # a song takes 0.4-0.8 s: long enough to interrupt, short enough to finish
+SPEED = "300"  # a song takes 0.4-0.8 s once polls are answered: the rerun stays quick
+HOLD = "60"  # wall seconds a held poll waits: far longer than it takes to send SIGINT
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "MUSICAPI_API_KEY": ""}
 
 
@@ -37,13 +42,35 @@ def server() -> Iterator[str]:
         yield proc.stdout.readline().rsplit(" ", 1)[-1].strip()
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=10)
+        try:
+            proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # a held poll can keep the server's shutdown waiting
+            proc.kill()
+            proc.communicate()
+
+
+def control(url: str, method: str = "GET", body: Any = None) -> Any:
+    """Call the emulator's control surface ``url`` and return its JSON answer."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return json.load(answer)
 
 
 def billed(url: str) -> Any:
     """What the emulator has billed, per endpoint."""
-    with urllib.request.urlopen(f"{url}/_emulator/stats", timeout=5) as answer:
-        return json.load(answer)["billed"]
+    return control(f"{url}/_emulator/stats")["billed"]
+
+
+def hold_polls(url: str) -> Callable[[], None]:
+    """Hold every poll answer ``HOLD`` seconds; returns the function that lets them go."""
+    control(
+        f"{url}/_emulator/faults",
+        "POST",
+        {"kind": "slow", "endpoint": "sonic.task", "delay": float(HOLD), "count": None},
+    )
+    return lambda: control(f"{url}/_emulator/faults", "DELETE")
 
 
 def test_ctrl_c_says_what_is_in_flight_and_a_rerun_bills_nothing_twice(
@@ -61,6 +88,7 @@ def test_ctrl_c_says_what_is_in_flight_and_a_rerun_bills_nothing_twice(
     command = [sys.executable, "-m", "musicapi_async", "bulk", str(songs), "--base-url", server,
                "--api-key", "k", "--speed", SPEED, "--journal", str(journal), "--out", str(out),
                "--concurrency", "4"]  # fmt: skip
+    release = hold_polls(server)
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, env=ENV)  # fmt: skip
     try:
@@ -86,6 +114,7 @@ def test_ctrl_c_says_what_is_in_flight_and_a_rerun_bills_nothing_twice(
     assert all(r["task_id"] in err for r in in_flight)
     assert rows[-1]["status"] == "not_sent"  # the extension waits for its base
     sent_before = sum(billed(server).values())
+    release()
 
     second = subprocess.run(command, capture_output=True, text=True, env=ENV, timeout=30)
     assert second.returncode == 0, second.stderr

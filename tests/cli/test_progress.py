@@ -8,8 +8,8 @@ from pathlib import Path
 from rich.console import Console
 
 from musicapi_async import Clip, ClipState, TaskFailed
-from musicapi_async._cli_input import load_plan
-from musicapi_async._cli_progress import LiveDisplay, Phase, PlainDisplay, Tracker, print_summary
+from musicapi_async.cli._input import load_plan
+from musicapi_async.cli._progress import LiveDisplay, Phase, PlainDisplay, Tracker, print_summary
 
 from .support import write
 

@@ -10,8 +10,8 @@ import pytest
 from rich.console import Console
 
 from musicapi_async import Clip, ClipState
-from musicapi_async._cli_input import load_plan
-from musicapi_async._cli_progress import LiveDisplay, Phase, Tracker, print_summary
+from musicapi_async.cli._input import load_plan
+from musicapi_async.cli._progress import LiveDisplay, Phase, Tracker, print_summary
 
 from .support import write
 

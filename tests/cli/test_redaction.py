@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from musicapi_async import MusicAPI, NetworkError, RetryPolicy
-from musicapi_async._cli import _shown_command
+from musicapi_async.cli._main import _shown_command
 
 from .support import run_in_thread, write
 

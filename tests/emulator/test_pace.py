@@ -7,7 +7,7 @@ import anyio
 import pytest
 
 from musicapi_async import MusicAPI, SonicRequest
-from musicapi_async._cli import EMULATOR_SPEED
+from musicapi_async.cli._main import EMULATOR_SPEED
 from musicapi_async.emulator import Emulator
 from musicapi_async.emulator.__main__ import build_parser
 

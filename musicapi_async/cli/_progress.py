@@ -24,11 +24,14 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, TextIO
 
 import attrs
 
-from ._cli_input import Line, Plan
-from ._models import Clip
+from musicapi_async import Clip
+
+from ._input import Line, Plan
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+    from rich.table import Table
+    from rich.text import Text
 
 __all__ = [
     "Display",
@@ -394,58 +397,27 @@ class LiveDisplay:
 
     def _render(self) -> RenderableType:
         from rich.console import Group
-        from rich.progress_bar import ProgressBar
+        from rich.text import Text
+
+        head, bar, tally = _header(self.tracker)
+        if self.tracker.ended is not None:  # the last frame stays on screen: keep it short
+            return Group(head, bar, tally)
+        rows, links = self._rows()
+        # The frame ends on an empty line: after a full-width last line the cursor sits past
+        # the edge, the terminal's "^C" echo wraps and scrolls, the redraw starts one line
+        # short, and the header is left on screen twice.
+        listen = [Text("Listen now:", style="bold"), *links] if links else []
+        return Group(head, bar, tally, Text(""), rows, *listen, Text(""))
+
+    def _rows(self) -> tuple[Table, list[Text]]:
+        """The table of lines in flight and just finished, and the stream URLs to show."""
         from rich.spinner import Spinner
-        from rich.table import Table
         from rich.text import Text
 
         tracker = self.tracker
-        plan = tracker.plan
-        total = len(plan.lines)
-        finished = tracker.finished
-        counts = tracker.counts()
-        waves = len(plan.waves)
-        head = Text.assemble(("musicapi bulk ", "bold"), (plan.path, "bold cyan"),
-                             f"  {total} requests · wave {min(tracker.wave + 1, waves)}/{waves}",
-                             (tracker.target, "grey50"))  # fmt: skip
-        eta = tracker.eta()
-        bar = Table.grid(expand=True, padding=(0, 1))
-        bar.add_column(ratio=1)
-        bar.add_column(justify="right", no_wrap=True)
-        bar.add_row(ProgressBar(total=total, completed=finished),
-                    Text.assemble((f"{finished}/{total}", "bold"),
-                                  f" {100 * finished // max(total, 1):3d}%  ",
-                                  f"{_clock(tracker.elapsed)} elapsed",
-                                  f" · ETA {_clock(eta)}" if eta is not None else ""))  # fmt: skip
-        tally = Text()
-        for phase in ("queued", "running", "streaming", "done", "failed"):
-            tally.append("● ", style=_STYLE[phase])
-            tally.append(f"{phase} {counts[phase]}   ")
-        tally.append(f"credits {tracker.spent}", style="bold")
-        if tracker.downloads:
-            tally.append(f"   ↓ {tracker.downloads} downloading", style="grey50")
-        if tracker.ended is not None:  # the last frame stays on screen: keep it short
-            return Group(head, bar, tally)
         # Narrow terminals lose the id and task columns; stream URLs get lines of their own
         # below the table, so no column width ever cuts one.
-        wide = self.console.width >= _WIDE
-        rows = Table(box=None, padding=(0, 1), show_header=True, header_style="grey50",
-                     expand=True)  # fmt: skip
-        rows.add_column("", width=1, no_wrap=True)
-        rows.add_column("line", justify="right", no_wrap=True)
-        if wide:
-            rows.add_column("id", no_wrap=True, max_width=12)
-        rows.add_column("request", no_wrap=True)
-        if wide:
-            rows.add_column("task", no_wrap=True)
-        rows.add_column("time", justify="right", no_wrap=True)
-        rows.add_column("", no_wrap=True, overflow="ellipsis", ratio=1)
-
-        def row(mark: Any, item: Item, task: str, took: str, detail: Any) -> None:
-            cells = [mark, str(item.line.number), item.line.ident or "", item.line.label,
-                     task, took, detail]  # fmt: skip
-            rows.add_row(*(cells if wide else [*cells[:2], cells[3], *cells[5:]]))
-
+        rows, row = _flight_table(wide=self.console.width >= _WIDE)
         flying = [i for i in tracker.items if i.phase in (Phase.RUNNING, Phase.STREAMING)]
         # Up to 16 lines of head, tally, table furniture and recent rows; two per stream URL.
         height = self.console.height
@@ -454,15 +426,9 @@ class LiveDisplay:
         now = tracker.clock()
         links: list[Text] = []
         for item in flying[:room]:
-            detail = Text(item.summary, style="grey70")
-            if item.phase is Phase.STREAMING:
-                url = item.stream_url or ""
-                # A terminal hyperlink: the title opens the stream where that is supported.
-                title = item.stream_title or item.summary
-                detail = Text.assemble(("▶ ", "cyan"), (title, f"bold link {url}"))
-                if url and len(links) < streams:  # the URL alone on its line: copyable whole
-                    links.append(Text.assemble(("▶ ", "cyan"), f"{item.line.name}, {title}\n  ",
-                                               (url, "cyan"), overflow="fold"))  # fmt: skip
+            detail, link = _flight_detail(item)
+            if link is not None and len(links) < streams:
+                links.append(link)
             row(Spinner("dots", style=_STYLE[item.phase]), item, (item.task_id or "")[:8],
                 _clock(now - (item.started or now)), detail)  # fmt: skip
         if len(flying) > room:
@@ -475,11 +441,79 @@ class LiveDisplay:
             row(Text("✓" if ok else "✗", style=_STYLE[item.phase]), item,
                 (item.task_id or "")[:8], "",
                 Text(_outcome_text(item), style="grey50" if ok else "red"))  # fmt: skip
-        # The frame ends on an empty line: after a full-width last line the cursor sits past
-        # the edge, the terminal's "^C" echo wraps and scrolls, the redraw starts one line
-        # short, and the header is left on screen twice.
-        listen = [Text("Listen now:", style="bold"), *links] if links else []
-        return Group(head, bar, tally, Text(""), rows, *listen, Text(""))
+        return rows, links
+
+
+def _header(tracker: Tracker) -> tuple[Text, Table, Text]:
+    """The live display's title, progress bar and tally of phases."""
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+    from rich.text import Text
+
+    plan = tracker.plan
+    total, finished, waves = len(plan.lines), tracker.finished, len(plan.waves)
+    head = Text.assemble(("musicapi bulk ", "bold"), (plan.path, "bold cyan"),
+                         f"  {total} requests · wave {min(tracker.wave + 1, waves)}/{waves}",
+                         (tracker.target, "grey50"))  # fmt: skip
+    eta = tracker.eta()
+    bar = Table.grid(expand=True, padding=(0, 1))
+    bar.add_column(ratio=1)
+    bar.add_column(justify="right", no_wrap=True)
+    bar.add_row(ProgressBar(total=total, completed=finished),
+                Text.assemble((f"{finished}/{total}", "bold"),
+                              f" {100 * finished // max(total, 1):3d}%  ",
+                              f"{_clock(tracker.elapsed)} elapsed",
+                              f" · ETA {_clock(eta)}" if eta is not None else ""))  # fmt: skip
+    counts = tracker.counts()
+    tally = Text()
+    for phase in ("queued", "running", "streaming", "done", "failed"):
+        tally.append("● ", style=_STYLE[phase])
+        tally.append(f"{phase} {counts[phase]}   ")
+    tally.append(f"credits {tracker.spent}", style="bold")
+    if tracker.downloads:
+        tally.append(f"   ↓ {tracker.downloads} downloading", style="grey50")
+    return head, bar, tally
+
+
+def _flight_table(*, wide: bool) -> tuple[Table, Callable[..., None]]:
+    """An empty table of lines in flight, and the function that adds one row to it."""
+    from rich.table import Table
+
+    rows = Table(box=None, padding=(0, 1), show_header=True, header_style="grey50",
+                 expand=True)  # fmt: skip
+    rows.add_column("", width=1, no_wrap=True)
+    rows.add_column("line", justify="right", no_wrap=True)
+    if wide:
+        rows.add_column("id", no_wrap=True, max_width=12)
+    rows.add_column("request", no_wrap=True)
+    if wide:
+        rows.add_column("task", no_wrap=True)
+    rows.add_column("time", justify="right", no_wrap=True)
+    rows.add_column("", no_wrap=True, overflow="ellipsis", ratio=1)
+
+    def row(mark: Any, item: Item, task: str, took: str, detail: Any) -> None:
+        cells = [mark, str(item.line.number), item.line.ident or "", item.line.label,
+                 task, took, detail]  # fmt: skip
+        rows.add_row(*(cells if wide else [*cells[:2], cells[3], *cells[5:]]))
+
+    return rows, row
+
+
+def _flight_detail(item: Item) -> tuple[Text, Text | None]:
+    """What a line in flight shows, and its stream URL's own line when it streams."""
+    from rich.text import Text
+
+    if item.phase is not Phase.STREAMING:
+        return Text(item.summary, style="grey70"), None
+    url = item.stream_url or ""
+    # A terminal hyperlink: the title opens the stream where that is supported.
+    title = item.stream_title or item.summary
+    detail = Text.assemble(("▶ ", "cyan"), (title, f"bold link {url}"))
+    if not url:
+        return detail, None
+    # The URL alone on its line: copyable whole.
+    return detail, Text.assemble(("▶ ", "cyan"), f"{item.line.name}, {title}\n  ",
+                                 (url, "cyan"), overflow="fold")  # fmt: skip
 
 
 # ------------------------------------------------------------------------------ summary
@@ -521,7 +555,6 @@ def _summary_columns(rows: list[dict[str, Any]], width: int) -> list[str]:
 def print_summary(tracker: Tracker, console: Console, *, out: Path | None,
                   manifest: Path | None) -> None:  # fmt: skip
     """The table of every line's outcome, then one line of totals."""
-    from rich.table import Table
     from rich.text import Text
 
     items = tracker.items
@@ -529,21 +562,37 @@ def print_summary(tracker: Tracker, console: Console, *, out: Path | None,
     if len(items) > 60:  # a huge run: failures first, then a sample; the manifest has all
         bad = [i for i in items if i.phase is not Phase.DONE]
         shown = (bad + [i for i in items if i.phase is Phase.DONE])[:40]
-    from rich import box
+    table = _summary_table([_summary_row(item) for item in shown], console.width)
+    console.print(Text(f"musicapi bulk · {tracker.plan.path}", style="bold", overflow="fold"))
+    if len(shown) < len(items):
+        table.caption = f"{len(items) - len(shown)} more lines in the manifest"
+    console.print(table)
+    console.print(_totals(tracker, out))
+    if manifest is not None:
+        console.print(Text.assemble("Manifest: ", (str(manifest), "cyan")))
 
-    rows: list[dict[str, Any]] = []
-    for item in shown:
-        files = sum(len(paths) for paths in item.files.values())
-        status = item.phase.value + (" ↻" if item.resumed else "")
-        if item.phase is Phase.DONE and item.download_error:
-            status = "done, no files"
-        rows.append({"line": str(item.line.number), "id": item.line.ident or "",
-                     "request": item.line.label,
-                     "status": Text(status, style=_STYLE[item.phase.value]),
-                     "task": (item.task_id or "")[:8], "result": _outcome_text(item),
-                     "length": _duration(item.clips), "files": str(files) if files else "",
-                     "credits": str(item.cost) if item.cost else ""})  # fmt: skip
-    names = _summary_columns(rows, console.width)
+
+def _summary_row(item: Item) -> dict[str, Any]:
+    from rich.text import Text
+
+    files = sum(len(paths) for paths in item.files.values())
+    status = item.phase.value + (" ↻" if item.resumed else "")
+    if item.phase is Phase.DONE and item.download_error:
+        status = "done, no files"
+    return {"line": str(item.line.number), "id": item.line.ident or "",
+            "request": item.line.label,
+            "status": Text(status, style=_STYLE[item.phase.value]),
+            "task": (item.task_id or "")[:8], "result": _outcome_text(item),
+            "length": _duration(item.clips), "files": str(files) if files else "",
+            "credits": str(item.cost) if item.cost else ""}  # fmt: skip
+
+
+def _summary_table(rows: list[dict[str, Any]], width: int) -> Table:
+    """The rows as a table of the columns that fit ``width``."""
+    from rich import box
+    from rich.table import Table
+
+    names = _summary_columns(rows, width)
     table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False,
                   collapse_padding=True, pad_edge=False)  # fmt: skip
     for name in names:
@@ -554,13 +603,16 @@ def print_summary(tracker: Tracker, console: Console, *, out: Path | None,
                          max_width=60 if name == "result" else None)  # fmt: skip
     for row in rows:
         table.add_row(*(row[name] for name in names))
-    console.print(Text(f"musicapi bulk · {tracker.plan.path}", style="bold", overflow="fold"))
-    if len(shown) < len(items):
-        table.caption = f"{len(items) - len(shown)} more lines in the manifest"
-    console.print(table)
+    return table
+
+
+def _totals(tracker: Tracker, out: Path | None) -> Text:
+    """One line: the counts, credits, time and where the files went."""
+    from rich.text import Text
+
     counts = tracker.counts()
-    files = sum(len(p) for item in items for p in item.files.values())
-    totals = Text(f"{len(items)} requests: ", style="bold")
+    files = sum(len(p) for item in tracker.items for p in item.files.values())
+    totals = Text(f"{len(tracker.items)} requests: ", style="bold")
     totals.append(f"{counts['done']} done", style="green")
     totals.append(", ")
     totals.append(f"{counts['failed']} failed", style="red" if counts["failed"] else "")
@@ -572,6 +624,4 @@ def print_summary(tracker: Tracker, console: Console, *, out: Path | None,
     totals.append(f" · {tracker.spent} credits · {_clock(tracker.elapsed)}")
     if out is not None and files:
         totals.append(f" · {files} files in {out}")
-    console.print(totals)
-    if manifest is not None:
-        console.print(Text.assemble("Manifest: ", (str(manifest), "cyan")))
+    return totals

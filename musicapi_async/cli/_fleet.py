@@ -31,18 +31,25 @@ from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 
-from ._bulk import _SYNCHRONOUS_ENDPOINTS, _endpoint_of
-from ._cli_input import InputError, Line, Problem, load_plan
-from ._client import MusicAPI
-from ._convert import result_to_json, to_wire
-from ._endpoints import cost_of
-from ._errors import MusicAPIError, SubmissionOutcomeUnknown
-from ._journal import JobState, fingerprint
+from musicapi_async import (
+    JobState,
+    MusicAPI,
+    MusicAPIError,
+    SubmissionOutcomeUnknown,
+    cost_of,
+    endpoint_of,
+    fingerprint,
+    result_to_json,
+    returns_task,
+    to_wire,
+)
+
+from ._input import Line, Problem
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from ._redis import RedisCoordination, RedisJournal
+    from musicapi_async import RedisCoordination, RedisJournal
 
 __all__ = ["add_fleet_args", "fleet_command"]
 
@@ -85,16 +92,14 @@ def _say(args: argparse.Namespace, text: str) -> None:
 async def fleet_command(args: argparse.Namespace, open_client: OpenFleetClient, *,
                         base_url: str) -> int:  # fmt: skip
     """Run (a share of) the fleet run of ``args.file``; returns the exit status."""
-    from ._cli_bulk import _bad_input, write_manifest
-    from ._redis import RedisCoordination
-    from ._redis._store import connect
+    from musicapi_async import RedisCoordination
+    from musicapi_async._redis._store import connect  # the fleet's own Redis commands
 
-    try:
-        plan = load_plan(args.file, fmt=args.format, mv=args.mv)
-    except InputError as exc:
-        return _bad_input(args, exc.path, exc.problems)
-    except OSError as exc:
-        return _bad_input(args, args.file, [Problem(0, exc.strerror or str(exc))])
+    from ._bulk import _bad_input, read_plan, write_manifest
+
+    plan = read_plan(args)
+    if isinstance(plan, int):
+        return plan
     if len(plan.waves) > 1 or args.emulator or args.dry_run or args.budget is not None:
         return _bad_input(args, args.file, [Problem(0, "--redis runs files without @ "
                           "references, against a shared server (not --emulator), without "
@@ -244,8 +249,7 @@ class _Fleet:
 
     async def _run_line(self, api: MusicAPI, line: Line) -> dict[str, Any]:
         request = line.request()
-        endpoint = _endpoint_of(request)
-        assert endpoint is not None  # load_plan builds only requests bulk can run
+        endpoint = endpoint_of(request)  # load_plan builds only requests bulk can run
         wire = to_wire(request)
         row: dict[str, Any] = {"line": line.number, "id": line.ident, "kind": line.kind,
                                "request": {k: v for k, v in wire.items()
@@ -270,7 +274,7 @@ class _Fleet:
                 task_id = entry.task_id or await journal.wait_task_id(fp, timeout=3600)
             if task_id is not None:
                 pass  # accepted before: wait on it below
-            elif endpoint in _SYNCHRONOUS_ENDPOINTS:
+            elif not returns_task(endpoint):
                 result = await api.call(endpoint, request)
                 await journal.finished(fp, result_to_json(result))
                 row["result"] = json.loads(result_to_json(result))

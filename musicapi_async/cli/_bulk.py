@@ -22,10 +22,31 @@ from typing import Any
 
 import anyio
 import attrs
+from anyio.abc import TaskGroup
 
-from ._bulk import Outcome
-from ._cli_input import InputError, Line, Plan, Problem, load_plan
-from ._cli_progress import (
+from musicapi_async import (
+    BudgetExceeded,
+    ClipPlayable,
+    ClipState,
+    InsufficientCredits,
+    Job,
+    Journal,
+    LyricsCandidate,
+    MediaKind,
+    MusicAPI,
+    MusicAPIError,
+    Outcome,
+    Persona,
+    SQLiteJournal,
+    SubmissionOutcomeUnknown,
+    TaskDone,
+    UploadedClip,
+    redact,
+    to_wire,
+)
+
+from ._input import InputError, Line, Plan, Problem, load_plan
+from ._progress import (
     Display,
     Item,
     LiveDisplay,
@@ -36,19 +57,6 @@ from ._cli_progress import (
     make_console,
     print_summary,
 )
-from ._client import MusicAPI
-from ._convert import to_wire
-from ._errors import (
-    BudgetExceeded,
-    InsufficientCredits,
-    MusicAPIError,
-    SubmissionOutcomeUnknown,
-)
-from ._events import ClipPlayable, TaskDone
-from ._jobs import Job
-from ._journal import Journal, SQLiteJournal
-from ._log import redact
-from ._models import ClipState, LyricsCandidate, MediaKind, Persona, UploadedClip
 
 __all__ = [
     "BulkOptions",
@@ -78,87 +86,101 @@ async def run_plan(
     api: MusicAPI, plan: Plan, tracker: Tracker, options: BulkOptions, journal: Journal | None
 ) -> None:
     """Run every wave of ``plan``, recording each line's outcome in ``tracker``."""
-    items = {item.line.ident: item for item in tracker.items if item.line.ident}
-    watchers: dict[str, anyio.CancelScope] = {}
-
     async with anyio.create_task_group() as side:  # stream watchers and downloads
-
-        async def watch(job: Job) -> None:
-            scope = watchers.setdefault(job.task_id, anyio.CancelScope())
-            with scope:
-                try:
-                    async with aclosing(job.updates(playable=True)) as events:
-                        async for event in events:
-                            if (isinstance(event, ClipPlayable)
-                                    and event.clip.state is ClipState.STREAMING):  # fmt: skip
-                                tracker.streaming(
-                                    job.task_id, event.clip.audio_url, event.clip.title
-                                )
-                                return  # stop the early polls; generate_many waits on
-                            if isinstance(event, TaskDone):
-                                return
-                except MusicAPIError:
-                    return  # the outcome reports it
-
-        def follow(job: Job) -> None:
-            # A submission shielded from a Ctrl-C may be accepted after this group has
-            # closed: its task id is recorded (and reported) all the same.
-            with contextlib.suppress(RuntimeError):
-                side.start_soon(watch, job)
-
-        def submitted(number: int, job: Job) -> None:
-            tracker.submitted(number, job.task_id)
-            follow(job)
-
-        def resumed(job: Job) -> None:
-            tracker.resumed(job.task_id)
-            follow(job)
-
-        no_credits: str | None = None  # set when the account said it cannot pay
+        run = _Run(api, tracker, options, journal, side)
         for number, wave in enumerate(plan.waves):
             tracker.start_wave(number)
-            batch: list[tuple[Line, object]] = []
-            for line in wave:
-                reason = _blocked(line, items) or (
-                    f"not sent: the account ran out of credits ({no_credits})"
-                    if no_credits is not None and line.cost() else None
-                )  # fmt: skip
-                values: dict[tuple[str, ...], str] = {}
-                if reason is None:
-                    try:
-                        values = _resolve(line, items)
-                    except LookupError as exc:
-                        reason = str(exc)
-                if reason is not None:
-                    tracker.finish(line.number, Phase.SKIPPED, reason=reason)
-                    continue
-                batch.append((line, line.request(values)))
-            if not batch:
-                continue
-            budget = None if options.budget is None else max(0, options.budget - tracker.spent)
-
-            def accepted(index: int, job: Job, was_resumed: bool, wave: Any = batch) -> None:
-                if was_resumed:
-                    resumed(job)
-                else:
-                    submitted(wave[index][0].number, job)
-
-            outcomes = api.generate_many([r for _, r in batch], concurrency=options.concurrency,
-                                         timeout=options.timeout, journal=journal,
-                                         budget=budget, on_accepted=accepted)  # fmt: skip
-            async with aclosing(outcomes):
-                async for outcome in outcomes:
-                    line, request = batch[outcome.index]
-                    item = _record(tracker, line, request, outcome)
-                    if isinstance(outcome.error, InsufficientCredits):
-                        no_credits = no_credits or (outcome.error.api_message
-                                                    or str(outcome.error))  # fmt: skip
-                    if item.task_id in watchers:
-                        watchers.pop(item.task_id).cancel()
-                    if options.download and item.clips and item.phase is Phase.DONE:
-                        side.start_soon(_download, api, tracker, item, options)
-        for scope in watchers.values():
+            batch = run.batch(wave)
+            if batch:
+                await run.send(batch)
+        for scope in run.watchers.values():
             scope.cancel()
+
+
+class _Run:
+    """One bulk run's state: the lines by id, the stream watchers, and a lack of credits."""
+
+    def __init__(self, api: MusicAPI, tracker: Tracker, options: BulkOptions,
+                 journal: Journal | None, side: TaskGroup) -> None:  # fmt: skip
+        self.api, self.tracker, self.options, self.journal = api, tracker, options, journal
+        self.side = side
+        self.items = {item.line.ident: item for item in tracker.items if item.line.ident}
+        self.watchers: dict[str, anyio.CancelScope] = {}
+        self.no_credits: str | None = None  # set when the account said it cannot pay
+
+    async def watch(self, job: Job) -> None:
+        """Show a task's stream URL as soon as one exists."""
+        scope = self.watchers.setdefault(job.task_id, anyio.CancelScope())
+        with scope:
+            try:
+                async with aclosing(job.updates(playable=True)) as events:
+                    async for event in events:
+                        if (isinstance(event, ClipPlayable)
+                                and event.clip.state is ClipState.STREAMING):  # fmt: skip
+                            self.tracker.streaming(job.task_id, event.clip.audio_url,
+                                                   event.clip.title)  # fmt: skip
+                            return  # stop the early polls; generate_many waits on
+                        if isinstance(event, TaskDone):
+                            return
+            except MusicAPIError:
+                return  # the outcome reports it
+
+    def follow(self, job: Job) -> None:
+        # A submission shielded from a Ctrl-C may be accepted after this group has
+        # closed: its task id is recorded (and reported) all the same.
+        with contextlib.suppress(RuntimeError):
+            self.side.start_soon(self.watch, job)
+
+    def batch(self, wave: Sequence[Line]) -> list[tuple[Line, object]]:
+        """The requests of ``wave`` that can be sent; the others are recorded as skipped."""
+        batch: list[tuple[Line, object]] = []
+        for line in wave:
+            reason = _blocked(line, self.items) or (
+                f"not sent: the account ran out of credits ({self.no_credits})"
+                if self.no_credits is not None and line.cost() else None
+            )  # fmt: skip
+            values: dict[tuple[str, ...], str] = {}
+            if reason is None:
+                try:
+                    values = _resolve(line, self.items)
+                except LookupError as exc:
+                    reason = str(exc)
+            if reason is not None:
+                self.tracker.finish(line.number, Phase.SKIPPED, reason=reason)
+                continue
+            batch.append((line, line.request(values)))
+        return batch
+
+    async def send(self, batch: list[tuple[Line, object]]) -> None:
+        """Send one wave's ``batch`` and record each outcome as it arrives."""
+        options, tracker = self.options, self.tracker
+        budget = None if options.budget is None else max(0, options.budget - tracker.spent)
+
+        def accepted(index: int, job: Job, was_resumed: bool) -> None:
+            if was_resumed:
+                tracker.resumed(job.task_id)
+            else:
+                tracker.submitted(batch[index][0].number, job.task_id)
+            self.follow(job)
+
+        outcomes = self.api.generate_many([r for _, r in batch],
+                                          concurrency=options.concurrency,
+                                          timeout=options.timeout, journal=self.journal,
+                                          budget=budget, on_accepted=accepted)  # fmt: skip
+        async with aclosing(outcomes):
+            async for outcome in outcomes:
+                line, request = batch[outcome.index]
+                self.record(line, request, outcome)
+
+    def record(self, line: Line, request: object, outcome: Outcome) -> None:
+        item = _record(self.tracker, line, request, outcome)
+        if isinstance(outcome.error, InsufficientCredits):
+            self.no_credits = self.no_credits or (outcome.error.api_message
+                                                  or str(outcome.error))  # fmt: skip
+        if item.task_id in self.watchers:
+            self.watchers.pop(item.task_id).cancel()
+        if self.options.download and item.clips and item.phase is Phase.DONE:
+            self.side.start_soon(_download, self.api, self.tracker, item, self.options)
 
 
 def _blocked(line: Line, items: Mapping[str, Item]) -> str | None:
@@ -331,33 +353,93 @@ async def bulk_command(
         0 when every line is done, 1 when some failed, 2 for bad input (nothing sent), 3
         when none failed but some were held back by the budget (see ``exit_status``).
     """
+    plan = _load(args)
+    if not isinstance(plan, Plan):
+        return plan
+    if args.dry_run:
+        return _dry_run(args, plan)
+    options = _options(args)
+    if options is None:
+        return _bad_input(args, args.file, [Problem(0, "--kinds takes audio, image, video")])
+    manifest = Path(args.manifest) if args.manifest else options.out / "manifest.jsonl"
+    tracker = Tracker(plan, target=f" · {where}")
+    console = None if args.json else make_console()
+    display = _display(tracker, console)
+    on_interrupt(lambda: _interrupted(tracker, args, resume, manifest))
+    rows = await _execute(args, open_client, where, (plan, tracker, display, options, manifest))
+    code = exit_status(tracker)
+    held = _held_back(tracker, args, resume)
+    if args.json:
+        _print_json(tracker, code, manifest, held, rows)
+    elif console is not None:
+        console.print()
+        print_summary(tracker, console, out=options.out if args.download else None,
+                      manifest=manifest)  # fmt: skip
+        if held:
+            print(held["message"], file=sys.stderr)
+    _unknown_hint(args, tracker)
+    return code
+
+
+def _print_json(tracker: Tracker, code: int, manifest: Path, held: dict[str, Any],
+                rows: list[dict[str, Any]]) -> None:  # fmt: skip
+    """The whole run as one JSON document (``--json``)."""
+    print(json.dumps({"ok": code == 0, "exit_code": code, "input": tracker.plan.path,
+                      "counts": dict(tracker.counts()), "credits": tracker.spent,
+                      "elapsed": round(tracker.elapsed, 3), "manifest": str(manifest),
+                      **({"not_sent": held} if held else {}),
+                      "results": rows}, ensure_ascii=False, indent=2))  # fmt: skip
+
+
+def read_plan(args: argparse.Namespace) -> Plan | int:
+    """The plan of ``args.file``, or the exit status of bad input (reported; nothing sent)."""
     try:
-        plan = load_plan(args.file, fmt=args.format, mv=args.mv)
+        return load_plan(args.file, fmt=args.format, mv=args.mv)
     except InputError as exc:
         return _bad_input(args, exc.path, exc.problems)
     except OSError as exc:
         return _bad_input(args, args.file, [Problem(0, exc.strerror or str(exc))])
+
+
+def _load(args: argparse.Namespace) -> Plan | int:
+    """The checked plan of ``args.file``, or the exit status of bad input (nothing sent)."""
+    plan = read_plan(args)
+    if isinstance(plan, int):
+        return plan
     if args.concurrency < 1 or (args.budget is not None and args.budget < 0):
         return _bad_input(args, args.file, [Problem(0, "--concurrency must be at least 1 and "
                                                        "--budget not negative")])  # fmt: skip
-    if args.dry_run:
-        return _dry_run(args, plan)
-    out = Path(args.out)
-    manifest = Path(args.manifest) if args.manifest else out / "manifest.jsonl"
+    return plan
+
+
+def _options(args: argparse.Namespace) -> BulkOptions | None:
+    """The run's options, or None when ``--kinds`` names an unknown kind of file."""
     kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
     if not set(kinds) <= {"audio", "image", "video"}:
-        return _bad_input(args, args.file, [Problem(0, "--kinds takes audio, image, video")])
-    options = BulkOptions(concurrency=args.concurrency, timeout=args.timeout,
-                          budget=args.budget, out=out, download=args.download,
-                          kinds=kinds)  # fmt: skip
-    tracker = Tracker(plan, target=f" · {where}")
-    console = None if args.json else make_console()
+        return None
+    return BulkOptions(concurrency=args.concurrency, timeout=args.timeout,
+                       budget=args.budget, out=Path(args.out), download=args.download,
+                       kinds=kinds)  # fmt: skip
+
+
+def _display(tracker: Tracker, console: Any) -> Display:
+    """A live display on a terminal, plain lines otherwise, nothing with ``--json``."""
     display: Display = QuietDisplay()
     if console is not None:
         live = console.is_terminal and not console.is_dumb_terminal
         display = LiveDisplay(tracker, console) if live else PlainDisplay(tracker)
     tracker.listen(display.event)
-    on_interrupt(lambda: _interrupted(tracker, args, resume, manifest))
+    return display
+
+
+_Parts = tuple[Plan, Tracker, Display, BulkOptions, Path]
+
+
+async def _execute(
+    args: argparse.Namespace, open_client: OpenClient, where: str, parts: _Parts
+) -> list[dict[str, Any]]:
+    """Open the journal and the client, run the plan, and write the manifest's rows."""
+    plan, tracker, display, options, manifest = parts
     if args.journal:
         Path(args.journal).parent.mkdir(parents=True, exist_ok=True)
     async with AsyncExitStack() as stack:
@@ -378,30 +460,20 @@ async def bulk_command(
             # Built while the client is open: its key is scrubbed from every row.
             rows = manifest_rows(tracker)
             write_manifest(rows, manifest)
-    code = exit_status(tracker)
-    held = _held_back(tracker, args, resume)
-    if args.json:
-        counts = tracker.counts()
-        print(json.dumps({"ok": code == 0, "exit_code": code, "input": plan.path,
-                          "counts": dict(counts), "credits": tracker.spent,
-                          "elapsed": round(tracker.elapsed, 3), "manifest": str(manifest),
-                          **({"not_sent": held} if held else {}),
-                          "results": rows}, ensure_ascii=False, indent=2))  # fmt: skip
-    elif console is not None:
-        console.print()
-        print_summary(tracker, console, out=out if args.download else None, manifest=manifest)
-        if held:
-            print(held["message"], file=sys.stderr)
+    return rows
+
+
+def _unknown_hint(args: argparse.Namespace, tracker: Tracker) -> None:
+    """Say how to settle the lines whose outcome is unknown (maybe billed)."""
     unknown = [i for i in tracker.items if isinstance(i.error, SubmissionOutcomeUnknown)]
     if unknown and not args.json:
-        from ._cli_reconcile import reconcile_hint
+        from ._reconcile import reconcile_hint
 
         print(f"musicapi: {len(unknown)} line(s) were sent but their outcome is unknown "
               "(they may have been billed); they are never sent again by themselves. "
               + (f"Settle them with:\n  {reconcile_hint(args.journal)}" if args.journal
                  else "Check the dashboard before sending them again."),
               file=sys.stderr)  # fmt: skip
-    return code
 
 
 def _held_back_items(tracker: Tracker) -> list[Item]:

@@ -27,30 +27,42 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import anyio
 import attrs
 
-from ._client import DEFAULT_BASE_URL, MusicAPI
-from ._convert import clip_to_wire, to_wire
-from ._errors import (
+from musicapi_async import (
+    DEFAULT_BASE_URL,
     AuthenticationError,
+    Clip,
+    ClipFailed,
+    ClipPlayable,
+    Family,
     InvalidRequest,
+    Job,
+    MusicAPI,
     MusicAPIError,
+    PersonaRequest,
+    PollPolicy,
+    SonicRequest,
+    SonicTaskType,
+    TaskDone,
     TaskFailed,
     TaskNotFound,
+    TaskSnapshot,
     TaskTimeout,
+    __version__,
+    clip_to_wire,
+    endpoint_of,
+    to_wire,
+    validate_body,
 )
-from ._events import ClipFailed, ClipPlayable, TaskDone
-from ._jobs import Job
-from ._models import Clip, Family, PersonaRequest, SonicRequest, SonicTaskType, TaskSnapshot
-from ._polling import PollPolicy
-from ._validation import validate_body
-from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._coordination import Coordination
+    from musicapi_async import RedisCoordination
 
 __all__ = ["build_parser", "main"]
 
 # The demo input ships in the wheel, so `musicapi demo` works wherever the package does.
-DEMO_FILE: Final = Path(__file__).with_name("_data") / "demo.jsonl"
+DEMO_FILE: Final = Path(__file__).parent.with_name("_data") / "demo.jsonl"
+NEEDS_RICH: Final = ("this command draws with rich, which is not installed: "
+                     "pip install 'musicapi-async[cli]'")  # fmt: skip
 EMULATOR_SPEED: Final = 30.0  # the demo's two dozen songs (three waves deep) in ~30 s
 _API = TypeVar("_API", bound=MusicAPI)
 
@@ -132,10 +144,103 @@ def _sonic_options(parser: argparse.ArgumentParser) -> None:
             group.add_argument(flag, type=kind, default=None, metavar=field.name.upper())
 
 
+_Command = Callable[[str, str], argparse.ArgumentParser]
+
+
+def _task_args(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("task_id", metavar="TASK_ID")
+    sub.add_argument("--family", choices=[f.value for f in Family], default=None,
+                     help="the task's product family (default: found by polling "
+                     "sonic, then nuro, then studio; polls are free)")  # fmt: skip
+
+
+def _output_args(sub: argparse.ArgumentParser, out: str) -> None:
+    sub.add_argument("--out", default=out, metavar="DIR",
+                     help=f"where files are saved (default: {out})")  # fmt: skip
+    sub.add_argument("--download", action=argparse.BooleanOptionalAction, default=True,
+                     help="download the finished files (default: yes)")  # fmt: skip
+    sub.add_argument("--kinds", default="audio,image", metavar="LIST",
+                     help="files to download: audio, image, video "
+                     "(default: audio,image)")  # fmt: skip
+
+
+def _bulk_parser(command: _Command) -> None:
+    """``musicapi bulk FILE``: its input, pacing, journal, budget and output options."""
+    bulk = command("bulk", "Create many songs, personas and lyrics from a file, with live "
+                   "progress, a journal to resume from, and a manifest.")  # fmt: skip
+    add = bulk.add_argument
+    add("file", metavar="FILE",
+        help="JSONL, CSV or plain text (one description per line); - reads stdin")  # fmt: skip
+    add("--format", choices=["jsonl", "csv", "text"], default=None,
+        help="the file's format (default: from its extension or content)")  # fmt: skip
+    add("--concurrency", type=int, default=8, metavar="N",
+        help="requests in flight at once (default: 8)")  # fmt: skip
+    add("--journal", default=None, metavar="PATH",
+        help="SQLite journal: run the same command again after a crash or "
+        "Ctrl-C and nothing already accepted is sent twice")  # fmt: skip
+    add("--budget", type=int, default=None, metavar="CREDITS",
+        help="credits this run may commit; requests past it are not sent")  # fmt: skip
+    add("--mv", default="sonic-v5",
+        help="model of sonic lines that name none (default: sonic-v5)")  # fmt: skip
+    add("--timeout", type=float, default=1800, metavar="SECONDS",
+        help="seconds each task may take once accepted (default: 1800)")  # fmt: skip
+    add("--manifest", default=None, metavar="PATH",
+        help="the JSONL manifest (default: OUT/manifest.jsonl)")  # fmt: skip
+    add("--dry-run", action="store_true",
+        help="check the file and show the plan and its cost; send nothing")  # fmt: skip
+    _output_args(bulk, "musicapi-output")
+    from ._fleet import add_fleet_args  # [redis hook] --redis URL: a fleet run
+
+    add_fleet_args(bulk)
+
+
+def _generate_parser(command: _Command) -> None:
+    gen = command("generate", "Create one sonic song, print its stream URL as soon as one "
+                  "exists, wait, and download it.")  # fmt: skip
+    _sonic_options(gen)
+    gen.add_argument("--timeout", type=float, default=1800, metavar="SECONDS")
+    _output_args(gen, ".")
+
+
+def _one_shot_parsers(command: _Command) -> None:
+    """The commands that make or look at one thing: persona, lyrics, tasks, credits."""
+    persona = command("persona", "Create a persona (a reusable voice) from a recent clip.")
+    persona.add_argument("--name", required=True)
+    persona.add_argument("--clip-id", required=True, metavar="CLIP_ID")
+    persona.add_argument("--description", default=None)
+    persona.add_argument("--styles", default=None)
+    lyrics = command("lyrics", "Write lyrics for a description (lyrics credits).")
+    lyrics.add_argument("description")
+    _task_args(command("status", "Poll a task once and show its clips."))
+    wait = command("wait", "Wait for a task to finish (stream URL first), then show it.")
+    _task_args(wait)
+    wait.add_argument("--timeout", type=float, default=1800, metavar="SECONDS")
+    download = command("download", "Download the files of a finished task.")
+    _task_args(download)
+    _output_args(download, ".")
+    command("credits", "Show the account's remaining credits.")
+
+
+def _other_parsers(command: _Command, subs: Any) -> None:
+    """reconcile, demo and emulator."""
+    from musicapi_async.emulator.__main__ import build_parser as emulator_parser
+
+    from ._reconcile import add_reconcile_parser
+
+    add_reconcile_parser(command("reconcile", "Settle the requests a bulk journal marks as "
+                                 "sent with no answer (maybe billed): list them, look them "
+                                 "up, or record what you found."))  # fmt: skip
+    demo = command("demo", "Run the bundled demo (two dozen songs of every kind) on the "
+                   "in-process emulator: no key, no credits. Same as `musicapi bulk "
+                   "DEMO_FILE --emulator --concurrency 16 --out musicapi-demo`.")  # fmt: skip
+    demo.epilog = "It takes every option of `musicapi bulk`, e.g. --out DIR or --dry-run."
+    subs.add_parser("emulator", parents=[emulator_parser()], add_help=False,
+                    help="Serve the MusicAPI emulator (as python -m musicapi_async.emulator).",
+                    description="Serve a local emulation of MusicAPI.")  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``musicapi`` argument parser."""
-    from .emulator.__main__ import build_parser as emulator_parser
-
     parser = argparse.ArgumentParser(
         prog="musicapi",
         description="MusicAPI (musicapi.ai) from the command line: songs one at a time or "
@@ -150,105 +255,10 @@ def build_parser() -> argparse.ArgumentParser:
         _add_globals(sub, sub=True)
         return sub
 
-    def task_args(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("task_id", metavar="TASK_ID")
-        sub.add_argument("--family", choices=[f.value for f in Family], default=None,
-                         help="the task's product family (default: found by polling "
-                         "sonic, then nuro, then studio; polls are free)")  # fmt: skip
-
-    def output_args(sub: argparse.ArgumentParser, out: str) -> None:
-        sub.add_argument("--out", default=out, metavar="DIR",
-                         help=f"where files are saved (default: {out})")  # fmt: skip
-        sub.add_argument("--download", action=argparse.BooleanOptionalAction, default=True,
-                         help="download the finished files (default: yes)")  # fmt: skip
-        sub.add_argument(
-            "--kinds",
-            default="audio,image",
-            metavar="LIST",
-            help="files to download: audio, image, video (default: audio,image)",
-        )
-
-    gen = command("generate", "Create one sonic song, print its stream URL as soon as one "
-                  "exists, wait, and download it.")  # fmt: skip
-    _sonic_options(gen)
-    gen.add_argument("--timeout", type=float, default=1800, metavar="SECONDS")
-    output_args(gen, ".")
-
-    bulk = command("bulk", "Create many songs, personas and lyrics from a file, with live "
-                   "progress, a journal to resume from, and a manifest.")  # fmt: skip
-    bulk.add_argument(
-        "file",
-        metavar="FILE",
-        help="JSONL, CSV or plain text (one description per line); - reads stdin",
-    )
-    bulk.add_argument(
-        "--format",
-        choices=["jsonl", "csv", "text"],
-        default=None,
-        help="the file's format (default: from its extension or content)",
-    )
-    bulk.add_argument("--concurrency", type=int, default=8, metavar="N",
-                      help="requests in flight at once (default: 8)")  # fmt: skip
-    bulk.add_argument("--journal", default=None, metavar="PATH",
-                      help="SQLite journal: run the same command again after a crash or "
-                      "Ctrl-C and nothing already accepted is sent twice")  # fmt: skip
-    bulk.add_argument(
-        "--budget",
-        type=int,
-        default=None,
-        metavar="CREDITS",
-        help="credits this run may commit; requests past it are not sent",
-    )
-    bulk.add_argument("--mv", default="sonic-v5",
-                      help="model of sonic lines that name none (default: sonic-v5)")  # fmt: skip
-    bulk.add_argument(
-        "--timeout",
-        type=float,
-        default=1800,
-        metavar="SECONDS",
-        help="seconds each task may take once accepted (default: 1800)",
-    )
-    bulk.add_argument("--manifest", default=None, metavar="PATH",
-                      help="the JSONL manifest (default: OUT/manifest.jsonl)")  # fmt: skip
-    bulk.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="check the file and show the plan and its cost; send nothing",
-    )
-    output_args(bulk, "musicapi-output")
-    from ._cli_fleet import add_fleet_args  # [redis hook] --redis URL: a fleet run
-
-    add_fleet_args(bulk)
-
-    persona = command("persona", "Create a persona (a reusable voice) from a recent clip.")
-    persona.add_argument("--name", required=True)
-    persona.add_argument("--clip-id", required=True, metavar="CLIP_ID")
-    persona.add_argument("--description", default=None)
-    persona.add_argument("--styles", default=None)
-
-    lyrics = command("lyrics", "Write lyrics for a description (lyrics credits).")
-    lyrics.add_argument("description")
-
-    task_args(command("status", "Poll a task once and show its clips."))
-    wait = command("wait", "Wait for a task to finish (stream URL first), then show it.")
-    task_args(wait)
-    wait.add_argument("--timeout", type=float, default=1800, metavar="SECONDS")
-    download = command("download", "Download the files of a finished task.")
-    task_args(download)
-    output_args(download, ".")
-    command("credits", "Show the account's remaining credits.")
-    from ._cli_reconcile import add_reconcile_parser
-
-    add_reconcile_parser(command("reconcile", "Settle the requests a bulk journal marks as "
-                                 "sent with no answer (maybe billed): list them, look them "
-                                 "up, or record what you found."))  # fmt: skip
-    demo = command("demo", "Run the bundled demo (two dozen songs of every kind) on the "
-                   "in-process emulator: no key, no credits. Same as `musicapi bulk "
-                   "DEMO_FILE --emulator --concurrency 16 --out musicapi-demo`.")  # fmt: skip
-    demo.epilog = "It takes every option of `musicapi bulk`, e.g. --out DIR or --dry-run."
-    subs.add_parser("emulator", parents=[emulator_parser()], add_help=False,
-                    help="Serve the MusicAPI emulator (as python -m musicapi_async.emulator).",
-                    description="Serve a local emulation of MusicAPI.")  # fmt: skip
+    _generate_parser(command)
+    _bulk_parser(command)
+    _one_shot_parsers(command)
+    _other_parsers(command, subs)
     return parser
 
 
@@ -271,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else 2
     if args.command == "emulator":
-        from .emulator.__main__ import main as emulator_main
+        from musicapi_async.emulator.__main__ import main as emulator_main
 
         return emulator_main(argv[argv.index("emulator") + 1 :])
     _logging(args.verbose)
@@ -296,6 +306,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(ctx, f"{type(exc).__name__}: {exc}", 2 if local else 1)
     except MusicAPIError as exc:
         return _error(ctx, f"{type(exc).__name__}: {exc}", 1)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] != "rich":
+            raise
+        # rich is the [cli] extra; the display asks for it before any request is sent.
+        return _error(ctx, NEEDS_RICH, 2)
 
 
 def _is_key_option(arg: str) -> bool:
@@ -347,7 +362,7 @@ class _StderrHandler(logging.Handler):
 
 def _logging(verbose: int) -> None:
     if verbose:
-        from ._client import BODIES
+        from musicapi_async import BODIES
 
         logger = logging.getLogger("musicapi_async")
         logger.setLevel(BODIES if verbose > 1 else logging.DEBUG)
@@ -367,13 +382,13 @@ def _credentials(args: argparse.Namespace) -> tuple[str, str | None]:
 
 @asynccontextmanager
 async def _client(
-    ctx: _Context, cls: type[_API], coordination: Coordination | None = None
+    ctx: _Context, cls: type[_API], coordination: RedisCoordination | None = None
 ) -> AsyncIterator[_API]:
     """An open client of ``cls``: on the in-process emulator with ``--emulator``."""
     async with AsyncExitStack() as stack:
         base_url: str | None
         if ctx.args.emulator:
-            from .emulator import Emulator
+            from musicapi_async.emulator import Emulator
 
             emulator = await stack.enter_async_context(
                 Emulator(speed=ctx.speed, credits=ctx.args.emulator_credits)
@@ -467,7 +482,7 @@ async def _generate(ctx: _Context) -> int:
         fields.setdefault("mv", "sonic-v5")
         fields.setdefault("custom_mode", "gpt_description_prompt" not in fields)
     request = SonicRequest(task_type=task_type, **fields)
-    validate_body("sonic.create", to_wire(request))  # before a key is even looked at
+    validate_body(endpoint_of(request), to_wire(request))  # before a key is even looked at
     _kinds(args.kinds)  # a typo here must not cost a song
     async with _client(ctx, MusicAPI) as api:
         job = await api.submit(request)
@@ -566,7 +581,7 @@ async def _persona(ctx: _Context) -> int:
     args = ctx.args
     request = PersonaRequest(name=args.name, continue_clip_id=args.clip_id,
                              description=args.description, styles=args.styles)  # fmt: skip
-    validate_body("sonic.persona", to_wire(request))
+    validate_body(endpoint_of(request), to_wire(request))
     async with _client(ctx, MusicAPI) as api:
         persona = await api.sonic.create_persona(name=args.name, continue_clip_id=args.clip_id,
                                                  description=args.description,
@@ -579,13 +594,13 @@ async def _persona(ctx: _Context) -> int:
 
 
 async def _bulk(ctx: _Context) -> int:
-    from ._cli_bulk import bulk_command
+    from ._bulk import bulk_command
 
     def on_interrupt(report: Callable[[], None]) -> None:
         ctx.on_interrupt = report
 
-    if ctx.args.redis:  # [redis hook] a fleet run (``_cli_fleet``)
-        from ._cli_fleet import fleet_command
+    if ctx.args.redis:  # [redis hook] a fleet run (``cli._fleet``)
+        from ._fleet import fleet_command
 
         base_url = ctx.args.base_url or os.environ.get("MUSICAPI_BASE_URL") or DEFAULT_BASE_URL
         return await fleet_command(ctx.args, lambda c: _client(ctx, MusicAPI, c),
@@ -601,7 +616,7 @@ async def _bulk(ctx: _Context) -> int:
 
 
 async def _reconcile(ctx: _Context) -> int:
-    from ._cli_reconcile import reconcile_command
+    from ._reconcile import reconcile_command
 
     return await reconcile_command(ctx.args, lambda cls: _client(ctx, cls))
 

@@ -44,21 +44,22 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from ._convert import to_wire
-from ._endpoints import cost_of
-from ._errors import InvalidRequest
-from ._models import (
+from musicapi_async import (
+    InvalidRequest,
     LyricsRequest,
     NuroInstrumentalRequest,
     NuroVocalRequest,
     PersonaRequest,
     SonicRequest,
-    SonicTaskType,
-    StudioConfig,
     StudioRequest,
     UploadRequest,
+    cost_of,
+    endpoint_of,
+    request_from_wire,
+    returns_task,
+    to_wire,
+    validate_body,
 )
-from ._validation import validate_body
 
 __all__ = ["KINDS", "InputError", "Line", "Plan", "Problem", "Ref", "load_plan"]
 
@@ -73,16 +74,6 @@ KINDS: Final[Mapping[str, type]] = {
     "nuro_instrumental": NuroInstrumentalRequest,
     "studio": StudioRequest,
 }
-_ENDPOINTS: Final[Mapping[str, str]] = {
-    "sonic": "sonic.create",
-    "persona": "sonic.persona",
-    "upload": "sonic.upload",
-    "lyrics": "lyrics.create",
-    "nuro_vocal": "nuro.create",
-    "nuro_instrumental": "nuro.create",
-    "studio": "studio.create",
-}
-_GENERATION: Final = frozenset({"sonic", "nuro_vocal", "nuro_instrumental", "studio"})
 _NURO_TYPE: Final = {"nuro_vocal": "vocal", "nuro_instrumental": "bgm"}
 # Task types that take custom_mode (MUSICAPI.md §3.1): where it is inferred when missing.
 _CUSTOM_MODE_TYPES: Final = frozenset({"create_music", "extend_music", "cover_music",
@@ -146,7 +137,7 @@ class Line:
     @property
     def endpoint(self) -> str:
         """The ``ENDPOINTS`` key this line is sent to."""
-        return _ENDPOINTS[self.kind]
+        return endpoint_of(self.request())
 
     @property
     def name(self) -> str:
@@ -378,29 +369,10 @@ def _build(kind: str, fields: dict[str, Any]) -> object:
     missing = [name for name in required if name not in fields]
     if missing:
         raise _Bad(f"missing field(s) for a {kind} request: {', '.join(missing)}")
-    if kind == "sonic" and isinstance(fields.get("task_type"), str):
-        fields["task_type"] = SonicTaskType(fields["task_type"])
-    if kind == "nuro_instrumental":
-        for name in ("genre", "mood", "instrument", "theme", "segments"):
-            if isinstance(fields.get(name), list):
-                fields[name] = tuple(fields[name])
-    if kind == "studio" and "config" in fields:
-        fields["config"] = _studio_config(fields["config"])
-    return cls(**fields)
-
-
-def _studio_config(config: Any) -> StudioConfig:
-    if not isinstance(config, dict):
-        raise _Bad('config should be an object like {"mode": "regular"}')
-    unknown = sorted(set(config) - {"mode", "source", "context_length"})
-    if unknown:
-        raise _Bad(f"unknown config field(s): {', '.join(unknown)}")
-    source = config.get("source")
-    if source is not None and not (isinstance(source, dict) and set(source) <= {"song_id"}):
-        raise _Bad('config.source should be an object like {"song_id": "..."}')
-    return StudioConfig(mode=config.get("mode", "regular"),
-                        source_song_id=(source or {}).get("song_id"),
-                        context_length=config.get("context_length"))  # fmt: skip
+    try:
+        return request_from_wire(cls, fields)  # the package's converter, as the client's
+    except (TypeError, ValueError) as exc:
+        raise _Bad(str(exc)) from None
 
 
 def _get_path(fields: Mapping[str, Any], path: tuple[str, ...]) -> Any:
@@ -479,7 +451,7 @@ def _ref_problem(path: tuple[str, ...], ref: Ref, target: Line) -> str | None:
         if target.kind != "persona" or ref.index is not None:
             return f"should name a persona line (write @ID); {where}"
         return None
-    if target.kind in _GENERATION:
+    if returns_task(target.endpoint):
         count = clip_count(target)
         if ref.index is not None and ref.index >= count:
             return f"is out of range: {target.name} makes {count} clip(s)"

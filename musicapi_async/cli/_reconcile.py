@@ -28,17 +28,22 @@ from typing import Any
 
 import anyio
 
-from ._client import MusicAPI
-from ._errors import MusicAPIError, TaskNotFound
-from ._journal import Entry, SQLiteJournal, match_unresolved, settle
-from ._models import Family
+from musicapi_async import (
+    Entry,
+    Family,
+    MusicAPI,
+    MusicAPIError,
+    SQLiteJournal,
+    TaskNotFound,
+    match_unresolved,
+    settle,
+    task_family,
+)
 
 __all__ = ["add_reconcile_parser", "reconcile_command", "reconcile_hint"]
 
 OpenClient = Callable[[type[MusicAPI]], AbstractAsyncContextManager[MusicAPI]]
 
-_FAMILY = {"sonic.create": Family.SONIC, "nuro.create": Family.NURO,
-           "studio.create": Family.STUDIO}  # fmt: skip
 _SHOWN = ("title", "name", "gpt_description_prompt", "description", "prompt", "url")
 
 
@@ -90,60 +95,101 @@ async def reconcile_command(args: argparse.Namespace, open_client: OpenClient) -
     """
     if not await anyio.Path(args.journal).exists():  # never create an empty journal
         return _fail(args, f"no journal at {args.journal}")
-    actions: list[tuple[str, str, str | None]] = []
+    settled: list[dict[str, Any]] = []
+    try:
+        actions = _actions(args)
+        async with SQLiteJournal(args.journal) as journal:
+            plan = await _match(journal, actions)
+            lookups = [(e, t) for a, e, t in plan if a == "resolve" and not args.no_check]
+            keyed = args.emulator or args.api_key or os.environ.get("MUSICAPI_API_KEY")
+            automatic = [e for e in await journal.unresolved() if e.task_id] if keyed else []
+            if lookups or automatic:
+                async with open_client(MusicAPI) as api:
+                    await _check(api, lookups)
+                    settled += await _settle_found(api, journal, automatic)
+            settled += await _apply(journal, plan)
+            left = await journal.unresolved()
+    except (_Refused, LookupError) as exc:
+        return _fail(args, str(exc))
+    _report(args, reconcile_hint(args.journal), settled, left)
+    return 1 if left else 0
+
+
+class _Refused(Exception):
+    """A bad REF or task id: nothing is changed."""
+
+
+_Action = tuple[str, str, "str | None"]
+
+
+def _actions(args: argparse.Namespace) -> list[_Action]:
+    """What ``--resolve``, ``--forget`` and ``--abandon`` ask for, as (action, ref, task)."""
+    actions: list[_Action] = []
     for text in args.resolve:
         ref, sep, task_id = text.partition("=")
         if not sep or not task_id.strip():
-            return _fail(args, f"--resolve {text}: write REF=TASK_ID")
+            raise _Refused(f"--resolve {text}: write REF=TASK_ID")
         actions.append(("resolve", ref, task_id.strip()))
     actions += [("forget", ref, None) for ref in args.forget]
     actions += [("abandon", ref, None) for ref in args.abandon]
-    settled: list[dict[str, Any]] = []
-    async with SQLiteJournal(args.journal) as journal:
-        plan: list[tuple[str, Entry, str | None]] = []
-        for action, ref, task_id in actions:
-            try:
-                plan.append((action, await match_unresolved(journal, ref), task_id))
-            except LookupError as exc:
-                return _fail(args, str(exc))
-        lookups = [(e, t) for a, e, t in plan if a == "resolve" and not args.no_check]
-        keyed = args.emulator or args.api_key or os.environ.get("MUSICAPI_API_KEY")
-        automatic = [e for e in await journal.unresolved() if e.task_id] if keyed else []
-        if any(e.endpoint not in _FAMILY for a, e, _ in plan if a == "resolve"):
-            return _fail(args, "--resolve takes generation requests only (a task id); "
-                         "use --forget or --abandon for the others")  # fmt: skip
-        if lookups or automatic:
-            async with open_client(MusicAPI) as api:
-                for entry, task_id in lookups:
-                    assert task_id is not None
-                    try:
-                        await api.get_task(task_id, _FAMILY[entry.endpoint])
-                    except TaskNotFound:
-                        return _fail(args, f"the API knows no task {task_id}; nothing "
-                                     "was changed")  # fmt: skip
-                for entry in automatic:
-                    assert entry.task_id is not None
-                    try:
-                        await api.get_task(entry.task_id, _FAMILY.get(entry.endpoint,
-                                                                      Family.SONIC))  # fmt: skip
-                    except MusicAPIError:
-                        continue  # the server cannot tell: the caller decides
-                    await settle(journal, entry, task_id=entry.task_id, billed=True)
-                    settled.append({**_row(entry), "settled": "billed (task found)"})
-        for action, entry, task_id in plan:
-            if action == "resolve":
-                await settle(journal, entry, task_id=task_id, billed=True)
-                verdict = f"billed as task {task_id}: the next run waits on it"
-            elif action == "forget":
-                await settle(journal, entry, billed=False)
-                verdict = "not billed: the next run sends it again"
-            else:
-                await settle(journal, entry, billed=True, note="never sent again")
-                verdict = "abandoned: never sent again"
-            settled.append({**_row(entry), "settled": verdict})
-        left = await journal.unresolved()
-    _report(args, reconcile_hint(args.journal), settled, left)
-    return 1 if left else 0
+    return actions
+
+
+async def _match(
+    journal: SQLiteJournal, actions: list[_Action]
+) -> list[tuple[str, Entry, str | None]]:
+    """The journal entry each action names (``LookupError`` when one names none)."""
+    plan = [(action, await match_unresolved(journal, ref), task_id)
+            for action, ref, task_id in actions]  # fmt: skip
+    if any(task_family(e.endpoint) is None for a, e, _ in plan if a == "resolve"):
+        raise _Refused("--resolve takes generation requests only (a task id); "
+                       "use --forget or --abandon for the others")  # fmt: skip
+    return plan
+
+
+async def _check(api: MusicAPI, lookups: list[tuple[Entry, str | None]]) -> None:
+    """Refuse a ``--resolve`` whose task id the API does not know."""
+    for entry, task_id in lookups:
+        assert task_id is not None
+        try:
+            await api.get_task(task_id, task_family(entry.endpoint) or Family.SONIC)
+        except TaskNotFound:
+            raise _Refused(f"the API knows no task {task_id}; nothing was changed") from None
+
+
+async def _settle_found(
+    api: MusicAPI, journal: SQLiteJournal, automatic: list[Entry]
+) -> list[dict[str, Any]]:
+    """Settle as billed the entries whose recorded task id the API knows."""
+    settled = []
+    for entry in automatic:
+        assert entry.task_id is not None
+        try:
+            await api.get_task(entry.task_id, task_family(entry.endpoint) or Family.SONIC)
+        except MusicAPIError:
+            continue  # the server cannot tell: the caller decides
+        await settle(journal, entry, task_id=entry.task_id, billed=True)
+        settled.append({**_row(entry), "settled": "billed (task found)"})
+    return settled
+
+
+async def _apply(
+    journal: SQLiteJournal, plan: list[tuple[str, Entry, str | None]]
+) -> list[dict[str, Any]]:
+    """Record what the user found for each entry of ``plan``."""
+    settled = []
+    for action, entry, task_id in plan:
+        if action == "resolve":
+            await settle(journal, entry, task_id=task_id, billed=True)
+            verdict = f"billed as task {task_id}: the next run waits on it"
+        elif action == "forget":
+            await settle(journal, entry, billed=False)
+            verdict = "not billed: the next run sends it again"
+        else:
+            await settle(journal, entry, billed=True, note="never sent again")
+            verdict = "abandoned: never sent again"
+        settled.append({**_row(entry), "settled": verdict})
+    return settled
 
 
 def _report(args: argparse.Namespace, shown: str, settled: list[dict[str, Any]],
