@@ -171,6 +171,9 @@ class Job:
         snapshot = await self._client.get_task(self.task_id, self.family)
         self.snapshot = snapshot
         self._client.poller.publish(self.task_id, snapshot)
+        coordination = self._client.coordination
+        if coordination is not None:  # [redis hook] every process of the fleet sees it
+            await coordination.publish(snapshot)
         return snapshot
 
     async def updates(self, *, playable: bool = True) -> AsyncGenerator[JobEvent, None]:
