@@ -26,6 +26,7 @@ CREATE_RATE = 1 / 3
 # on a busy machine is not refused, while a fleet that ignored its budget would be.
 CREATE_INTERVAL = 0.75
 
+
 def config(emu: Emulator, redis_url: str, namespace: str, titles: list[str],
            **extra: Any) -> dict[str, Any]:  # fmt: skip
     """A worker's configuration."""
