@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["add_fleet_args", "fleet_command"]
 
 _GROUP: Final = "fleet"
-_REAL_HOSTS: Final = ("api.musicapi.ai", "api.aimusicapi.ai", "api.sunoapi.com")
 
 # KEYS: seeded flag, stream, total. ARGV: line numbers. The first caller seeds the run.
 _SEED: Final = """
@@ -73,8 +72,8 @@ def add_fleet_args(parser: argparse.ArgumentParser) -> None:
     add("--reclaim-after", type=float, default=60.0, metavar="SECONDS",
         help="take over the lines of a process silent for this long (default: 60)")  # fmt: skip
     add("--create-rate", type=float, default=None, metavar="PER_SECOND",
-        help="creates per second for the whole fleet (default: 1/3 on MusicAPI, "
-        "unlimited elsewhere)")  # fmt: skip
+        help="creates per second for the whole fleet, in the server's time (default: "
+        "1/3, the documented pace, which the emulator enforces too)")  # fmt: skip
 
 
 def _say(args: argparse.Namespace, text: str) -> None:
@@ -103,13 +102,13 @@ async def fleet_command(args: argparse.Namespace, open_client: OpenFleetClient, 
                             .encode()).hexdigest()[:16]  # fmt: skip
     run = args.run or digest
     namespace = f"musicapi-bulk:{run}"
-    rate = args.create_rate
-    if rate is None and any(host in base_url for host in _REAL_HOSTS):
-        rate = 1 / 3
+    # The fleet's shared budget is its one create pace (no process paces on its own):
+    # the documented one by default, in the server's time (an emulator's speed included).
+    rate = 1 / 3 if args.create_rate is None else args.create_rate
     # A worker's leases (and its claims' liveness) lapse well within --reclaim-after.
     lease = min(15.0, max(0.5, args.reclaim_after / 2))
     coordination = RedisCoordination(args.redis, namespace=namespace, create_rate=rate,
-                                     lease_ttl=lease)  # fmt: skip
+                                     lease_ttl=lease, speed=args.speed or 1.0)  # fmt: skip
     redis = connect(args.redis, timeout=5.0)
     fleet = _Fleet(args, redis, coordination.journal, namespace, run, plan.lines)
     manifest = Path(args.manifest) if args.manifest else Path(args.out) / "manifest.jsonl"
