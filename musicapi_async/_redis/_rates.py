@@ -181,7 +181,7 @@ class RedisRateStore:
             wait = await self.reserve(kind)
             slot = time.monotonic() + wait
             if wait > 0:
-                await anyio.sleep(max(0.0, wait - LEAD))
+                await anyio.sleep(max(0.0, wait - self._lead(kind)))
                 # A throttle seen elsewhere while we slept outranks our slot.
                 with guarded(self._url, f"taking a {kind} token: nothing was sent"):
                     paused = int(await self._paused(keys=[f"{self._prefix}:{kind}:paused"]))
@@ -201,6 +201,12 @@ class RedisRateStore:
                 continue
             break
         self.grants[kind] += 1
+
+    def _lead(self, kind: RateKind) -> float:
+        # Never woken more than half an interval early: ``before`` (marking a claim as
+        # being sent) then covers this process's next slot only, not the fleet's next few.
+        rate = self.wall_rate(kind)
+        return min(LEAD, 0.5 / rate) if rate else LEAD
 
     def _slack(self, kind: RateKind) -> float:
         # How late a slot may be used: the margin that spaces it from the next one.

@@ -31,7 +31,7 @@ def config(emu: Emulator, redis_url: str, namespace: str, titles: list[str],
            **extra: Any) -> dict[str, Any]:  # fmt: skip
     """A worker's configuration."""
     return {"url": emu.url, "key": emu.api_key, "redis": redis_url, "namespace": namespace,
-            "speed": SPEED, "create_rate": CREATE_RATE, "lease_ttl": 10.0,
+            "speed": SPEED, "create_rate": CREATE_RATE, "margin": 0.25, "lease_ttl": 10.0,
             "timeout": 600.0, "titles": titles, "concurrency": 16, **extra}  # fmt: skip
 
 
@@ -94,11 +94,11 @@ async def test_a_killed_worker_loses_nothing_and_bills_nothing_twice(
     unknown, never sent again."""
     titles = [f"tune {i:02d}" for i in range(60)]
     async with Emulator(speed=SPEED, credits=10**6) as emu:
-        victim = await spawn(config(emu, redis_url, namespace, titles, lease_ttl=2.0))
+        victim = await spawn(config(emu, redis_url, namespace, titles, lease_ttl=2.0, margin=1.0))
         seen: list[dict[str, Any]] = []
         await read_until(victim, seen, accepted=10)
         others = run_all([config(emu, redis_url, namespace, rotated(titles, 20 * i),
-                                 lease_ttl=2.0) for i in (1, 2)])  # fmt: skip
+                                 lease_ttl=2.0, margin=1.0) for i in (1, 2)])  # fmt: skip
         os.kill(victim.pid, signal.SIGKILL)
         await victim.wait()
         outputs = await others
@@ -126,7 +126,7 @@ async def test_redis_stopped_mid_run_fails_closed_then_resumes(
     try:
         async with Emulator(speed=SPEED, credits=10**6) as emu:
             configs = [config(emu, server.url, namespace, rotated(titles, 20 * i),
-                              lease_ttl=2.0) for i in range(2)]  # fmt: skip
+                              lease_ttl=2.0, margin=1.0) for i in range(2)]  # fmt: skip
             first = await spawn(configs[0])
             seen: list[dict[str, Any]] = []
             await read_until(first, seen, accepted=5)
