@@ -33,6 +33,7 @@ import anyio
 
 from ._bulk import _SYNCHRONOUS_ENDPOINTS, _endpoint_of
 from ._cli_input import InputError, Line, Problem, load_plan
+from ._cli_progress import LiveDisplay, Phase, Tracker, make_console
 from ._client import MusicAPI
 from ._convert import result_to_json, to_wire
 from ._endpoints import cost_of
@@ -76,8 +77,8 @@ def add_fleet_args(parser: argparse.ArgumentParser) -> None:
         "1/3, the documented pace, which the emulator enforces too)")  # fmt: skip
 
 
-def _say(args: argparse.Namespace, text: str) -> None:
-    if not args.json:
+def _say(args: argparse.Namespace, text: str, *, live: bool = False) -> None:
+    if not args.json and not live:
         print(text, file=sys.stderr, flush=True)
 
 
@@ -112,11 +113,24 @@ async def fleet_command(args: argparse.Namespace, open_client: OpenFleetClient, 
     redis = connect(args.redis, timeout=5.0)
     fleet = _Fleet(args, redis, coordination.journal, namespace, run, plan.lines)
     manifest = Path(args.manifest) if args.manifest else Path(args.out) / "manifest.jsonl"
+    # The same live display as a single-process run on a terminal, counting the fleet's
+    # lines; plain progress lines otherwise (``_progress``), nothing with --json.
+    console = None if args.json else make_console()
+    if console is not None and console.is_terminal and not console.is_dumb_terminal:
+        fleet.tracker = Tracker(plan, target=f" · fleet {run} · worker {fleet.me}")
+        fleet.display = LiveDisplay(fleet.tracker, console)
+        fleet.tracker.listen(fleet.display.event)
     try:
         async with open_client(coordination) as api:
             await fleet.seed()
             _say(args, f"fleet run {run}: {len(plan.lines)} lines; worker {fleet.me}")
-            await fleet.work(api)
+            if fleet.display is not None:
+                fleet.display.start()
+            try:
+                await fleet.work(api)
+            finally:
+                if fleet.display is not None:
+                    fleet.display.stop()
         rows = await fleet.rows()
         writer = await redis.set(f"{namespace}:manifest-writer", fleet.me, nx=True)
     finally:
@@ -151,6 +165,9 @@ class _Fleet:
         self.active: dict[str, int] = {}  # stream entry id -> line number, being worked on
         self.mine = 0
         self.idle_ms = max(100, int(args.reclaim_after * 1000))
+        self.tracker: Tracker | None = None  # with a live display (a terminal)
+        self.display: LiveDisplay | None = None
+        self._shown: set[int] = set()  # lines the tracker knows as finished
 
     async def seed(self) -> None:
         """Put every line in the stream, unless another process did."""
@@ -220,6 +237,8 @@ class _Fleet:
                                         justid=True)  # fmt: skip
 
     async def _progress(self) -> None:
+        if self.tracker is not None:
+            await self._follow_fleet(self.tracker)
         while True:
             await anyio.sleep(2.0)
             total = int(await self.redis.get(self.keys["total"]) or 0)
@@ -227,7 +246,24 @@ class _Fleet:
             pending = await self.redis.xpending(self.stream, _GROUP)
             workers = len(pending.get("consumers") or ())
             _say(self.args, f"fleet {self.run}: {done}/{total} lines finished, "
-                 f"{pending.get('pending', 0)} in progress on {workers} worker(s)")  # fmt: skip
+                 f"{pending.get('pending', 0)} in progress on {workers} worker(s)",
+                 live=self.display is not None)  # fmt: skip
+
+    async def _follow_fleet(self, tracker: Tracker) -> None:
+        # Lines other workers finished reach this display through the stored rows.
+        while True:
+            await anyio.sleep(1.0)
+            rows = await self.redis.hgetall(self.keys["rows"])
+            for key, value in rows.items():
+                number = int(key)
+                if number not in self._shown:
+                    self._track(tracker, number, json.loads(value))
+
+    def _track(self, tracker: Tracker, number: int, row: dict[str, Any]) -> None:
+        self._shown.add(number)
+        phase = Phase.DONE if row.get("status") == "done" else Phase.FAILED
+        tracker.finish(number, phase, task_id=row.get("task_id"), cost=row.get("cost", 0),
+                       reason=(row.get("error") or {}).get("message"))  # fmt: skip
 
     async def _line(self, api: MusicAPI, entry_id: str, number: int,
                     slots: anyio.Semaphore) -> None:  # fmt: skip
@@ -235,6 +271,8 @@ class _Fleet:
             row = await self._run_line(api, self.lines[number])
             row["worker"] = self.me
             await self.redis.hset(self.keys["rows"], str(number), json.dumps(row))
+            if self.tracker is not None and number not in self._shown:
+                self._track(self.tracker, number, row)
             await self.redis.xack(self.stream, _GROUP, entry_id)
             self.mine += 1
         finally:
@@ -280,6 +318,8 @@ class _Fleet:
                     job = await api.submit(request)  # type: ignore[arg-type]
                     task_id = job.task_id
                     await journal.submitted(fp, task_id)
+                    if self.tracker is not None:
+                        self.tracker.submitted(line.number, task_id)
                 row["cost"] = cost_of(endpoint, wire)[0]
             assert task_id is not None
             row["task_id"] = task_id
