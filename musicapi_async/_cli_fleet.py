@@ -13,8 +13,9 @@ is a consumer of that group and takes lines as it has room for them (``XREADGROU
 - each finished line is stored as its manifest row, then acknowledged (``XACK``);
 - when every line has a row, one process (``SET NX``) writes the one manifest.
 
-Progress (stderr, every few seconds) counts the whole fleet. Files with ``@`` references
-(several waves) are not supported in a fleet run yet.
+Progress counts the whole fleet: the live display of a single-process run on a terminal,
+else a line on stderr every few seconds. Files with ``@`` references (several waves) are
+refused with a clear error: not supported in a fleet run yet.
 """
 
 from __future__ import annotations
@@ -95,10 +96,15 @@ async def fleet_command(args: argparse.Namespace, open_client: OpenFleetClient, 
         return _bad_input(args, exc.path, exc.problems)
     except OSError as exc:
         return _bad_input(args, args.file, [Problem(0, exc.strerror or str(exc))])
-    if len(plan.waves) > 1 or args.emulator or args.dry_run or args.budget is not None:
-        return _bad_input(args, args.file, [Problem(0, "--redis runs files without @ "
-                          "references, against a shared server (not --emulator), without "
-                          "--dry-run or --budget")])  # fmt: skip
+    if len(plan.waves) > 1:
+        # Not yet: a line's @ reference needs the result of a line another worker may run.
+        return _bad_input(args, args.file, [Problem(0, "--redis does not support @ "
+                          "references yet: run the lines they refer to first (one fleet "
+                          "run), then the lines that refer to them with their task ids "
+                          "filled in, or run the file without --redis")])  # fmt: skip
+    if args.emulator or args.dry_run or args.budget is not None:
+        return _bad_input(args, args.file, [Problem(0, "--redis runs against a shared "
+                          "server (not --emulator), without --dry-run or --budget")])  # fmt: skip
     digest = hashlib.sha256(json.dumps([str(to_wire(line.request())) for line in plan.lines])
                             .encode()).hexdigest()[:16]  # fmt: skip
     run = args.run or digest
