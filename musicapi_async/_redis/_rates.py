@@ -188,18 +188,18 @@ class RedisRateStore:
                 if paused:
                     await anyio.sleep(paused / 1000)
                     continue
-            if before is not None:
-                await before()
-                before = None
-            if (rest := slot - time.monotonic()) > 0:
-                await anyio.sleep(rest)
-            # Woken well after the slot (a busy machine): sent now, the create would crowd
-            # the next slot's, which the server would refuse. Leave the slot empty and
-            # take a new one (a few times at most: never starve).
-            if wait > 0 and time.monotonic() - slot > self._slack(kind) and late < _LATE_RETRIES:
-                late += 1
-                continue
+                # Woken well after the slot (a busy machine): sent now, the create would
+                # crowd the next slot's, which the server would refuse. Leave the slot
+                # empty and take a new one (a few times at most: never starve). Decided
+                # before ``before``: a claim marked as being sent is sent at once.
+                if time.monotonic() - slot > self._slack(kind) and late < _LATE_RETRIES:
+                    late += 1
+                    continue
             break
+        if before is not None:
+            await before()
+        if (rest := slot - time.monotonic()) > 0:
+            await anyio.sleep(rest)
         self.grants[kind] += 1
 
     def _lead(self, kind: RateKind) -> float:
