@@ -25,6 +25,9 @@ CREATE_RATE = 1 / 3
 # quarter of the budget's interval, so that a create reaching it a few milliseconds late
 # on a busy machine is not refused, while a fleet that ignored its budget would be.
 CREATE_INTERVAL = 0.75
+# The kill and Redis-stop runs: slower, so that creates leave 60 ms apart (margin 1.0)
+# and only a few are on the wire when a worker dies.
+SLOW = {"speed": 100.0, "margin": 1.0, "lease_ttl": 2.0}
 
 
 def config(emu: Emulator, redis_url: str, namespace: str, titles: list[str],
@@ -93,12 +96,12 @@ async def test_a_killed_worker_loses_nothing_and_bills_nothing_twice(
     unsent claims and deliver every song; a create it died sending is reported as
     unknown, never sent again."""
     titles = [f"tune {i:02d}" for i in range(60)]
-    async with Emulator(speed=SPEED, credits=10**6) as emu:
-        victim = await spawn(config(emu, redis_url, namespace, titles, lease_ttl=2.0, margin=1.0))
+    async with Emulator(speed=SLOW["speed"], credits=10**6) as emu:
+        victim = await spawn(config(emu, redis_url, namespace, titles, **SLOW))
         seen: list[dict[str, Any]] = []
         await read_until(victim, seen, accepted=10)
         others = run_all([config(emu, redis_url, namespace, rotated(titles, 20 * i),
-                                 lease_ttl=2.0, margin=1.0) for i in (1, 2)])  # fmt: skip
+                                 **SLOW) for i in (1, 2)])  # fmt: skip
         os.kill(victim.pid, signal.SIGKILL)
         await victim.wait()
         outputs = await others
@@ -124,9 +127,9 @@ async def test_redis_stopped_mid_run_fails_closed_then_resumes(
     server.start()
     titles = [f"beat {i:02d}" for i in range(40)]
     try:
-        async with Emulator(speed=SPEED, credits=10**6) as emu:
+        async with Emulator(speed=SLOW["speed"], credits=10**6) as emu:
             configs = [config(emu, server.url, namespace, rotated(titles, 20 * i),
-                              lease_ttl=2.0, margin=1.0) for i in range(2)]  # fmt: skip
+                              **SLOW) for i in range(2)]  # fmt: skip
             first = await spawn(configs[0])
             seen: list[dict[str, Any]] = []
             await read_until(first, seen, accepted=5)
