@@ -148,8 +148,10 @@ class RedisCoordination:
     Args:
         url: ``redis://[:password@]host:port/db`` (the password is never shown).
         namespace: the prefix of every key; one per API key (or per run).
-        create_rate: creates per second for the whole fleet; the docs ask about one
-            every 3 s per key (``1/3``, the default). ``None``: no shared rate.
+        create_rate: creates per second for the whole fleet, in the server's time; the
+            docs ask about one every 3 s per key (``1/3``, the default). It is the
+            client's one create pace (its own governor paces no creates), so ``None``
+            paces none at all: for tests against a server without a create limit.
         create_burst: creates that may go at once after a quiet spell.
         create_margin: the share added to each interval between the fleet's creates, so
             that a create arriving a little late is not refused (``0.1``: 10 % slower).
