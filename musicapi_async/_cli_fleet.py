@@ -128,6 +128,9 @@ async def fleet_command(args: argparse.Namespace, open_client: OpenFleetClient, 
         fleet.tracker.listen(fleet.display.event)
     try:
         async with open_client(coordination) as api:
+            # As a single-process run does: a refused key stops here, before any create;
+            # and the answer carries an emulator's speed, which the fleet's pace follows.
+            await api.get_credits()
             await fleet.seed()
             _say(args, f"fleet run {run}: {len(plan.lines)} lines; worker {fleet.me}")
             if fleet.display is not None:
