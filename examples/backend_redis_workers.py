@@ -76,9 +76,11 @@ def build_app(args: argparse.Namespace) -> web.Application:
     app = web.Application()
 
     async def client(app: web.Application) -> AsyncIterator[None]:
-        # create_rate: the fleet's budget; on MusicAPI keep the default (one per 3 s).
+        # The fleet's one create budget: the default, one create per 3 s of the server's
+        # time for all workers together (speed: the emulator's, known before its first
+        # answer announces it; leave it out on MusicAPI).
         coordination = RedisCoordination(args.redis, namespace=args.namespace,
-                                         create_rate=None)  # fmt: skip
+                                         speed=args.speed)  # fmt: skip
         async with MusicAPI(args.key, base_url=args.base_url, coordination=coordination,
                             poll=PollPolicy().scaled(args.speed)) as api:  # fmt: skip
             app[API] = api

@@ -23,7 +23,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, nullcontext
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
@@ -279,6 +279,7 @@ class MusicAPI:
         self._closing = False
         group.start_soon(self.poller.run)
         if self.coordination is not None:  # [redis hook] other processes' snapshots
+            self.poller.on_close = self.coordination.release
             group.start_soon(self.coordination.run, self.poller.publish)
         return self
 
@@ -475,6 +476,8 @@ class MusicAPI:
             return
         if not (math.isfinite(speed) and 0 < speed <= _MAX_SPEED):
             return  # a stopped emulator (0) or nonsense: keep real time
+        if self.coordination is not None:  # [redis hook] the fleet's budget follows it too
+            self.coordination.rates.set_time_scale(speed)
         if speed == self.governor.time_scale:
             return
         self.governor.set_time_scale(speed)
@@ -535,6 +538,8 @@ class MusicAPI:
         # Creates share the governor's create budget; polls and every other call share
         # its poll budget: one mechanism paces and backs off for the whole client.
         if ep.name in _CREATE_ENDPOINTS:
+            if self.coordination is not None:  # [redis hook] the fleet's budget is the one
+                return nullcontext()  # create pace: no second, local one
             return self.governor.create()
         return self.governor.poll()
 

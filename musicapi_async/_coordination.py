@@ -4,10 +4,11 @@ Pure interfaces, no I/O: ``RedisCoordination`` (in ``_redis``) implements them, 
 client, the governor and the poller only ever see these shapes. Without a coordination
 the client runs alone exactly as before.
 
-- ``RateStore``: a create and poll budget shared by every process on one key. The
-  client asks it for a token before each create and each task poll (after the local
-  governor's own lease) and tells it about each throttle, so one process's 429 pauses
-  all of them.
+- ``RateStore``: a create and poll budget shared by every process on one key. When a
+  client is coordinated it is its one create pace (the local governor paces no creates:
+  two paces would each slow the other down); polls take the local governor's lease
+  first, then the shared one. The client tells it about each throttle, so one process's
+  429 pauses all of them, and about the server's announced speed, which it follows.
 - ``Coordination``: the rate store, one poller per task across the fleet (``poll``),
   snapshots shared with every process (``publish``), and a background ``run``.
 """
@@ -42,6 +43,10 @@ class RateStore(Protocol):
         """Pause every process's ``kind`` requests (the server throttled one of them)."""
         ...
 
+    def set_time_scale(self, scale: float) -> None:
+        """Follow a server whose clock runs ``scale`` times faster (an emulator's speed)."""
+        ...
+
 
 class Coordination(Protocol):
     """The shared state of a fleet of clients on one key (see ``RedisCoordination``)."""
@@ -67,6 +72,10 @@ class Coordination(Protocol):
 
     async def publish(self, snapshot: TaskSnapshot) -> None:
         """Share a snapshot that arrived another way (a webhook) with every process."""
+        ...
+
+    def release(self, task_id: str) -> None:
+        """Nobody here waits on ``task_id`` any more: let go of its poll lease soon."""
         ...
 
     async def aclose(self) -> None:

@@ -8,21 +8,22 @@
     │   │   └── TaskNotFound        "task not found." / nuro 404
     │   ├── AuthenticationError     401: missing, malformed, invalid or expired key
     │   ├── InsufficientCredits     403: credits used up / no active subscription
-    │   └── ContentRejected         403: moderation, copyright, lyrics format
+    │   ├── ContentRejected         403: moderation, copyright, lyrics format
+    │   ├── BudgetExceeded          the next request would pass your credit budget
+    │   └── DownloadTooLarge        a download went past max_bytes
     ├── ServiceError                theirs: the service failed or refused for now
-    │   ├── RateLimited             429, 403 "API QPS limit exceeded" / "Queue is full" / usage
+    │   ├── RateLimited             429, 403 "API QPS limit exceeded", "Queue is full"
     │   ├── ServerError             5xx and HTML gateway pages
-    │   ├── ResponseDecodeError     the answer did not fit the documented shape
-    │   ├── NetworkError            the request provably never reached the server, or an
-    │   │                           idempotent call lost its answer (safe to send again)
-    │   └── CoordinationError       the shared store (Redis) failed: nothing was sent, or
-    │                               what was sent could not be recorded (``task_id``)
-    ├── TaskError                   the generation task's own outcome
-    │   ├── TaskFailed              a clip ended ``failed`` (credits are refunded upstream)
-    │   ├── TaskTimeout             a wait hit its deadline (also a ``TimeoutError``)
+    │   ├── ResponseDecodeError     the answer did not fit the documented shape (.raw_body)
+    │   ├── NetworkError            nothing reached the server, or a free call lost its answer
+    │   │   └── IncompleteDownload  a body did not match its Content-Length
+    │   └── CoordinationError       the shared store (Redis) failed: nothing was sent, or what
+    │                               was sent could not be recorded (.task_id)
+    ├── TaskError                   the generation task's own outcome (.task_id, .snapshot)
+    │   ├── TaskFailed              a clip ended failed (.clips); credits are refunded upstream
+    │   ├── TaskTimeout             a wait hit its deadline (also a TimeoutError)
     │   └── ClientClosed            the client was closed while the wait went on
-    ├── SubmissionOutcomeUnknown    a paid POST was sent but its answer was lost: it may have
-    │                               been billed. Reconcile before sending it again.
+    ├── SubmissionOutcomeUnknown    a paid POST was sent but its answer was lost (.request)
     └── WebhookVerificationError    a webhook delivery was not authentic or not a task update
 
 Every error carries what exists of: the HTTP ``status``, the API's ``api_message`` and the

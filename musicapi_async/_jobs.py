@@ -174,6 +174,13 @@ class Job:
         snapshot = await self._client.get_task(self.task_id, self.family)
         self.snapshot = snapshot
         self._client.poller.publish(self.task_id, snapshot)
+        coordination = self._client.coordination
+        if coordination is not None:  # [redis hook] every process of the fleet sees it
+            try:
+                await coordination.publish(snapshot)
+            except MusicAPIError as exc:
+                # Applied here; elsewhere the task's poller will see it on its own.
+                logger.warning("refresh of %s not shared: %s", self.task_id, exc)
         return snapshot
 
     async def updates(self, *, playable: bool = True) -> AsyncGenerator[JobEvent, None]:

@@ -125,6 +125,8 @@ class Poller:
         self._early: OrderedDict[str, TaskSnapshot] = OrderedDict()
         self.running = False
         self.stats = PollerStats()
+        # [redis hook] told when nobody here waits on a task any more (lease release).
+        self.on_close: Callable[[str], None] | None = None
 
     @property
     def policy(self) -> PollPolicy:
@@ -234,6 +236,8 @@ class Poller:
         watch.generation += 1
         if self._watches.get(watch.task_id) is watch:
             del self._watches[watch.task_id]
+            if self.on_close is not None:  # [redis hook]
+                self.on_close(watch.task_id)
 
     # ---------------------------------------------------------------------- results
 

@@ -101,14 +101,24 @@ class _ClaimingRates:
         self.store = store
 
     async def acquire(self, kind: RateKind) -> None:
-        await self.store.acquire(kind)
         claim = current_claim() if kind == "create" else None
-        if claim is not None:
-            journal, fingerprint = claim
+        if claim is None:
+            await self.store.acquire(kind)
+            return
+        journal, fingerprint = claim
+
+        async def mark() -> None:
             await journal.sending(fingerprint)
+
+        # Marked a moment before the slot, not after it: the mark's round trip would
+        # otherwise make the create late by a varying amount and crowd the next one.
+        await self.store.acquire(kind, before=mark)
 
     async def pause(self, kind: RateKind, seconds: float | None) -> None:
         await self.store.pause(kind, seconds)
+
+    def set_time_scale(self, scale: float) -> None:
+        self.store.set_time_scale(scale)
 
 
 @attrs.define
@@ -138,9 +148,16 @@ class RedisCoordination:
     Args:
         url: ``redis://[:password@]host:port/db`` (the password is never shown).
         namespace: the prefix of every key; one per API key (or per run).
-        create_rate: creates per second for the whole fleet; the docs ask about one
-            every 3 s per key (``1/3``, the default). ``None``: no shared rate.
+        create_rate: creates per second for the whole fleet, in the server's time; the
+            docs ask about one every 3 s per key (``1/3``, the default). It is the
+            client's one create pace (its own governor paces no creates), so ``None``
+            paces none at all: for tests against a server without a create limit.
         create_burst: creates that may go at once after a quiet spell.
+        create_margin: the share added to each interval between the fleet's creates, so
+            that a create arriving a little late is not refused (``0.1``: 10 % slower).
+        speed: the server's speed if known in advance (an emulator started at ``speed``);
+            the speed a server announces overrides it. Rates and pauses are in the
+            server's seconds.
         poll_rate: task polls per second for the whole fleet; ``None``: no shared rate.
         poll_burst: polls that may go at once.
         lease_ttl: seconds a task's poll lease lasts unless its holder renews it: how
@@ -161,6 +178,8 @@ class RedisCoordination:
         namespace: str = "musicapi",
         create_rate: float | None = 1 / 3,
         create_burst: int = 1,
+        create_margin: float = 0.1,
+        speed: float = 1.0,
         poll_rate: float | None = None,
         poll_burst: int = 8,
         lease_ttl: float = 15.0,
@@ -181,7 +200,9 @@ class RedisCoordination:
                                     redis=self._redis)  # fmt: skip
         self._rates = RedisRateStore(self._redis, url, namespace=namespace,
                                      create_rate=create_rate, create_burst=create_burst,
-                                     poll_rate=poll_rate, poll_burst=poll_burst)  # fmt: skip
+                                     poll_rate=poll_rate, poll_burst=poll_burst,
+                                     margin=create_margin)  # fmt: skip
+        self._rates.set_time_scale(speed)
         self._claiming = _ClaimingRates(self._rates)
         self._tick: AsyncScript = self._redis.register_script(_TICK)
         self._publish: AsyncScript = self._redis.register_script(_PUBLISH)
@@ -190,6 +211,9 @@ class RedisCoordination:
         # task this process stopped polling is let go instead of being renewed forever.
         self._held: dict[str, float] = {}
         self._ever_held: set[str] = set()
+        # Tasks nobody in this process waits on any more: their leases go back at once.
+        self._releasing: set[str] = set()
+        self._release_wakeup = anyio.Event()
         self.stats = CoordinationStats()
 
     def __repr__(self) -> str:
@@ -236,7 +260,27 @@ class RedisCoordination:
         """Relay other processes' snapshots to ``deliver`` and keep leases, until cancelled."""
         async with anyio.create_task_group() as group:
             group.start_soon(self._keep_alive)
+            group.start_soon(self._release_loop)
             await self._listen(deliver)
+
+    def release(self, task_id: str) -> None:
+        """Nobody here waits on ``task_id`` any more: let go of its lease (if held) soon,
+        so that a process still waiting on it takes over at its next tick."""
+        if self._held.pop(task_id, None) is not None:
+            self._releasing.add(task_id)
+            self._release_wakeup.set()
+
+    async def _release_loop(self) -> None:
+        while True:
+            await self._release_wakeup.wait()
+            self._release_wakeup = anyio.Event()
+            tasks, self._releasing = list(self._releasing), set()
+            try:
+                with guarded(self._url, "releasing poll leases"):
+                    await self._leases(keys=[self._key("lease", t) for t in tasks],
+                                       args=[self.session, self._lease_ms, "release"])  # fmt: skip
+            except CoordinationError as exc:
+                logger.warning("%s (the leases lapse on their own)", exc)
 
     async def _keep_alive(self) -> None:
         period = self._lease_ms / 3000
@@ -271,14 +315,22 @@ class RedisCoordination:
         while True:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(self._channel)
+                await pubsub.subscribe(self._channel, self.journal.channel)
+                self.journal.listening = True
                 delay = 0.05
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
-                    if message is not None:
+                    if message is None:
+                        continue
+                    channel = message.get("channel")
+                    if channel in (self._channel, self._channel.encode()):
                         self._receive(message.get("data"), deliver)
+                    else:
+                        self._moved(message.get("data"))
             except Exception as exc:  # noqa: BLE001 - any Redis failure: reconnect, keep going
-                # Snapshots missed meanwhile are not lost: each tick reads the stored one.
+                # Snapshots missed meanwhile are not lost: each tick reads the stored one;
+                # waiters on the journal fall back to reading it.
+                self.journal.listening = False
                 logger.warning("Redis snapshot channel lost (%s); reconnecting", exc)
             finally:
                 # The connection may already be gone: closing it is best effort.
@@ -287,6 +339,10 @@ class RedisCoordination:
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
             await anyio.sleep(delay)
             delay = min(2.0, delay * 2)
+
+    def _moved(self, data: object) -> None:
+        if isinstance(data, bytes | str):
+            self.journal.notify(data.decode() if isinstance(data, bytes) else data)
 
     def _receive(self, data: object, deliver: Publish) -> None:
         if not isinstance(data, bytes | str):

@@ -179,6 +179,15 @@ class RedisJournal:
         self._own = redis is None
         self._scripts: dict[str, AsyncScript] = {}
         self.session = session or uuid.uuid4().hex
+        # Every change of an entry is announced on this channel (its fingerprint), so
+        # that waiters (``wait_task_id``) wake at once instead of polling Redis: with a
+        # few hundred of them per process, polling would load Redis and the event loop
+        # alike, and delay the creates that share them.
+        self.channel = f"{self._prefix}:moves"
+        # Set by whoever relays the channel to ``notify`` (``RedisCoordination``); without
+        # it, waiters poll as often as before.
+        self.listening = False
+        self._waiting: dict[str, anyio.Event] = {}
 
     def __repr__(self) -> str:
         return f"RedisJournal({describe_url(self._url)!r}, namespace={self._prefix[:-8]!r})"
@@ -276,11 +285,14 @@ class RedisJournal:
                 again.
             TimeoutError: still pending after ``timeout`` seconds.
         """
-        delay = 0.02
+        # Announced changes wake us: then reading again is only the fallback.
+        delay = 0.25 if self.listening else 0.02
         refused = ""
         key = self._entry_key(fingerprint)
         with anyio.fail_after(timeout):
             while True:
+                # Before reading: a change recorded in between still wakes us.
+                changed = self._waiting.setdefault(fingerprint, anyio.Event())
                 # Three fields, not the whole entry: many waiters may be asking at once.
                 with guarded(self._url, "reading the journal"):
                     state, task_id, session = await self._client().hmget(
@@ -306,8 +318,17 @@ class RedisJournal:
                         f"and its outcome is unknown ({_text(state)}); reconcile it",
                         endpoint=entry.endpoint if entry else "",
                         request=entry.body if entry else None)  # fmt: skip
-                await anyio.sleep(delay)
-                delay = min(1.0, delay * 1.5)
+                # Woken by the change's announcement; the timeout is the fallback for
+                # a missed one (a claimer that dies announces nothing).
+                with anyio.move_on_after(delay):
+                    await changed.wait()
+                delay = min(2.0 if self.listening else 1.0, delay * 1.5)
+
+    def notify(self, fingerprint: str) -> None:
+        """Wake the waiters of ``fingerprint``: its entry changed (from ``channel``)."""
+        event = self._waiting.pop(fingerprint, None)
+        if event is not None:
+            event.set()
 
     # ------------------------------------------------------------------------ changes
 
@@ -347,6 +368,8 @@ class RedisJournal:
         with guarded(self._url, f"recording {fingerprint[:12]} as {target.value}",
                      task_id=accepted):  # fmt: skip
             answer = _text(await self._script("move", _MOVE)(keys=keys, args=args))
+            if answer == "ok":
+                await self._client().publish(self.channel, fingerprint)
         if answer == "missing":
             raise JournalStateError(f"no journal entry {fingerprint}: begin() first")
         if answer not in ("ok", "same"):

@@ -6,11 +6,20 @@ clocks still share one budget: at most ``burst`` grants at once, then ``rate`` p
 second, whatever the number of processes. A second key per kind holds "paused until": a
 throttle (429, QPS-403, ``Retry-After``) seen by any process stops every process's grants
 until then.
+
+Rates and pauses are in the server's seconds. A process that learns the server's speed
+(the emulator's ``X-Emulator-Speed``) calls ``set_time_scale``: its grants and pauses
+follow it, as the local governor's do. Slots are spaced ``1 + margin`` times the
+nominal interval apart: a create that reaches the server a little late (a loaded
+machine, a slow hop) then still finds the previous one far enough behind, so the fleet
+is refused now and then rather than routinely.
 """
 
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
 import anyio
@@ -44,6 +53,12 @@ redis.call('SET', KEYS[1], tostring(next_tat), 'PX', math.ceil(next_tat - now) +
 return math.ceil(grant - now)
 """
 
+# Seconds before its slot that a caller wakes to check for a pause and run ``before``:
+# their round trips to Redis then do not make the send late.
+LEAD: Final = 0.02
+# Slots a caller that keeps waking late may skip before it sends late anyway.
+_LATE_RETRIES: Final = 3
+
 # KEYS: paused-until. Returns the milliseconds left of a pause (0: none).
 _PAUSED: Final = """
 local t = redis.call('TIME')
@@ -74,6 +89,8 @@ class RedisRateStore:
         poll_rate: task polls per second, all processes together; ``None``: no rate.
         poll_burst: polls that may go at once.
         max_pause: cap, in seconds, on one pause (a ``Retry-After`` of hours is ignored).
+        margin: the share added to each interval between grants (``0.1``: 10 % slower
+            than ``rate``), so that arrival jitter does not make the server refuse.
     """
 
     def __init__(
@@ -87,12 +104,15 @@ class RedisRateStore:
         poll_rate: float | None = None,
         poll_burst: int = 8,
         max_pause: float = 300.0,
+        margin: float = 0.1,
     ) -> None:
         for name, rate in (("create_rate", create_rate), ("poll_rate", poll_rate)):
             if rate is not None and not (rate > 0 and math.isfinite(rate)):
                 raise ValueError(f"{name} must be a positive number or None, not {rate!r}")
         if create_burst < 1 or poll_burst < 1:
             raise ValueError("bursts must be at least 1")
+        if not 0 <= margin < 10:
+            raise ValueError(f"margin must be in [0, 10), not {margin!r}")
         self._url = url
         self._prefix = f"{namespace}:rate"
         self._limits: dict[RateKind, tuple[float, int]] = {
@@ -100,10 +120,32 @@ class RedisRateStore:
             "poll": (poll_rate or 0.0, poll_burst),
         }
         self._max_pause = max_pause
+        self._margin = margin
+        self._scale = 1.0
         self._take: AsyncScript = redis.register_script(_TAKE)
         self._paused: AsyncScript = redis.register_script(_PAUSED)
         self._pause: AsyncScript = redis.register_script(_PAUSE)
         self.grants: dict[RateKind, int] = {"create": 0, "poll": 0}
+
+    @property
+    def time_scale(self) -> float:
+        """Server seconds per wall second (the emulator's announced speed; 1 on MusicAPI)."""
+        return self._scale
+
+    def set_time_scale(self, scale: float) -> None:
+        """Grant and pause in the time of a server ``scale`` times faster than real time.
+
+        Raises:
+            ValueError: ``scale`` is not a positive finite number.
+        """
+        if not (math.isfinite(scale) and scale > 0):
+            raise ValueError(f"time scale must be a positive number, not {scale!r}")
+        self._scale = float(scale)
+
+    def wall_rate(self, kind: RateKind) -> float:
+        """The grants per wall second this process asks Redis for (0: no rate)."""
+        rate, _ = self._limits[kind]
+        return rate * self._scale / (1 + self._margin) if kind == "create" else rate * self._scale
 
     async def reserve(self, kind: RateKind) -> float:
         """Reserve the next ``kind`` slot of the shared schedule.
@@ -115,33 +157,67 @@ class RedisRateStore:
         Raises:
             CoordinationError: Redis cannot be reached: do not send.
         """
-        rate, burst = self._limits[kind]
+        _, burst = self._limits[kind]
         keys = [f"{self._prefix}:{kind}:tat", f"{self._prefix}:{kind}:paused"]
+        rate = self.wall_rate(kind)
         with guarded(self._url, f"taking a {kind} token: nothing was sent"):
             wait = int(await self._take(keys=keys, args=[repr(rate), burst]))
         return max(0, wait) / 1000
 
-    async def acquire(self, kind: RateKind) -> None:
+    async def acquire(self, kind: RateKind, *,
+                      before: Callable[[], Awaitable[None]] | None = None) -> None:  # fmt: skip
         """Wait for a ``kind`` slot of the shared schedule.
+
+        Args:
+            kind: ``"create"`` or ``"poll"``.
+            before: awaited shortly (``LEAD`` seconds at most) before the slot, once it
+                is certain to be used; its own latency then does not delay the send.
 
         Raises:
             CoordinationError: Redis cannot be reached: do not send.
         """
+        late = 0
         while True:
             wait = await self.reserve(kind)
-            if wait <= 0:
-                break
-            await anyio.sleep(wait)
-            # A throttle seen elsewhere while we slept outranks our slot.
-            with guarded(self._url, f"taking a {kind} token: nothing was sent"):
-                paused = int(await self._paused(keys=[f"{self._prefix}:{kind}:paused"]))
-            if not paused:
-                break
-            await anyio.sleep(paused / 1000)
+            slot = time.monotonic() + wait
+            if wait > 0:
+                await anyio.sleep(max(0.0, wait - self._lead(kind)))
+                # A throttle seen elsewhere while we slept outranks our slot.
+                with guarded(self._url, f"taking a {kind} token: nothing was sent"):
+                    paused = int(await self._paused(keys=[f"{self._prefix}:{kind}:paused"]))
+                if paused:
+                    await anyio.sleep(paused / 1000)
+                    continue
+                # Woken well after the slot (a busy machine): sent now, the create would
+                # crowd the next slot's, which the server would refuse. Leave the slot
+                # empty and take a new one (a few times at most: never starve). Decided
+                # before ``before``: a claim marked as being sent is sent at once.
+                if time.monotonic() - slot > self._slack(kind) and late < _LATE_RETRIES:
+                    late += 1
+                    continue
+            break
+        if before is not None:
+            await before()
+        if (rest := slot - time.monotonic()) > 0:
+            await anyio.sleep(rest)
         self.grants[kind] += 1
 
+    def _lead(self, kind: RateKind) -> float:
+        # Never woken more than half an interval early: ``before`` (marking a claim as
+        # being sent) then covers this process's next slot only, not the fleet's next few.
+        rate = self.wall_rate(kind)
+        return min(LEAD, 0.5 / rate) if rate else LEAD
+
+    def _slack(self, kind: RateKind) -> float:
+        # How late a slot may be used: the margin that spaces it from the next one.
+        rate = self.wall_rate(kind)
+        if kind != "create" or not rate:
+            return math.inf
+        return max(0.002, self._margin / (1 + self._margin) / rate / 2)
+
     async def pause(self, kind: RateKind, seconds: float | None) -> None:
-        """Pause every process's ``kind`` grants for ``seconds`` (one gap when ``None``).
+        """Pause every process's ``kind`` grants for ``seconds`` of server time (one gap
+        when ``None``).
 
         Raises:
             CoordinationError: Redis cannot be reached.
@@ -149,6 +225,7 @@ class RedisRateStore:
         rate, _ = self._limits[kind]
         if seconds is None:
             seconds = 1 / rate if rate else 1.0
-        ms = max(1, math.ceil(min(max(0.0, seconds), self._max_pause) * 1000))
+        seconds = min(max(0.0, seconds), self._max_pause) / self._scale
+        ms = max(1, math.ceil(seconds * 1000))
         with guarded(self._url, f"pausing {kind}s"):
             await self._pause(keys=[f"{self._prefix}:{kind}:paused"], args=[ms])

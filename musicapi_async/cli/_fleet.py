@@ -13,8 +13,9 @@ is a consumer of that group and takes lines as it has room for them (``XREADGROU
 - each finished line is stored as its manifest row, then acknowledged (``XACK``);
 - when every line has a row, one process (``SET NX``) writes the one manifest.
 
-Progress (stderr, every few seconds) counts the whole fleet. Files with ``@`` references
-(several waves) are not supported in a fleet run yet.
+Progress counts the whole fleet: the live display of a single-process run on a terminal,
+else a line on stderr every few seconds. Files with ``@`` references (several waves) are
+refused with a clear error: not supported in a fleet run yet.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from musicapi_async import (
 )
 
 from ._input import Line, Problem
+from ._progress import LiveDisplay, Phase, Tracker, make_console
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -54,7 +56,6 @@ if TYPE_CHECKING:
 __all__ = ["add_fleet_args", "fleet_command"]
 
 _GROUP: Final = "fleet"
-_REAL_HOSTS: Final = ("api.musicapi.ai", "api.aimusicapi.ai", "api.sunoapi.com")
 
 # KEYS: seeded flag, stream, total. ARGV: line numbers. The first caller seeds the run.
 _SEED: Final = """
@@ -80,12 +81,12 @@ def add_fleet_args(parser: argparse.ArgumentParser) -> None:
     add("--reclaim-after", type=float, default=60.0, metavar="SECONDS",
         help="take over the lines of a process silent for this long (default: 60)")  # fmt: skip
     add("--create-rate", type=float, default=None, metavar="PER_SECOND",
-        help="creates per second for the whole fleet (default: 1/3 on MusicAPI, "
-        "unlimited elsewhere)")  # fmt: skip
+        help="creates per second for the whole fleet, in the server's time (default: "
+        "1/3, the documented pace, which the emulator enforces too)")  # fmt: skip
 
 
-def _say(args: argparse.Namespace, text: str) -> None:
-    if not args.json:
+def _say(args: argparse.Namespace, text: str, *, live: bool = False) -> None:
+    if not args.json and not live:
         print(text, file=sys.stderr, flush=True)
 
 
@@ -100,29 +101,50 @@ async def fleet_command(args: argparse.Namespace, open_client: OpenFleetClient, 
     plan = read_plan(args)
     if isinstance(plan, int):
         return plan
-    if len(plan.waves) > 1 or args.emulator or args.dry_run or args.budget is not None:
-        return _bad_input(args, args.file, [Problem(0, "--redis runs files without @ "
-                          "references, against a shared server (not --emulator), without "
-                          "--dry-run or --budget")])  # fmt: skip
+    if len(plan.waves) > 1:
+        # Not yet: a line's @ reference needs the result of a line another worker may run.
+        return _bad_input(args, args.file, [Problem(0, "--redis does not support @ "
+                          "references yet: run the lines they refer to first (one fleet "
+                          "run), then the lines that refer to them with their task ids "
+                          "filled in, or run the file without --redis")])  # fmt: skip
+    if args.emulator or args.dry_run or args.budget is not None:
+        return _bad_input(args, args.file, [Problem(0, "--redis runs against a shared "
+                          "server (not --emulator), without --dry-run or --budget")])  # fmt: skip
     digest = hashlib.sha256(json.dumps([str(to_wire(line.request())) for line in plan.lines])
                             .encode()).hexdigest()[:16]  # fmt: skip
     run = args.run or digest
     namespace = f"musicapi-bulk:{run}"
-    rate = args.create_rate
-    if rate is None and any(host in base_url for host in _REAL_HOSTS):
-        rate = 1 / 3
+    # The fleet's shared budget is its one create pace (no process paces on its own):
+    # the documented one by default, in the server's time (an emulator's speed included).
+    rate = 1 / 3 if args.create_rate is None else args.create_rate
     # A worker's leases (and its claims' liveness) lapse well within --reclaim-after.
     lease = min(15.0, max(0.5, args.reclaim_after / 2))
     coordination = RedisCoordination(args.redis, namespace=namespace, create_rate=rate,
-                                     lease_ttl=lease)  # fmt: skip
+                                     lease_ttl=lease, speed=args.speed or 1.0)  # fmt: skip
     redis = connect(args.redis, timeout=5.0)
     fleet = _Fleet(args, redis, coordination.journal, namespace, run, plan.lines)
     manifest = Path(args.manifest) if args.manifest else Path(args.out) / "manifest.jsonl"
+    # The same live display as a single-process run on a terminal, counting the fleet's
+    # lines; plain progress lines otherwise (``_progress``), nothing with --json.
+    console = None if args.json else make_console()
+    if console is not None and console.is_terminal and not console.is_dumb_terminal:
+        fleet.tracker = Tracker(plan, target=f" · fleet {run} · worker {fleet.me}")
+        fleet.display = LiveDisplay(fleet.tracker, console)
+        fleet.tracker.listen(fleet.display.event)
     try:
         async with open_client(coordination) as api:
+            # As a single-process run does: a refused key stops here, before any create;
+            # and the answer carries an emulator's speed, which the fleet's pace follows.
+            await api.get_credits()
             await fleet.seed()
             _say(args, f"fleet run {run}: {len(plan.lines)} lines; worker {fleet.me}")
-            await fleet.work(api)
+            if fleet.display is not None:
+                fleet.display.start()
+            try:
+                await fleet.work(api)
+            finally:
+                if fleet.display is not None:
+                    fleet.display.stop()
         rows = await fleet.rows()
         writer = await redis.set(f"{namespace}:manifest-writer", fleet.me, nx=True)
     finally:
@@ -157,6 +179,9 @@ class _Fleet:
         self.active: dict[str, int] = {}  # stream entry id -> line number, being worked on
         self.mine = 0
         self.idle_ms = max(100, int(args.reclaim_after * 1000))
+        self.tracker: Tracker | None = None  # with a live display (a terminal)
+        self.display: LiveDisplay | None = None
+        self._shown: set[int] = set()  # lines the tracker knows as finished
 
     async def seed(self) -> None:
         """Put every line in the stream, unless another process did."""
@@ -226,6 +251,8 @@ class _Fleet:
                                         justid=True)  # fmt: skip
 
     async def _progress(self) -> None:
+        if self.tracker is not None:
+            await self._follow_fleet(self.tracker)
         while True:
             await anyio.sleep(2.0)
             total = int(await self.redis.get(self.keys["total"]) or 0)
@@ -233,7 +260,24 @@ class _Fleet:
             pending = await self.redis.xpending(self.stream, _GROUP)
             workers = len(pending.get("consumers") or ())
             _say(self.args, f"fleet {self.run}: {done}/{total} lines finished, "
-                 f"{pending.get('pending', 0)} in progress on {workers} worker(s)")  # fmt: skip
+                 f"{pending.get('pending', 0)} in progress on {workers} worker(s)",
+                 live=self.display is not None)  # fmt: skip
+
+    async def _follow_fleet(self, tracker: Tracker) -> None:
+        # Lines other workers finished reach this display through the stored rows.
+        while True:
+            await anyio.sleep(1.0)
+            rows = await self.redis.hgetall(self.keys["rows"])
+            for key, value in rows.items():
+                number = int(key)
+                if number not in self._shown:
+                    self._track(tracker, number, json.loads(value))
+
+    def _track(self, tracker: Tracker, number: int, row: dict[str, Any]) -> None:
+        self._shown.add(number)
+        phase = Phase.DONE if row.get("status") == "done" else Phase.FAILED
+        tracker.finish(number, phase, task_id=row.get("task_id"), cost=row.get("cost", 0),
+                       reason=(row.get("error") or {}).get("message"))  # fmt: skip
 
     async def _line(self, api: MusicAPI, entry_id: str, number: int,
                     slots: anyio.Semaphore) -> None:  # fmt: skip
@@ -241,6 +285,8 @@ class _Fleet:
             row = await self._run_line(api, self.lines[number])
             row["worker"] = self.me
             await self.redis.hset(self.keys["rows"], str(number), json.dumps(row))
+            if self.tracker is not None and number not in self._shown:
+                self._track(self.tracker, number, row)
             await self.redis.xack(self.stream, _GROUP, entry_id)
             self.mine += 1
         finally:
@@ -285,6 +331,8 @@ class _Fleet:
                     job = await api.submit(request)  # type: ignore[arg-type]
                     task_id = job.task_id
                     await journal.submitted(fp, task_id)
+                    if self.tracker is not None:
+                        self.tracker.submitted(line.number, task_id)
                 row["cost"] = cost_of(endpoint, wire)[0]
             assert task_id is not None
             row["task_id"] = task_id

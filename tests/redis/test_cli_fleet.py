@@ -20,7 +20,7 @@ from .support import delete_namespace
 
 pytestmark = pytest.mark.anyio
 
-SPEED = 100.0
+SPEED = 300.0
 
 
 async def start(emu: Emulator, redis_url: str, run: str, songs: Path, manifest: Path) -> Process:

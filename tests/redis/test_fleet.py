@@ -17,18 +17,25 @@ from .support import RedisProcess
 
 pytestmark = pytest.mark.anyio
 
-SPEED = 100.0  # emulated seconds per wall second
-CREATE_RATE = 80.0  # creates per wall second, the whole fleet together
-# The emulator refuses (429) creates closer than this: four times the fleet's budget.
-CREATE_INTERVAL = SPEED / (4 * CREATE_RATE)
+SPEED = 300.0  # emulated seconds per wall second
+# The fleet's budget, in the server's (emulated) seconds: the documented pace, one create
+# per 3 s; the store follows the emulator's announced speed (10 ms of wall time here).
+CREATE_RATE = 1 / 3
+# The emulator refuses creates closer than this (emulated seconds): its limit is on, a
+# quarter of the budget's interval, so that a create reaching it a few milliseconds late
+# on a busy machine is not refused, while a fleet that ignored its budget would be.
+CREATE_INTERVAL = 0.75
+# The kill and Redis-stop runs: slower, so that creates leave 60 ms apart (margin 1.0)
+# and only a few are on the wire when a worker dies.
+SLOW = {"speed": 100.0, "margin": 1.0, "lease_ttl": 2.0}
 
 
 def config(emu: Emulator, redis_url: str, namespace: str, titles: list[str],
            **extra: Any) -> dict[str, Any]:  # fmt: skip
     """A worker's configuration."""
     return {"url": emu.url, "key": emu.api_key, "redis": redis_url, "namespace": namespace,
-            "speed": SPEED, "create_rate": CREATE_RATE, "lease_ttl": 1.0, "timeout": 60.0,
-            "titles": titles, "concurrency": 16, **extra}  # fmt: skip
+            "speed": SPEED, "create_rate": CREATE_RATE, "margin": 0.25, "lease_ttl": 10.0,
+            "timeout": 600.0, "titles": titles, "concurrency": 16, **extra}  # fmt: skip
 
 
 def rotated(titles: list[str], by: int) -> list[str]:
@@ -70,14 +77,16 @@ async def test_four_processes_share_one_key(redis_url: str, namespace: str) -> N
     assert all(report["delivered"].keys() == set(titles) for report in reports)
     assert all(report["unknown"] == [] for report in reports)
     assert interleaved(reports) == []
-    # The fleet's budget: at most CREATE_RATE creates in any second (plus the burst).
-    created_at = [task["created_at"] / SPEED for task in tasks]  # wall seconds
-    assert max_in_window(created_at, 1.0) <= CREATE_RATE + 1
+    # The fleet's budget, in emulated seconds: at most one create per 3 s in any 30 s.
+    created_at = [task["created_at"] for task in tasks]
+    assert max_in_window(created_at, 30.0) <= 30 * CREATE_RATE + 1
     # Every process took part, and the others' snapshots reached each one.
     assert all(report["created"] and report["received"] for report in reports)
-    # Refused creates (safe: nothing billed, sent again) stay the exception: on a loaded
-    # machine a process that wakes late can still send two creates close together.
-    assert statuses.get("403", 0) <= 400, statuses
+    # Refused creates (safe: nothing billed, sent again) are a small fraction of those
+    # sent: the fleet keeps to the pace (a slot a late-woken process would crowd is left
+    # empty) instead of learning it from refusals. The slack is for a heavily loaded CI.
+    refused = statuses.get("403", 0)
+    assert refused <= 0.25 * (refused + len(tasks)), statuses
 
 
 async def test_a_killed_worker_loses_nothing_and_bills_nothing_twice(
@@ -87,12 +96,12 @@ async def test_a_killed_worker_loses_nothing_and_bills_nothing_twice(
     unsent claims and deliver every song; a create it died sending is reported as
     unknown, never sent again."""
     titles = [f"tune {i:02d}" for i in range(60)]
-    async with Emulator(speed=SPEED, credits=10**6) as emu:
-        victim = await spawn(config(emu, redis_url, namespace, titles, create_rate=20.0))
+    async with Emulator(speed=SLOW["speed"], credits=10**6) as emu:
+        victim = await spawn(config(emu, redis_url, namespace, titles, **SLOW))
         seen: list[dict[str, Any]] = []
         await read_until(victim, seen, accepted=10)
         others = run_all([config(emu, redis_url, namespace, rotated(titles, 20 * i),
-                                 create_rate=20.0) for i in (1, 2)])  # fmt: skip
+                                 **SLOW) for i in (1, 2)])  # fmt: skip
         os.kill(victim.pid, signal.SIGKILL)
         await victim.wait()
         outputs = await others
@@ -118,9 +127,9 @@ async def test_redis_stopped_mid_run_fails_closed_then_resumes(
     server.start()
     titles = [f"beat {i:02d}" for i in range(40)]
     try:
-        async with Emulator(speed=SPEED, credits=10**6) as emu:
+        async with Emulator(speed=SLOW["speed"], credits=10**6) as emu:
             configs = [config(emu, server.url, namespace, rotated(titles, 20 * i),
-                              create_rate=20.0) for i in range(2)]  # fmt: skip
+                              **SLOW) for i in range(2)]  # fmt: skip
             first = await spawn(configs[0])
             seen: list[dict[str, Any]] = []
             await read_until(first, seen, accepted=5)

@@ -18,12 +18,18 @@ HOUR = 1 / 3600
 
 @contextlib.asynccontextmanager
 async def stores(
-    url: str, namespace: str, *, create_rate: float | None, create_burst: int = 1
+    url: str,
+    namespace: str,
+    *,
+    create_rate: float | None,
+    create_burst: int = 1,
+    margin: float = 0.0,
 ) -> AsyncIterator[tuple[RedisRateStore, RedisRateStore]]:
     """Two rate stores on their own connections: two processes on one key."""
     links = [connect(url, timeout=1) for _ in range(2)]
     one, two = (RedisRateStore(link, url, namespace=namespace, create_rate=create_rate,
-                               create_burst=create_burst) for link in links)  # fmt: skip
+                               create_burst=create_burst, margin=margin)
+                for link in links)  # fmt: skip
     try:
         yield one, two
     finally:
@@ -40,6 +46,18 @@ async def test_two_processes_share_one_bucket(redis_url: str, namespace: str) ->
 
         assert 3599 < wait <= 3600  # the next slot of an hourly rate
         assert await two.reserve("create") > 7199  # and the one after it
+
+
+async def test_slots_follow_the_server_speed_with_a_margin(redis_url: str, namespace: str) -> None:
+    """At an hourly rate on a server 3600x faster, with a 50 % margin, slots are 1.5 s
+    apart; a pause of four server minutes lasts a fifteenth of a wall second."""
+    async with stores(redis_url, namespace, create_rate=HOUR, margin=0.5) as (one, two):
+        for store in (one, two):
+            store.set_time_scale(3600)
+        assert await one.reserve("create") == 0
+        assert 1.4 < await two.reserve("create") <= 1.5
+        await two.pause("poll", 240)
+        assert 0.06 < await one.reserve("poll") <= 0.067
 
 
 async def test_a_throttle_in_one_process_pauses_the_others(redis_url: str, namespace: str) -> None:

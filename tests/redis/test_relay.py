@@ -170,3 +170,63 @@ async def test_a_client_does_not_open_without_redis(namespace: str) -> None:
         with pytest.raises(CoordinationError, match="marking this process alive"):
             async with client(emu, url, namespace):
                 pass
+
+
+async def test_a_holder_nobody_waits_on_gives_its_lease_back(
+    redis_url: str, namespace: str
+) -> None:
+    """The lease holder's only waiter leaves: it releases the lease at once, so the
+    other client, still waiting, takes the task over (leases here last an hour)."""
+    async with Emulator(speed=0) as emu, AsyncExitStack() as stack:
+        apis = []
+        for _ in range(2):
+            coordination = RedisCoordination(redis_url, namespace=namespace, create_rate=None,
+                                             lease_ttl=3600)  # fmt: skip
+            apis.append(await stack.enter_async_context(MusicAPI(
+                emu.api_key, base_url=emu.url, poll=PollPolicy().scaled(SPEED),
+                coordination=coordination)))  # fmt: skip
+        one, two = apis
+        stats = [api.coordination.stats for api in apis]  # type: ignore[union-attr]
+        job = await one.sonic.create(custom_mode=False, mv="sonic-v5",
+                                     gpt_description_prompt="a calm piano")  # fmt: skip
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as group:
+                group.start_soon(one.job(job.task_id).wait)
+                while stats[0].polls == 0:  # noqa: ASYNC110 - one holds the lease now
+                    await anyio.sleep(0.01)
+                done = anyio.Event()
+
+                async def follow() -> None:
+                    await two.job(job.task_id).wait(timeout=30)
+                    done.set()
+
+                group.start_soon(follow)
+                while stats[1].relayed == 0:  # noqa: ASYNC110 - two was told no
+                    await anyio.sleep(0.01)
+                group.cancel_scope.cancel()  # one's waiter leaves...
+            async with anyio.create_task_group() as group:
+                group.start_soon(follow)  # ...two waits on
+                while stats[1].polls == 0:  # noqa: ASYNC110 - stats have no event
+                    await anyio.sleep(0.01)
+                emu.advance(3600)
+                await done.wait()
+
+    assert stats[1].takeovers == 1
+
+
+async def test_a_refresh_is_shared_with_every_process(redis_url: str, namespace: str) -> None:
+    """``job.refresh()`` in one client publishes its snapshot: a finished task then
+    needs no poll from another client."""
+    async with Emulator(speed=0) as emu, AsyncExitStack() as stack:
+        one = await stack.enter_async_context(client(emu, redis_url, namespace))
+        two = await stack.enter_async_context(client(emu, redis_url, namespace))
+        job = await one.sonic.create(custom_mode=False, mv="sonic-v5",
+                                     gpt_description_prompt="a calm piano")  # fmt: skip
+        emu.advance(3600)
+        snapshot = await one.job(job.task_id).refresh()
+        polls = emu.stats.requests.get("sonic.task", 0)
+        clips = await two.job(job.task_id).wait(timeout=30)
+
+    assert snapshot.done
+    assert [c.clip_id for c in clips] == [c.clip_id for c in snapshot.clips]
+    assert emu.stats.requests.get("sonic.task", 0) == polls == 1

@@ -66,7 +66,8 @@ async def run(cfg: dict[str, Any]) -> dict[str, Any]:
     """Claim, submit and await every song of ``cfg["titles"]``."""
     coordination = RedisCoordination(cfg["redis"], namespace=cfg["namespace"],
                                      create_rate=cfg["create_rate"], create_burst=1,
-                                     lease_ttl=cfg["lease_ttl"])  # fmt: skip
+                                     create_margin=cfg.get("margin", 0.1),
+                                     speed=cfg["speed"], lease_ttl=cfg["lease_ttl"])  # fmt: skip
     transport = CountingTransport(cfg["url"], cfg["key"])
     transport.polls = []
     journal = coordination.journal

@@ -496,3 +496,25 @@ async def test_lost_get_is_network_error(
 
     with raises(NetworkError):
         await call(server.api)
+
+
+def test_the_readme_and_the_module_draw_the_same_error_tree() -> None:
+    """README's Errors section names every error class, in the tree _errors.py draws."""
+    import re
+    from pathlib import Path
+
+    from musicapi_async import _errors
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Errors\n", 1)[1].split("```")[1]
+    assert _errors.__doc__ is not None
+    drawing = _errors.__doc__.split("::\n", 1)[1].strip("\n").split("\n\n")[0]
+
+    def shape(tree: str) -> list[str]:
+        # Class names (capitalised), not the lowercase continuation lines of a comment.
+        return re.findall(r"^[│ ]*(?:[├└]── )?([A-Z]\w+)", tree, flags=re.M)
+
+    classes = {name for name in _errors.__all__
+               if isinstance(getattr(_errors, name), type)}  # fmt: skip
+    assert set(shape(section)) == classes
+    assert shape(section) == shape(drawing)
