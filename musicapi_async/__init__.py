@@ -48,6 +48,7 @@ from ._events import (
     TaskPending,
 )
 from ._governor import Budget, Governor
+from ._http import HttpRequest, HttpResponse, TransportFailure
 from ._jobs import Job
 from ._mock import MockTransport
 from ._models import (
@@ -72,10 +73,9 @@ from ._models import (
 )
 from ._poller import PollerStats
 from ._polling import PollPolicy
-from ._protocol import HttpRequest, HttpResponse
 from ._resources import SonicOptions
 from ._retry import RetryPolicy, set_testing
-from ._transport import Transport, TransportFailure
+from ._transport import Transport
 from ._version import __version__
 from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 

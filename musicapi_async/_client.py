@@ -50,6 +50,7 @@ from ._jobs import PAID_CALL_WATCH, Job, Orphan, Waiter
 if TYPE_CHECKING:
     from ._coordination import Coordination, RateKind, RateStore
     from ._journal import Journal
+from ._http import HttpRequest, TransportFailure
 from ._log import Secrets, logger
 from ._models import (
     Clip,
@@ -65,11 +66,12 @@ from ._models import (
 )
 from ._poller import Poller
 from ._polling import PollPolicy
-from ._protocol import HttpRequest, build_request, decode_json, parse_response
+from ._protocol import build_request, decode_json, parse_response
 from ._resources import LyricsAPI, NuroAPI, SonicAPI, StudioAPI
 from ._retry import RetryPolicy, retrying
-from ._transport import AiohttpTransport, Transport, TransportFailure, make_webhook_handler
+from ._transport import AiohttpTransport, Transport
 from ._validation import check_callback_url, check_task_id
+from ._webhook_server import make_webhook_handler
 from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
 __all__ = ["DEFAULT_BASE_URL", "ClientStats", "GenerationRequest", "MusicAPI", "Orphan"]

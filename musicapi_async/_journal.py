@@ -53,6 +53,7 @@ import anyio
 import anyio.to_thread
 import attrs
 
+from ._errors import JournalStateError
 from ._log import redact
 
 if TYPE_CHECKING:
@@ -95,10 +96,6 @@ _MOVES: Final[Mapping[JobState, frozenset[JobState]]] = {
     _D: frozenset(),
     _F: frozenset(),
 }
-
-
-class JournalStateError(ValueError):
-    """A state change the table forbids, or one for a fingerprint never begun."""
 
 
 @attrs.frozen(kw_only=True)

@@ -22,7 +22,6 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, Final
 
-import attrs
 import cattrs
 
 from ._convert import converter, structure_open, to_wire
@@ -40,6 +39,7 @@ from ._errors import (
     TaskFailed,
     TaskNotFound,
 )
+from ._http import HttpRequest, HttpResponse
 from ._models import (
     Clip,
     ClipState,
@@ -63,27 +63,6 @@ __all__ = [
     "parse_retry_after",
     "parse_snapshot",
 ]
-
-
-@attrs.frozen
-class HttpRequest:
-    """A request ready to send. Carries no credentials: the transport adds them."""
-
-    endpoint: Endpoint
-    method: str
-    path: str
-    body: bytes | None = attrs.field(default=None, repr=False)
-    model: object = None
-    task_id: str | None = None
-
-
-@attrs.frozen
-class HttpResponse:
-    """An answer as received: status, headers (lower-case names) and the raw body."""
-
-    status: int
-    headers: Mapping[str, str] = attrs.field(factory=dict)
-    body: bytes = b""
 
 
 def build_request(
