@@ -10,14 +10,14 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 import attrs
 
 from ._convert import result_from_json, result_to_json, to_wire
-from ._endpoints import cost_of
+from ._endpoints import ENDPOINTS, ROWS, Answer, cost_of, row_for
 from ._errors import (
     BudgetExceeded,
     ClientClosed,
@@ -34,14 +34,6 @@ from ._jobs import DEFAULT_WAIT_TIMEOUT, PAID_CALL_WATCH, Job, Orphan, PaidCallW
 from ._log import logger
 from ._models import (
     Clip,
-    Family,
-    LyricsRequest,
-    NuroInstrumentalRequest,
-    NuroVocalRequest,
-    PersonaRequest,
-    SonicRequest,
-    StudioRequest,
-    UploadRequest,
 )
 from ._validation import validate_body
 
@@ -53,18 +45,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Outcome", "as_completed", "generate_many"]
 
-_GENERATION = (SonicRequest, NuroVocalRequest, NuroInstrumentalRequest, StudioRequest)
-_SYNCHRONOUS: Final[Mapping[type, str]] = {
-    PersonaRequest: "sonic.persona",
-    UploadRequest: "sonic.upload",
-    LyricsRequest: "lyrics.create",
-}
-_SYNCHRONOUS_ENDPOINTS: Final = frozenset(_SYNCHRONOUS.values())
-_CREATE_ENDPOINTS: Final[Mapping[Family, str]] = {
-    Family.SONIC: "sonic.create",
-    Family.NURO: "nuro.create",
-    Family.STUDIO: "studio.create",
-}
+# Derived from the table: the rows that answer at once (no task to poll).
+_SYNCHRONOUS_ENDPOINTS: Final = frozenset(
+    ep.name for ep in ROWS if ep.answer is Answer.VALUE and ep.request_types
+)
 
 
 @attrs.frozen
@@ -393,7 +377,7 @@ class _Batch:
 
     async def _send_sync(self, endpoint: str, request: object, fingerprint: str | None) -> Any:
         with anyio.CancelScope(shield=True):
-            result = await self.client.call(endpoint, request)
+            result: Any = await self.client.call(ENDPOINTS[endpoint], request)
             if self.journal is not None and fingerprint is not None:
                 await self.journal.finished(fingerprint, result_to_json(result))
         return result
@@ -460,9 +444,11 @@ def _shared_pending(journal: Journal, entry: Entry | None) -> bool:
 
 
 def _endpoint_of(request: object) -> str | None:
-    if isinstance(request, _GENERATION):
-        return _CREATE_ENDPOINTS[request.family]
-    return _SYNCHRONOUS.get(type(request))
+    """The name of the row that takes ``request``, ``None`` if no row does."""
+    try:
+        return row_for(request).name
+    except KeyError:
+        return None
 
 
 def _from_journal(index: int, request: object, entry: Entry) -> Outcome:

@@ -26,14 +26,14 @@ from collections.abc import (
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, overload
 
 import anyio
 import attrs
 from anyio.abc import TaskGroup
 
 from ._bulk import Outcome, as_completed, generate_many
-from ._endpoints import ENDPOINTS, TASK_ENDPOINTS, Endpoint
+from ._endpoints import CREATE_ENDPOINTS, CREDITS, ENDPOINTS, TASK_ENDPOINTS, Endpoint, row_for
 from ._errors import (
     AuthenticationError,
     InvalidRequest,
@@ -66,7 +66,7 @@ from ._models import (
 )
 from ._poller import Poller
 from ._polling import PollPolicy
-from ._protocol import build_request, decode_json, parse_response
+from ._protocol import SnapshotMemo, build_request, decode_json, parse_response
 from ._resources import LyricsAPI, NuroAPI, SonicAPI, StudioAPI
 from ._retry import RetryPolicy, retrying
 from ._transport import AiohttpTransport, Transport
@@ -81,14 +81,6 @@ DEFAULT_BASE_URL: Final = "https://api.musicapi.ai"
 GenerationRequest = SonicRequest | NuroVocalRequest | NuroInstrumentalRequest | StudioRequest
 _GENERATION_TYPES: Final = (SonicRequest, NuroVocalRequest, NuroInstrumentalRequest, StudioRequest)
 
-_CREATE_ENDPOINT: Final = {
-    Family.SONIC: "sonic.create",
-    Family.NURO: "nuro.create",
-    Family.STUDIO: "studio.create",
-}
-
-
-_CREATE_ENDPOINTS: Final = frozenset(_CREATE_ENDPOINT.values())
 # The emulator announces its speed (emulated seconds per wall second) on every answer;
 # the real API never sends it, so there nothing changes.
 SPEED_HEADER: Final = "x-emulator-speed"
@@ -103,6 +95,10 @@ def _may_have_billed(error: BaseException) -> bool:
 
 
 _TASK_ENDPOINT_NAMES: Final = frozenset(ep.name for ep in TASK_ENDPOINTS.values())
+# [redis hook] the names of the rows that start tasks, derived from the table.
+_CREATE_ENDPOINTS: Final = frozenset(CREATE_ENDPOINTS)
+Req = TypeVar("Req")
+Res = TypeVar("Res")
 
 
 @attrs.define
@@ -144,7 +140,7 @@ def _shown_body(body: bytes | None, limit: int = 2000) -> str:
 
 
 def _outcome_unknown(
-    ep: Endpoint, request: object, what: str, cause: MusicAPIError | None = None
+    ep: Endpoint[Any, Any], request: object, what: str, cause: MusicAPIError | None = None
 ) -> SubmissionOutcomeUnknown:
     """The error for a paid call that may or may not have been billed."""
     return SubmissionOutcomeUnknown(
@@ -252,6 +248,8 @@ class MusicAPI:
         self.webhook_url = webhook_url
         self._webhook_secret = webhook_secret
         self._dedupe = WebhookDeduplicator()
+        # Identical answers of a task endpoint are parsed once, per client (per poller).
+        self._snapshots = SnapshotMemo()
         self.poller = Poller(self._poll, self.poll_policy,
                              max_concurrent_polls=max_concurrent_polls,
                              push=webhook_url is not None)  # fmt: skip
@@ -326,10 +324,27 @@ class MusicAPI:
 
     # ---------------------------------------------------------------- the one call path
 
+    @overload
     async def call(
-        self, endpoint: str, model: object = None, *, task_id: str | None = None, retry: bool = True
-    ) -> Any:
-        """Send one request to ``endpoint`` (an ``ENDPOINTS`` key) and parse the answer.
+        self, ep: Endpoint[Req, Res], model: Req, *, task_id: str | None = ..., retry: bool = ...
+    ) -> Res: ...
+
+    @overload
+    async def call(
+        self, ep: str, model: object = ..., *, task_id: str | None = ..., retry: bool = ...
+    ) -> Any: ...  # by row name: the untyped form older callers use
+
+    async def call(
+        self,
+        ep: Endpoint[Req, Res] | str,
+        model: object = None,
+        *,
+        task_id: str | None = None,
+        retry: bool = True,
+    ) -> Res | Any:
+        """Send one request to the row ``ep`` and parse the answer into its result type.
+
+        ``model`` is the request (``None`` for a GET).
 
         Passing failures are retried under the client's ``RetryPolicy``, except that a
         paid call is sent again only when it provably never reached the server or was
@@ -341,10 +356,11 @@ class MusicAPI:
             SubmissionOutcomeUnknown: a paid call may have been received and billed.
             MusicAPIError: whatever the answer stands for.
         """
-        ep = ENDPOINTS[endpoint]
+        if isinstance(ep, str):
+            return await self.call(ENDPOINTS[ep], model, task_id=task_id, retry=retry)
         request = build_request(ep, model, task_id=task_id)
 
-        async def once() -> Any:
+        async def once() -> Res:
             return await self._exchange(ep, request)
 
         def count_retry(attempt: int, error: Exception, wait: float) -> None:
@@ -364,7 +380,7 @@ class MusicAPI:
                 raise _outcome_unknown(ep, model, lost) from failure.cause
             raise NetworkError(f"{ep.name}: {failure}") from failure.cause
 
-    async def _exchange(self, ep: Endpoint, request: HttpRequest) -> Any:
+    async def _exchange(self, ep: Endpoint[Any, Res], request: HttpRequest) -> Res:
         """One try: the governor's lease around the transport and the parse.
 
         The parse is inside the lease so that a throttled request (``RateLimited``) slows
@@ -380,7 +396,7 @@ class MusicAPI:
                 return await self._send_shielded(ep, request)
             return await self._send(ep, request)
 
-    async def _send_shielded(self, ep: Endpoint, request: HttpRequest) -> Any:
+    async def _send_shielded(self, ep: Endpoint[Any, Res], request: HttpRequest) -> Res:
         """Send a paid request in the client's task group, shielded from cancellation.
 
         The caller waits for it; if the caller is cancelled (``wait_for``, a cancel scope,
@@ -394,7 +410,7 @@ class MusicAPI:
         assert group is not None  # checked by the caller
         watch = PAID_CALL_WATCH.get()  # the caller's, read in the caller's context
         done = anyio.Event()
-        outcome: list[Any] = []
+        outcome: list[tuple[bool, Res | Exception]] = []
         abandoned = False
 
         async def keep(ok: bool, value: Any) -> None:
@@ -412,7 +428,8 @@ class MusicAPI:
                 if watch is not None:
                     watch.in_flight = True
                 try:
-                    outcome.append((True, await self._send(ep, request)))
+                    result: Res = await self._send(ep, request)
+                    outcome.append((True, result))
                 except Exception as exc:  # noqa: BLE001 - handed to the caller, or kept as an orphan
                     outcome.append((False, exc))
                     if watch is not None and not _may_have_billed(exc):
@@ -430,12 +447,14 @@ class MusicAPI:
             else:
                 abandoned = True
             raise
-        ok, value = outcome[0]
-        if ok:
-            return value
-        raise value
+        value = outcome[0][1]
+        if isinstance(value, Exception):  # a result is never an exception: a table rule
+            raise value
+        return value
 
-    def _orphan(self, ep: Endpoint, request: HttpRequest, ok: bool, value: Any) -> Orphan | None:
+    def _orphan(
+        self, ep: Endpoint[Any, Any], request: HttpRequest, ok: bool, value: Any
+    ) -> Orphan | None:
         """Keep what a cancelled caller never received, if it may have cost credits."""
         if ok:
             orphan = Orphan(ep.name, request.model, result=value)
@@ -478,7 +497,7 @@ class MusicAPI:
             self.poller.set_policy(self.poll_policy)
         logger.info("the server runs at %gx speed: pacing and polls follow it", speed)
 
-    async def _send(self, ep: Endpoint, request: HttpRequest) -> Any:
+    async def _send(self, ep: Endpoint[Any, Res], request: HttpRequest) -> Res:
         """Send and parse; a paid call's 5xx or unreadable 2xx is an unknown outcome."""
         started = time.monotonic()
         response = await self._transport.send(request)
@@ -489,7 +508,7 @@ class MusicAPI:
                        _shown_body(request.body), _shown_body(response.body))  # fmt: skip
         self._follow_speed(response.headers)
         try:
-            return parse_response(ep, response, task_id=request.task_id)
+            return parse_response(ep, response, task_id=request.task_id, memo=self._snapshots)
         except RateLimited as exc:
             self.stats.throttled += 1
             kind = self._shared_kind(ep)
@@ -513,10 +532,10 @@ class MusicAPI:
             ) from exc
 
     # [redis hook] begin: the fleet-wide budgets of ``coordination`` (see _coordination).
-    def _shared_kind(self, ep: Endpoint) -> RateKind | None:
+    def _shared_kind(self, ep: Endpoint[Any, Any]) -> RateKind | None:
         if self.coordination is None:
             return None
-        if ep.name in _CREATE_ENDPOINTS:
+        if ep.name in CREATE_ENDPOINTS:
             return "create"
         return "poll" if ep.name in _TASK_ENDPOINT_NAMES else None
 
@@ -526,10 +545,10 @@ class MusicAPI:
 
     # [redis hook] end
 
-    def _lease(self, ep: Endpoint) -> AbstractAsyncContextManager[None]:
+    def _lease(self, ep: Endpoint[Any, Any]) -> AbstractAsyncContextManager[None]:
         # Creates share the governor's create budget; polls and every other call share
         # its poll budget: one mechanism paces and backs off for the whole client.
-        if ep.name in _CREATE_ENDPOINTS:
+        if ep.name in CREATE_ENDPOINTS:
             return self.governor.create()
         return self.governor.poll()
 
@@ -550,7 +569,8 @@ class MusicAPI:
                 and request.webhook_url is None):  # fmt: skip
             request = attrs.evolve(request, webhook_url=self.webhook_url,
                                    webhook_secret=self._webhook_secret)  # fmt: skip
-        accepted: TaskAccepted = await self.call(_CREATE_ENDPOINT[family], request)
+        ep: Endpoint[GenerationRequest, TaskAccepted] = row_for(request)
+        accepted = await self.call(ep, request)
         return Job(self, accepted.task_id, family, request=request, submitted_at=time.monotonic())
 
     async def feed_webhook(
@@ -678,9 +698,8 @@ class MusicAPI:
         Raises:
             InvalidRequest: ``task_id`` cannot name a task (nothing is sent).
         """
-        endpoint = TASK_ENDPOINTS[_family(family)].name
-        snapshot: TaskSnapshot = await self.call(endpoint, task_id=check_task_id(task_id))
-        return snapshot
+        return await self.call(TASK_ENDPOINTS[_family(family)], None,
+                               task_id=check_task_id(task_id))  # fmt: skip
 
     async def _poll(self, task_id: str, family: Family) -> TaskSnapshot:
         if self.coordination is not None:  # [redis hook] one poller per task, fleet-wide
@@ -689,9 +708,7 @@ class MusicAPI:
 
     async def _poll_once(self, task_id: str, family: Family) -> TaskSnapshot:
         # The poller's own schedule is its retry: a failed poll is simply tried next tick.
-        snapshot: TaskSnapshot = await self.call(TASK_ENDPOINTS[family].name, task_id=task_id,
-                                                 retry=False)  # fmt: skip
-        return snapshot
+        return await self.call(TASK_ENDPOINTS[family], None, task_id=task_id, retry=False)
 
     async def download(
         self,
@@ -730,5 +747,4 @@ class MusicAPI:
 
     async def get_credits(self) -> Credits:
         """The account's remaining credits (free)."""
-        credits: Credits = await self.call("credits")
-        return credits
+        return await self.call(CREDITS, None)

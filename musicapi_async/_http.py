@@ -10,7 +10,7 @@ without pulling in a transport (httpx keeps its models below its transports the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -26,7 +26,7 @@ __all__ = ["HttpRequest", "HttpResponse", "TransportFailure"]
 class HttpRequest:
     """A request ready to send. Carries no credentials: the transport adds them."""
 
-    endpoint: Endpoint
+    endpoint: Endpoint[Any, Any]
     method: str
     path: str
     body: bytes | None = attrs.field(default=None, repr=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
+from ._endpoints import LYRICS_CREATE, SONIC_PERSONA, SONIC_UPLOAD
 from ._models import (
     Family,
     LyricsCandidate,
@@ -152,14 +153,12 @@ class SonicAPI(_Namespace):
         """
         request = PersonaRequest(name=name, continue_clip_id=continue_clip_id,
                                  description=description, **newer)  # fmt: skip
-        persona: Persona = await self._client.call("sonic.persona", request)
-        return persona
+        return await self._client.call(SONIC_PERSONA, request)
 
     async def upload(self, *, url: str, callback_url: str | None = None) -> UploadedClip:
         """Upload audio from a public URL; use the clip id with ``upload=True`` variants."""
         request = UploadRequest(url=url, callback_url=callback_url)
-        clip: UploadedClip = await self._client.call("sonic.upload", request)
-        return clip
+        return await self._client.call(SONIC_UPLOAD, request)
 
     async def get(self, task_id: str) -> TaskSnapshot:
         """Poll a sonic task once (free)."""
@@ -171,10 +170,7 @@ class LyricsAPI(_Namespace):
 
     async def generate(self, *, description: str) -> list[LyricsCandidate]:
         """Write lyrics for ``description`` (at most 120 characters); returns candidates."""
-        result: list[LyricsCandidate] = await self._client.call(
-            "lyrics.create", LyricsRequest(description=description)
-        )
-        return result
+        return await self._client.call(LYRICS_CREATE, LyricsRequest(description=description))
 
 
 class NuroAPI(_Namespace):
