@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn
 
+from ._errors import InvalidRequest
 from ._models import (
     Clip,
     ClipState,
@@ -41,6 +42,7 @@ from ._models import (
 __all__ = [
     "clip_to_wire",
     "converter",
+    "request_from_wire",
     "result_from_json",
     "result_to_json",
     "structure_open",
@@ -154,6 +156,59 @@ for _req in (
     converter.register_unstructure_hook(_req, _unstructure_request)
 converter.register_unstructure_hook(StudioConfig, _unstructure_studio_config)
 converter.register_unstructure_hook(tuple, list)
+
+
+# Wire spellings the API documents besides the model's own (MUSICAPI.md §5.1).
+_ALIASES: Final[Mapping[type, Mapping[str, str]]] = {
+    PersonaRequest: {"clip_id": "continue_clip_id", "describe": "description"},
+}
+
+
+def _studio_config(value: object) -> StudioConfig:
+    if isinstance(value, StudioConfig):
+        return value
+    if not isinstance(value, Mapping):
+        raise InvalidRequest("The 'config' field should be an object.", field="config")
+    unknown = set(value) - {"mode", "source", "context_length"}
+    if unknown:
+        raise InvalidRequest(f"Unknown field 'config.{min(unknown)}'.", field="config")
+    source = value.get("source")
+    song_id = source.get("song_id") if isinstance(source, Mapping) else None
+    return StudioConfig(mode=value.get("mode", "regular"), source_song_id=song_id,
+                        context_length=value.get("context_length"))  # fmt: skip
+
+
+def request_from_wire(cls: type[T], fields: Mapping[str, Any]) -> T:
+    """Build the request model ``cls`` from MusicAPI's wire field names.
+
+    The one way from wire names to a request model (the resource methods and input
+    readers use it): documented alternative spellings are accepted, a studio ``config``
+    may be the wire object, and a field the model does not know is an ``InvalidRequest``
+    naming it, before anything is sent.
+
+    Raises:
+        InvalidRequest: an unknown, repeated or missing field.
+    """
+    model_fields = attrs.fields(cast(Any, cls))  # a request model: an attrs class
+    known = {f.name for f in model_fields}
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        target = _ALIASES.get(cls, {}).get(name, name)
+        if target not in known:
+            raise InvalidRequest(f"Unknown field {name!r} for {cls.__name__}.", field=name)
+        if target in out:
+            raise InvalidRequest(f"The field {target!r} is given twice ({name!r}).", field=name)
+        out[target] = value
+    if cls is StudioRequest and "config" in out:
+        out["config"] = _studio_config(out["config"])
+    try:
+        return cls(**out)
+    except TypeError as exc:  # a missing required field
+        missing = [f.name for f in model_fields if f.default is attrs.NOTHING
+                   and f.name not in out]  # fmt: skip
+        first = missing[0] if missing else None
+        raise InvalidRequest(f"The {first!r} field is required." if first else str(exc),
+                             field=first) from None  # fmt: skip
 
 
 def to_wire(request: object) -> dict[str, Any]:
