@@ -33,7 +33,15 @@ import attrs
 from anyio.abc import TaskGroup
 
 from ._bulk import Outcome, as_completed, generate_many
-from ._endpoints import CREATE_ENDPOINTS, CREDITS, ENDPOINTS, TASK_ENDPOINTS, Endpoint, row_for
+from ._endpoints import (
+    CREATE_ENDPOINTS,
+    CREDITS,
+    ENDPOINTS,
+    TASK_ENDPOINTS,
+    Answer,
+    Endpoint,
+    row_for,
+)
 from ._errors import (
     AuthenticationError,
     InvalidRequest,
@@ -79,12 +87,25 @@ __all__ = ["DEFAULT_BASE_URL", "ClientStats", "GenerationRequest", "MusicAPI", "
 DEFAULT_BASE_URL: Final = "https://api.musicapi.ai"
 
 GenerationRequest = SonicRequest | NuroVocalRequest | NuroInstrumentalRequest | StudioRequest
-_GENERATION_TYPES: Final = (SonicRequest, NuroVocalRequest, NuroInstrumentalRequest, StudioRequest)
 
 # The emulator announces its speed (emulated seconds per wall second) on every answer;
 # the real API never sends it, so there nothing changes.
 SPEED_HEADER: Final = "x-emulator-speed"
 _MAX_SPEED: Final = 1e6
+
+
+def _task_row(request: GenerationRequest) -> Endpoint[GenerationRequest, TaskAccepted]:
+    """The row ``request`` is sent to, when that row starts a task (else InvalidRequest)."""
+    ep: Endpoint[Any, Any] | None
+    try:
+        ep = row_for(request)
+    except KeyError:
+        ep = None
+    if ep is None or ep.answer is not Answer.TASK:
+        names = ", ".join(sorted(t.__name__ for r in CREATE_ENDPOINTS.values()
+                                 for t in r.request_types))  # fmt: skip
+        raise InvalidRequest(f"submit() takes one of {names}, not {type(request).__name__}.")
+    return ep
 
 
 def _may_have_billed(error: BaseException) -> bool:
@@ -196,6 +217,8 @@ class MusicAPI:
         coordination: a store shared with other processes on the same key (e.g.
             ``RedisCoordination(url)``): their creates and polls share one budget, each
             task is polled by one process only and its snapshots reach all of them.
+        clock: monotonic seconds for the poll schedule and jobs' timestamps; tests
+            inject one instead of sleeping.
 
     Raises:
         AuthenticationError: no key was given and ``$MUSICAPI_API_KEY`` is unset, or the
@@ -218,6 +241,7 @@ class MusicAPI:
         max_concurrent_downloads: int = 4,
         on_orphan: Callable[[Orphan], None] | None = None,
         coordination: Coordination | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("MUSICAPI_API_KEY")
         if not key and transport is None:
@@ -252,7 +276,8 @@ class MusicAPI:
         self._snapshots = SnapshotMemo()
         self.poller = Poller(self._poll, self.poll_policy,
                              max_concurrent_polls=max_concurrent_polls,
-                             push=webhook_url is not None)  # fmt: skip
+                             push=webhook_url is not None, clock=clock)  # fmt: skip
+        self._clock = clock
         self.coordination = coordination
         self._group: TaskGroup | None = None
         # Waits in progress (``Job.updates``, ``as_completed``): woken when the client closes.
@@ -560,18 +585,14 @@ class MusicAPI:
         Raises:
             InvalidRequest: ``request`` is not a generation request model.
         """
-        if not isinstance(request, _GENERATION_TYPES):
-            raise InvalidRequest(f"submit() takes a SonicRequest, NuroVocalRequest, "
-                                 f"NuroInstrumentalRequest or StudioRequest, not "
-                                 f"{type(request).__name__}.")  # fmt: skip
-        family = request.family
+        ep = _task_row(request)
         if (self.webhook_url is not None and not isinstance(request, StudioRequest)
                 and request.webhook_url is None):  # fmt: skip
             request = attrs.evolve(request, webhook_url=self.webhook_url,
                                    webhook_secret=self._webhook_secret)  # fmt: skip
-        ep: Endpoint[GenerationRequest, TaskAccepted] = row_for(request)
         accepted = await self.call(ep, request)
-        return Job(self, accepted.task_id, family, request=request, submitted_at=time.monotonic())
+        family = ep.family
+        return Job(self, accepted.task_id, family, request=request, submitted_at=self._clock())
 
     async def feed_webhook(
         self, body: bytes, headers: Mapping[str, str], *, legacy_signatures: bool = False

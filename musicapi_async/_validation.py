@@ -38,6 +38,7 @@ __all__ = [
     "check_task_id",
     "model_limits",
     "validate_body",
+    "validate_clip_ref",
     "validate_lyrics",
     "validate_nuro",
     "validate_persona",
@@ -475,6 +476,15 @@ def validate_upload(body: Mapping[str, Any], *, strict: bool) -> None:
     _check_len(url, UPLOAD_URL_LIMIT, "The 'url' field should be at most {limit} characters.",
                "url")  # fmt: skip
     _check_url(body, "callback_url")
+
+
+def validate_clip_ref(body: Mapping[str, Any], *, strict: bool) -> None:
+    """The utilities that take one clip and nothing else (``{"clip_id"}``: bpm, midi, wav)."""
+    if strict:
+        _check_unknown(body, frozenset({"clip_id"}))
+    _check_types(body, {"clip_id": "str"})
+    if not _check_str(body, "clip_id"):
+        raise _fail("The 'clip_id' field is required.", "clip_id")
 
 
 def validate_lyrics(body: Mapping[str, Any], *, strict: bool) -> None:
