@@ -23,7 +23,6 @@ from ._errors import InvalidRequest
 from ._models import (
     Clip,
     ClipState,
-    Credits,
     LyricsCandidate,
     LyricsRequest,
     NuroInstrumentalRequest,
@@ -34,7 +33,6 @@ from ._models import (
     SonicTaskType,
     StudioConfig,
     StudioRequest,
-    TaskAccepted,
     UploadedClip,
     UploadRequest,
 )
@@ -103,9 +101,14 @@ def _open_structure(cls: type[T]) -> Callable[[Mapping[str, Any], object], T]:
     return structure
 
 
-_OPEN_RESULTS: Final = (Clip, TaskAccepted, Persona, UploadedClip, Credits)
-for _cls in _OPEN_RESULTS:
-    converter.register_structure_hook(_cls, _open_structure(_cls))
+def _is_open(cls: Any) -> bool:
+    """A result model: an attrs class that keeps unknown keys in an ``extra`` field."""
+    return attrs.has(cls) and "extra" in attrs.fields_dict(cls)
+
+
+# Every result model with an ``extra`` field keeps unknown keys: a new model needs no
+# registration here.
+converter.register_structure_hook_factory(_is_open, _open_structure)
 
 
 def _structure_candidate(data: Mapping[str, Any], _: object = None) -> LyricsCandidate:
