@@ -13,7 +13,14 @@ The front door: everything public is re-exported here; the modules behind it are
 import typing as _typing
 
 from ._bulk import Outcome
-from ._client import DEFAULT_BASE_URL, ClientStats, GenerationRequest, MusicAPI, Orphan
+from ._client import (
+    DEFAULT_BASE_URL,
+    AnyRequest,
+    ClientStats,
+    GenerationRequest,
+    MusicAPI,
+    Orphan,
+)
 from ._errors import (
     AuthenticationError,
     BudgetExceeded,
@@ -108,6 +115,7 @@ def __getattr__(name: str) -> _typing.Any:
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "AnyRequest",
     "AuthenticationError",
     "Budget",
     "BudgetExceeded",

@@ -11,7 +11,7 @@ import functools
 import math
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypedDict
 
 import anyio
 import attrs
@@ -40,7 +40,7 @@ from ._validation import validate_body
 if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectSendStream
 
-    from ._client import MusicAPI
+    from ._client import AnyRequest, MusicAPI
     from ._journal import Entry, Journal
 
 __all__ = ["Outcome", "as_completed", "generate_many"]
@@ -152,9 +152,20 @@ async def as_completed(
         receive.close()
 
 
+class ManyOptions(TypedDict, total=False):
+    """The options of ``generate_many`` (documented on ``MusicAPI.generate_many``)."""
+
+    concurrency: int
+    timeout: float | None
+    journal: Journal | None
+    budget: int | None
+    preflight: bool
+    on_accepted: Callable[[int, Job, bool], None] | None
+
+
 async def generate_many(
     client: MusicAPI,
-    requests: Iterable[object],
+    requests: Iterable[AnyRequest],
     *,
     concurrency: int = 8,
     timeout: float | None = None,

@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, aclosing
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import attrs
@@ -36,7 +36,7 @@ from ._cli_progress import (
     make_console,
     print_summary,
 )
-from ._client import MusicAPI
+from ._client import AnyRequest, MusicAPI
 from ._convert import to_wire
 from ._errors import (
     BudgetExceeded,
@@ -143,7 +143,9 @@ async def run_plan(
                 else:
                     submitted(wave[index][0].number, job)
 
-            outcomes = api.generate_many([r for _, r in batch], concurrency=options.concurrency,
+            # [core] the input reader builds only request models of the table's rows.
+            requests = [cast(AnyRequest, r) for _, r in batch]
+            outcomes = api.generate_many(requests, concurrency=options.concurrency,
                                          timeout=options.timeout, journal=journal,
                                          budget=budget, on_accepted=accepted)  # fmt: skip
             async with aclosing(outcomes):

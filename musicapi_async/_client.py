@@ -26,13 +26,13 @@ from collections.abc import (
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, Self, TypeAlias, TypeVar, Unpack, overload
 
 import anyio
 import attrs
 from anyio.abc import TaskGroup
 
-from ._bulk import Outcome, as_completed, generate_many
+from ._bulk import ManyOptions, Outcome, as_completed, generate_many
 from ._endpoints import (
     CREATE_ENDPOINTS,
     CREDITS,
@@ -57,20 +57,22 @@ from ._jobs import PAID_CALL_WATCH, Job, Orphan, Waiter
 
 if TYPE_CHECKING:
     from ._coordination import Coordination, RateKind, RateStore
-    from ._journal import Journal
 from ._http import HttpRequest, TransportFailure
 from ._log import Secrets, logger
 from ._models import (
     Clip,
     Credits,
     Family,
+    LyricsRequest,
     MediaKind,
     NuroInstrumentalRequest,
     NuroVocalRequest,
+    PersonaRequest,
     SonicRequest,
     StudioRequest,
     TaskAccepted,
     TaskSnapshot,
+    UploadRequest,
 )
 from ._poller import Poller
 from ._polling import PollPolicy
@@ -82,11 +84,20 @@ from ._validation import check_callback_url, check_task_id
 from ._webhook_server import make_webhook_handler
 from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
-__all__ = ["DEFAULT_BASE_URL", "ClientStats", "GenerationRequest", "MusicAPI", "Orphan"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "AnyRequest",
+    "ClientStats",
+    "GenerationRequest",
+    "MusicAPI",
+    "Orphan",
+]
 
 DEFAULT_BASE_URL: Final = "https://api.musicapi.ai"
 
 GenerationRequest = SonicRequest | NuroVocalRequest | NuroInstrumentalRequest | StudioRequest
+# Every request model generate_many takes: a type checker catches anything else.
+AnyRequest: TypeAlias = GenerationRequest | PersonaRequest | UploadRequest | LyricsRequest
 
 # The emulator announces its speed (emulated seconds per wall second) on every answer;
 # the real API never sends it, so there nothing changes.
@@ -668,15 +679,7 @@ class MusicAPI:
         return as_completed(self, jobs, timeout=timeout)
 
     def generate_many(
-        self,
-        requests: Iterable[object],
-        *,
-        concurrency: int = 8,
-        timeout: float | None = None,
-        journal: Journal | None = None,
-        budget: int | None = None,
-        preflight: bool = False,
-        on_accepted: Callable[[int, Job, bool], None] | None = None,
+        self, requests: Iterable[AnyRequest], **options: Unpack[ManyOptions]
     ) -> AsyncGenerator[Outcome, None]:
         """Run many requests and yield each ``Outcome`` as it finishes.
 
@@ -709,9 +712,7 @@ class MusicAPI:
                 journal): a progress display can follow ``job.updates()`` from there.
         """
         self._require_open()
-        return generate_many(self, requests, concurrency=concurrency, timeout=timeout,
-                             journal=journal, budget=budget, preflight=preflight,
-                             on_accepted=on_accepted)  # fmt: skip
+        return generate_many(self, requests, **options)
 
     async def get_task(self, task_id: str, family: Family = Family.SONIC) -> TaskSnapshot:
         """Poll a task once (free) and return what the API said.

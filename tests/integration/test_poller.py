@@ -11,6 +11,7 @@ import anyio.lowlevel
 import pytest
 
 from musicapi_async import (
+    AnyRequest,
     ClipPlayable,
     ClipSucceeded,
     Job,
@@ -261,7 +262,7 @@ async def test_closing_the_client_leaves_no_task_behind(emu: Emulator) -> None:
 async def test_generate_many_runs_every_kind_and_personas(api: MusicAPI) -> None:
     """One batch mixes sonic, nuro, studio, persona and lyrics requests; each gets its result."""
     source = (await (await api.submit(song(0))).wait(timeout=30))[0]
-    batch: list[object] = [
+    batch: list[AnyRequest] = [
         song(1),
         NuroVocalRequest(lyrics="[verse]\nhello", genre="Pop"),
         NuroInstrumentalRequest(description="calm", genre=("ambient",)),
