@@ -11,6 +11,7 @@ Rules kept here, off the models:
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar, cast
@@ -27,19 +28,18 @@ from ._models import (
     LyricsRequest,
     NuroInstrumentalRequest,
     NuroVocalRequest,
-    Persona,
     PersonaRequest,
     SonicRequest,
     SonicTaskType,
     StudioConfig,
     StudioRequest,
-    UploadedClip,
     UploadRequest,
 )
 
 __all__ = [
     "clip_to_wire",
     "converter",
+    "model_to_wire",
     "request_from_wire",
     "result_from_json",
     "result_to_json",
@@ -223,37 +223,43 @@ def to_wire(request: object) -> dict[str, Any]:
 # ------------------------------------------------------------------- results, stored
 
 
-def clip_to_wire(clip: Clip) -> dict[str, Any]:
-    """A clip as the API sent it: named fields plus ``extra``, unset ones omitted."""
-    out: dict[str, Any] = dict(clip.extra)
-    for field in attrs.fields(Clip):
-        value = getattr(clip, field.name)
+def model_to_wire(model: object) -> dict[str, Any]:
+    """A result model as the API sent it: named fields plus ``extra``, unset ones omitted.
+
+    The one model -> JSON rule for results (a clip, a persona, a bpm reading...).
+    """
+    out: dict[str, Any] = dict(getattr(model, "extra", {}))
+    for field in attrs.fields(cast(Any, type(model))):
+        value = getattr(model, field.name)
         if field.name != "extra" and value is not None:
-            out[field.name] = value.value if isinstance(value, ClipState) else value
+            out[field.name] = value.value if isinstance(value, enum.Enum) else value
     return out
 
 
+def clip_to_wire(clip: Clip) -> dict[str, Any]:
+    """A clip as the API sent it (``model_to_wire`` for clips)."""
+    return model_to_wire(clip)
+
+
 def result_to_json(result: object) -> str:
-    """A call's result as JSON text, for the job journal."""
+    """A call's result as JSON text, for the job journal; ``result_from_json`` reads it."""
     if isinstance(result, tuple) and all(isinstance(c, Clip) for c in result):
-        payload: Any = {"clips": [clip_to_wire(c) for c in result]}
-    elif isinstance(result, Persona | UploadedClip):
-        payload = {**result.extra, **{k: v for k, v in attrs.asdict(result).items()
-                                      if k != "extra"}}  # fmt: skip
+        payload: Any = {"clips": [model_to_wire(c) for c in result]}
     elif isinstance(result, list):
         payload = {"results": converter.unstructure(result)}
+    elif attrs.has(type(result)):
+        payload = model_to_wire(result)
     else:
         raise TypeError(f"cannot store a {type(result).__name__}")
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
 def result_from_json(endpoint: str, text: str) -> Any:
-    """The result ``result_to_json`` stored for a call to ``endpoint``."""
+    """The result ``result_to_json`` stored for a call to ``endpoint``, read by its row."""
+    # Imported here: the table's parsers are built on this module.
+    from ._endpoints import ENDPOINTS
+
     data = json.loads(text)
     if "clips" in data:
         return tuple(structure_open(c, Clip) for c in data["clips"])
-    if endpoint == "sonic.persona":
-        return structure_open(data, Persona)
-    if endpoint == "sonic.upload":
-        return structure_open(data, UploadedClip)
-    return converter.structure(data["results"], list[LyricsCandidate])
+    return ENDPOINTS[endpoint].parse(data, "")
