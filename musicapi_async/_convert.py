@@ -193,21 +193,25 @@ def request_from_wire(cls: type[T], fields: Mapping[str, Any]) -> T:
         InvalidRequest: an unknown, repeated or missing field.
     """
     model_fields = attrs.fields(cast(Any, cls))  # a request model: an attrs class
-    known = {f.name for f in model_fields}
+    known = {f.name for f in model_fields if f.init}
+    fixed = {f.name: f.default for f in model_fields if not f.init}  # nuro's ``type``
     out: dict[str, Any] = {}
     for name, value in fields.items():
         target = _ALIASES.get(cls, {}).get(name, name)
+        if target in fixed and value == fixed[target]:
+            continue
         if target not in known:
             raise InvalidRequest(f"Unknown field {name!r} for {cls.__name__}.", field=name)
         if target in out:
             raise InvalidRequest(f"The field {target!r} is given twice ({name!r}).", field=name)
-        out[target] = value
+        # Request models keep sequences as tuples (frozen, hashable); JSON has lists.
+        out[target] = tuple(value) if isinstance(value, list) else value
     if cls is StudioRequest and "config" in out:
         out["config"] = _studio_config(out["config"])
     try:
         return cls(**out)
     except TypeError as exc:  # a missing required field
-        missing = [f.name for f in model_fields if f.default is attrs.NOTHING
+        missing = [f.name for f in model_fields if f.init and f.default is attrs.NOTHING
                    and f.name not in out]  # fmt: skip
         first = missing[0] if missing else None
         raise InvalidRequest(f"The {first!r} field is required." if first else str(exc),
