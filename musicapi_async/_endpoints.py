@@ -32,6 +32,8 @@ import attrs
 
 from . import _validation as v
 from ._models import (
+    BpmRequest,
+    BpmResult,
     Credits,
     Family,
     LyricsCandidate,
@@ -201,6 +203,13 @@ STUDIO_CREATE: Final = Endpoint[StudioRequest, TaskAccepted](
     polled_by="studio.task", kinds={"studio": StudioRequest}, emulate="studio_create",
 )  # fmt: skip
 STUDIO_TASK: Final = _task_row(Family.STUDIO, "studio.task", "/api/v1/studio/task/{task_id}")
+# 1 credit on the sister site (MUSICAPI.md §10), the only figure documented.
+SONIC_BPM: Final = Endpoint[BpmRequest, BpmResult](
+    name="sonic.bpm", method="POST", path="/api/v1/sonic/bpm", family=Family.SONIC,
+    request_types=(BpmRequest,), result=BpmResult, parse=value_parser(BpmResult),
+    validator=v.validate_clip_ref, cost=Cost(credits=1), billable=True, answer=Answer.VALUE,
+    polled_by=None, kinds={"bpm": BpmRequest}, emulate="bpm",
+)  # fmt: skip
 CREDITS: Final = Endpoint[None, Credits](
     name="credits", method="GET", path="/api/v1/get-credits", family=Family.SONIC,
     request_types=(), result=Credits, parse=value_parser(Credits), validator=None, cost=FREE,
@@ -209,7 +218,7 @@ CREDITS: Final = Endpoint[None, Credits](
 
 ROWS: Final[tuple[Endpoint[Any, Any], ...]] = (
     SONIC_CREATE, SONIC_PERSONA, SONIC_UPLOAD, SONIC_TASK, LYRICS_CREATE,
-    NURO_CREATE, NURO_TASK, STUDIO_CREATE, STUDIO_TASK, CREDITS,
+    NURO_CREATE, NURO_TASK, STUDIO_CREATE, STUDIO_TASK, SONIC_BPM, CREDITS,
 )  # fmt: skip
 
 # ------------------------------------------------------------ derived maps, never by hand

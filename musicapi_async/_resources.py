@@ -11,9 +11,11 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from ._convert import request_from_wire
-from ._endpoints import LYRICS_CREATE, SONIC_PERSONA, SONIC_UPLOAD
+from ._endpoints import LYRICS_CREATE, SONIC_BPM, SONIC_PERSONA, SONIC_UPLOAD
 from ._errors import InvalidRequest
 from ._models import (
+    BpmRequest,
+    BpmResult,
     Family,
     LyricsCandidate,
     LyricsRequest,
@@ -165,6 +167,10 @@ class SonicAPI(_Namespace):
             fields["description"] = description
         request = request_from_wire(PersonaRequest, fields)
         return await self._client.call(SONIC_PERSONA, request)
+
+    async def bpm(self, *, clip_id: str) -> BpmResult:
+        """A clip's tempo (average, max, min BPM); the clip should be at most 24 h old."""
+        return await self._client.call(SONIC_BPM, BpmRequest(clip_id=clip_id))
 
     async def upload(self, *, url: str, callback_url: str | None = None) -> UploadedClip:
         """Upload audio from a public URL; use the clip id with ``upload=True`` variants."""

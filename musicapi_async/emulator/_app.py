@@ -185,6 +185,22 @@ def _persona(st: EmulatorState, key: str, body: Body, _: str, now: float) -> tup
     return 200, _dump({"code": 200, "persona_id": persona_id, "message": "success"})
 
 
+@behaviour("bpm")
+def _bpm(st: EmulatorState, key: str, body: Body, _: str, now: float) -> tuple[int, bytes]:
+    clip_id = str(body["clip_id"])
+    try:
+        record = st.generator.source(key, clip_id, now)  # checked before paying
+    except Rejected as exc:
+        raise Answer(400, exc.message) from None
+    if now - record.succeeded_at > 24 * 3600:  # the documented age limit
+        raise Answer(400, "The clip should be created within 24 hours.")
+    _pay(st, key, "sonic.bpm", body)
+    # A stable tempo per clip: the same clip always answers the same figures.
+    avg = 70 + int.from_bytes(clip_id.encode()[-2:], "big") % 90
+    data = {"avg_bpm": float(avg), "max_bpm": avg + 2.5, "min_bpm": avg - 2.5}
+    return 200, _dump({"code": 200, "data": data, "message": "success"})
+
+
 @behaviour("upload")
 def _upload(st: EmulatorState, key: str, body: Body, _: str, now: float) -> tuple[int, bytes]:
     _pay(st, key, "sonic.upload", body)
