@@ -152,74 +152,173 @@ class Endpoint(Generic[Req, Res]):
 
 
 def _task_row(family: Family, name: str, path: str) -> Endpoint[None, TaskSnapshot]:
-    return Endpoint(name=name, method="GET", path=path, family=family, request_types=(),
-                    result=TaskSnapshot, parse=snapshot_parser(family), validator=None,
-                    cost=FREE, billable=False, answer=Answer.VALUE, polled_by=None, kinds={},
-                    emulate=f"{family.value}_task")  # fmt: skip
+    return Endpoint(
+        name=name,
+        method="GET",
+        path=path,
+        family=family,
+        request_types=(),
+        result=TaskSnapshot,
+        parse=snapshot_parser(family),
+        validator=None,
+        cost=FREE,
+        billable=False,
+        answer=Answer.VALUE,
+        polled_by=None,
+        kinds={},
+        emulate=f"{family.value}_task",
+    )
 
 
 # Prices: MUSICAPI.md §12, the [V4] column where versions disagree (the figure the
 # emulator charges and the tests pin). Persona and upload are undocumented for
 # musicapi.ai; the sister site's 1 and 2 are used.
 SONIC_CREATE: Final = Endpoint[SonicRequest, TaskAccepted](
-    name="sonic.create", method="POST", path="/api/v1/sonic/create", family=Family.SONIC,
-    request_types=(SonicRequest,), result=TaskAccepted, parse=parse_accepted,
-    validator=v.validate_sonic, cost=Cost(credits=15, by_task_type={"concat_music": 2}),
-    billable=True, answer=Answer.TASK, polled_by="sonic.task", kinds={"sonic": SonicRequest},
+    name="sonic.create",
+    method="POST",
+    path="/api/v1/sonic/create",
+    family=Family.SONIC,
+    request_types=(SonicRequest,),
+    result=TaskAccepted,
+    parse=parse_accepted,
+    validator=v.validate_sonic,
+    cost=Cost(credits=15, by_task_type={"concat_music": 2}),
+    billable=True,
+    answer=Answer.TASK,
+    polled_by="sonic.task",
+    kinds={"sonic": SonicRequest},
     emulate="sonic_create",
-)  # fmt: skip
+)
 SONIC_PERSONA: Final = Endpoint[PersonaRequest, Persona](
-    name="sonic.persona", method="POST", path="/api/v1/sonic/persona", family=Family.SONIC,
-    request_types=(PersonaRequest,), result=Persona, parse=value_parser(Persona),
-    validator=v.validate_persona, cost=Cost(credits=1), billable=True, answer=Answer.VALUE,
-    polled_by=None, kinds={"persona": PersonaRequest}, emulate="persona",
-)  # fmt: skip
+    name="sonic.persona",
+    method="POST",
+    path="/api/v1/sonic/persona",
+    family=Family.SONIC,
+    request_types=(PersonaRequest,),
+    result=Persona,
+    parse=value_parser(Persona),
+    validator=v.validate_persona,
+    cost=Cost(credits=1),
+    billable=True,
+    answer=Answer.VALUE,
+    polled_by=None,
+    kinds={"persona": PersonaRequest},
+    emulate="persona",
+)
 SONIC_UPLOAD: Final = Endpoint[UploadRequest, UploadedClip](
-    name="sonic.upload", method="POST", path="/api/v1/sonic/upload", family=Family.SONIC,
-    request_types=(UploadRequest,), result=UploadedClip, parse=value_parser(UploadedClip),
-    validator=v.validate_upload, cost=Cost(credits=2), billable=True, answer=Answer.VALUE,
-    polled_by=None, kinds={"upload": UploadRequest}, emulate="upload",
-)  # fmt: skip
+    name="sonic.upload",
+    method="POST",
+    path="/api/v1/sonic/upload",
+    family=Family.SONIC,
+    request_types=(UploadRequest,),
+    result=UploadedClip,
+    parse=value_parser(UploadedClip),
+    validator=v.validate_upload,
+    cost=Cost(credits=2),
+    billable=True,
+    answer=Answer.VALUE,
+    polled_by=None,
+    kinds={"upload": UploadRequest},
+    emulate="upload",
+)
 SONIC_TASK: Final = _task_row(Family.SONIC, "sonic.task", "/api/v1/sonic/task/{task_id}")
 LYRICS_CREATE: Final = Endpoint[LyricsRequest, list[LyricsCandidate]](
-    name="lyrics.create", method="POST", path="/api/v1/sonic/lyrics", family=Family.SONIC,
-    request_types=(LyricsRequest,), result=LyricsCandidate, parse=parse_lyrics,
-    validator=v.validate_lyrics, cost=Cost(credits=10, pool="lyrics"), billable=True,
-    answer=Answer.VALUE, polled_by=None, kinds={"lyrics": LyricsRequest}, emulate="lyrics",
-)  # fmt: skip
+    name="lyrics.create",
+    method="POST",
+    path="/api/v1/sonic/lyrics",
+    family=Family.SONIC,
+    request_types=(LyricsRequest,),
+    result=LyricsCandidate,
+    parse=parse_lyrics,
+    validator=v.validate_lyrics,
+    cost=Cost(credits=10, pool="lyrics"),
+    billable=True,
+    answer=Answer.VALUE,
+    polled_by=None,
+    kinds={"lyrics": LyricsRequest},
+    emulate="lyrics",
+)
 NURO_CREATE: Final = Endpoint[NuroVocalRequest | NuroInstrumentalRequest, TaskAccepted](
-    name="nuro.create", method="POST", path="/api/v1/nuro/create", family=Family.NURO,
-    request_types=(NuroVocalRequest, NuroInstrumentalRequest), result=TaskAccepted,
-    parse=parse_accepted, validator=v.validate_nuro, cost=Cost(credits=10), billable=True,
-    answer=Answer.TASK, polled_by="nuro.task",
+    name="nuro.create",
+    method="POST",
+    path="/api/v1/nuro/create",
+    family=Family.NURO,
+    request_types=(NuroVocalRequest, NuroInstrumentalRequest),
+    result=TaskAccepted,
+    parse=parse_accepted,
+    validator=v.validate_nuro,
+    cost=Cost(credits=10),
+    billable=True,
+    answer=Answer.TASK,
+    polled_by="nuro.task",
     kinds={"nuro_vocal": NuroVocalRequest, "nuro_instrumental": NuroInstrumentalRequest},
     emulate="nuro_create",
-)  # fmt: skip
+)
 NURO_TASK: Final = _task_row(Family.NURO, "nuro.task", "/api/v1/nuro/task/{task_id}")
 STUDIO_CREATE: Final = Endpoint[StudioRequest, TaskAccepted](
-    name="studio.create", method="POST", path="/api/v1/studio/create", family=Family.STUDIO,
-    request_types=(StudioRequest,), result=TaskAccepted, parse=parse_accepted,
-    validator=v.validate_studio, cost=Cost(credits=15), billable=True, answer=Answer.TASK,
-    polled_by="studio.task", kinds={"studio": StudioRequest}, emulate="studio_create",
-)  # fmt: skip
+    name="studio.create",
+    method="POST",
+    path="/api/v1/studio/create",
+    family=Family.STUDIO,
+    request_types=(StudioRequest,),
+    result=TaskAccepted,
+    parse=parse_accepted,
+    validator=v.validate_studio,
+    cost=Cost(credits=15),
+    billable=True,
+    answer=Answer.TASK,
+    polled_by="studio.task",
+    kinds={"studio": StudioRequest},
+    emulate="studio_create",
+)
 STUDIO_TASK: Final = _task_row(Family.STUDIO, "studio.task", "/api/v1/studio/task/{task_id}")
 # 1 credit on the sister site (MUSICAPI.md §10), the only figure documented.
 SONIC_BPM: Final = Endpoint[BpmRequest, BpmResult](
-    name="sonic.bpm", method="POST", path="/api/v1/sonic/bpm", family=Family.SONIC,
-    request_types=(BpmRequest,), result=BpmResult, parse=value_parser(BpmResult),
-    validator=v.validate_clip_ref, cost=Cost(credits=1), billable=True, answer=Answer.VALUE,
-    polled_by=None, kinds={"bpm": BpmRequest}, emulate="bpm",
-)  # fmt: skip
+    name="sonic.bpm",
+    method="POST",
+    path="/api/v1/sonic/bpm",
+    family=Family.SONIC,
+    request_types=(BpmRequest,),
+    result=BpmResult,
+    parse=value_parser(BpmResult),
+    validator=v.validate_clip_ref,
+    cost=Cost(credits=1),
+    billable=True,
+    answer=Answer.VALUE,
+    polled_by=None,
+    kinds={"bpm": BpmRequest},
+    emulate="bpm",
+)
 CREDITS: Final = Endpoint[None, Credits](
-    name="credits", method="GET", path="/api/v1/get-credits", family=Family.SONIC,
-    request_types=(), result=Credits, parse=value_parser(Credits), validator=None, cost=FREE,
-    billable=False, answer=Answer.VALUE, polled_by=None, kinds={}, emulate="credits",
-)  # fmt: skip
+    name="credits",
+    method="GET",
+    path="/api/v1/get-credits",
+    family=Family.SONIC,
+    request_types=(),
+    result=Credits,
+    parse=value_parser(Credits),
+    validator=None,
+    cost=FREE,
+    billable=False,
+    answer=Answer.VALUE,
+    polled_by=None,
+    kinds={},
+    emulate="credits",
+)
 
 ROWS: Final[tuple[Endpoint[Any, Any], ...]] = (
-    SONIC_CREATE, SONIC_PERSONA, SONIC_UPLOAD, SONIC_TASK, LYRICS_CREATE,
-    NURO_CREATE, NURO_TASK, STUDIO_CREATE, STUDIO_TASK, SONIC_BPM, CREDITS,
-)  # fmt: skip
+    SONIC_CREATE,
+    SONIC_PERSONA,
+    SONIC_UPLOAD,
+    SONIC_TASK,
+    LYRICS_CREATE,
+    NURO_CREATE,
+    NURO_TASK,
+    STUDIO_CREATE,
+    STUDIO_TASK,
+    SONIC_BPM,
+    CREDITS,
+)
 
 # ------------------------------------------------------------ derived maps, never by hand
 
