@@ -11,7 +11,7 @@ import functools
 import math
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Final, TypedDict
+from typing import TYPE_CHECKING, Any, Final, TypedDict, cast
 
 import anyio
 import attrs
@@ -40,7 +40,7 @@ from ._validation import validate_body
 if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectSendStream
 
-    from ._client import AnyRequest, MusicAPI
+    from ._client import AnyRequest, GenerationRequest, MusicAPI
     from ._journal import Entry, Journal
 
 __all__ = ["Outcome", "as_completed", "generate_many"]
@@ -93,12 +93,12 @@ class _DoneSubscriber:
 
     def deliver(self, events: Sequence[JobEvent]) -> None:
         for event in events:
-            self.job.snapshot = event.snapshot
+            self.job.observe(event.snapshot)
             if isinstance(event, TaskDone):
                 self._send.send_nowait(self.job)
 
     def fail(self, error: MusicAPIError) -> None:
-        self.job.error = error
+        self.job.end_with(error)
         self._send.send_nowait(self.job)
 
     def client_closed(self) -> None:
@@ -343,7 +343,8 @@ class _Batch:
                 watch = PaidCallWatch(functools.partial(self._settled, fingerprint))
                 token = PAID_CALL_WATCH.set(watch)
                 try:
-                    job = await self.client.submit(request)  # type: ignore[arg-type]
+                    # The row answers with a task (not _SYNCHRONOUS): a generation request.
+                    job = await self.client.submit(cast("GenerationRequest", request))
                 except anyio.get_cancelled_exc_class():
                     if not watch.in_flight:  # never sent, or refused: nothing billed
                         with anyio.CancelScope(shield=True):
@@ -356,7 +357,7 @@ class _Batch:
                     with anyio.CancelScope(shield=True):
                         await journal.submitted(fingerprint, task_id)
             else:
-                job = self.client.job(task_id, request.family)  # type: ignore[attr-defined]
+                job = self.client.job(task_id, row_for(request).family)
             if self.on_accepted is not None:
                 self.on_accepted(index, job, resumed)
             try:
