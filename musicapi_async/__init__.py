@@ -13,7 +13,15 @@ The front door: everything public is re-exported here; the modules behind it are
 import typing as _typing
 
 from ._bulk import Outcome
-from ._client import BODIES, DEFAULT_BASE_URL, ClientStats, GenerationRequest, MusicAPI, Orphan
+from ._client import (
+    BODIES,
+    DEFAULT_BASE_URL,
+    AnyRequest,
+    ClientStats,
+    GenerationRequest,
+    MusicAPI,
+    Orphan,
+)
 from ._convert import clip_to_wire, request_from_wire, result_to_json, to_wire
 from ._endpoints import cost_of
 from ._errors import (
@@ -50,6 +58,7 @@ from ._events import (
     TaskPending,
 )
 from ._governor import Budget, Governor
+from ._http import HttpRequest, HttpResponse, TransportFailure
 from ._jobs import Job
 from ._log import redact
 from ._mock import MockTransport
@@ -76,11 +85,10 @@ from ._models import (
 )
 from ._poller import PollerStats
 from ._polling import PollPolicy
-from ._protocol import HttpRequest, HttpResponse
 from ._resources import SonicOptions
 from ._retry import RetryPolicy, set_testing
 from ._routing import endpoint_of, returns_task, task_family
-from ._transport import Transport, TransportFailure
+from ._transport import Transport
 from ._validation import validate_body
 from ._version import __version__
 from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
@@ -126,6 +134,7 @@ def __getattr__(name: str) -> _typing.Any:
 __all__ = [
     "BODIES",
     "DEFAULT_BASE_URL",
+    "AnyRequest",
     "AuthenticationError",
     "Budget",
     "BudgetExceeded",

@@ -10,14 +10,14 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypedDict, cast
 
 import anyio
 import attrs
 
 from ._convert import result_from_json, result_to_json, to_wire
-from ._endpoints import cost_of
+from ._endpoints import ENDPOINTS, ROWS, Answer, cost_of, row_for
 from ._errors import (
     BudgetExceeded,
     ClientClosed,
@@ -34,37 +34,21 @@ from ._jobs import DEFAULT_WAIT_TIMEOUT, PAID_CALL_WATCH, Job, Orphan, PaidCallW
 from ._log import logger
 from ._models import (
     Clip,
-    Family,
-    LyricsRequest,
-    NuroInstrumentalRequest,
-    NuroVocalRequest,
-    PersonaRequest,
-    SonicRequest,
-    StudioRequest,
-    UploadRequest,
 )
 from ._validation import validate_body
 
 if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectSendStream
 
-    from ._client import MusicAPI
+    from ._client import AnyRequest, GenerationRequest, MusicAPI
     from ._journal import Entry, Journal
 
 __all__ = ["Outcome", "as_completed", "generate_many"]
 
-_GENERATION = (SonicRequest, NuroVocalRequest, NuroInstrumentalRequest, StudioRequest)
-_SYNCHRONOUS: Final[Mapping[type, str]] = {
-    PersonaRequest: "sonic.persona",
-    UploadRequest: "sonic.upload",
-    LyricsRequest: "lyrics.create",
-}
-_SYNCHRONOUS_ENDPOINTS: Final = frozenset(_SYNCHRONOUS.values())
-_CREATE_ENDPOINTS: Final[Mapping[Family, str]] = {
-    Family.SONIC: "sonic.create",
-    Family.NURO: "nuro.create",
-    Family.STUDIO: "studio.create",
-}
+# Derived from the table: the rows that answer at once (no task to poll).
+_SYNCHRONOUS_ENDPOINTS: Final = frozenset(
+    ep.name for ep in ROWS if ep.answer is Answer.VALUE and ep.request_types
+)
 
 
 @attrs.frozen
@@ -109,12 +93,12 @@ class _DoneSubscriber:
 
     def deliver(self, events: Sequence[JobEvent]) -> None:
         for event in events:
-            self.job.snapshot = event.snapshot
+            self.job.observe(event.snapshot)
             if isinstance(event, TaskDone):
                 self._send.send_nowait(self.job)
 
     def fail(self, error: MusicAPIError) -> None:
-        self.job.error = error
+        self.job.end_with(error)
         self._send.send_nowait(self.job)
 
     def client_closed(self) -> None:
@@ -168,9 +152,20 @@ async def as_completed(
         receive.close()
 
 
+class ManyOptions(TypedDict, total=False):
+    """The options of ``generate_many`` (documented on ``MusicAPI.generate_many``)."""
+
+    concurrency: int
+    timeout: float | None
+    journal: Journal | None
+    budget: int | None
+    preflight: bool
+    on_accepted: Callable[[int, Job, bool], None] | None
+
+
 async def generate_many(
     client: MusicAPI,
-    requests: Iterable[object],
+    requests: Iterable[AnyRequest],
     *,
     concurrency: int = 8,
     timeout: float | None = None,
@@ -354,7 +349,8 @@ class _Batch:
                 watch = self._watch(fingerprint)
                 token = PAID_CALL_WATCH.set(watch)
                 try:
-                    job = await self.client.submit(request)  # type: ignore[arg-type]
+                    # The row answers with a task (not _SYNCHRONOUS): a generation request.
+                    job = await self.client.submit(cast("GenerationRequest", request))
                 except anyio.get_cancelled_exc_class():
                     if not watch.in_flight:  # never sent, or refused: nothing billed
                         with anyio.CancelScope(shield=True):
@@ -367,7 +363,7 @@ class _Batch:
                     with anyio.CancelScope(shield=True):
                         await journal.submitted(fingerprint, task_id)
             else:
-                job = self.client.job(task_id, request.family)  # type: ignore[attr-defined]
+                job = self.client.job(task_id, row_for(request).family)
             if self.on_accepted is not None:
                 self.on_accepted(index, job, resumed)
             try:
@@ -411,7 +407,7 @@ class _Batch:
         watch = self._watch(fingerprint)
         token = PAID_CALL_WATCH.set(watch)
         try:
-            result = await self.client.call(endpoint, request)
+            result: Any = await self.client.call(ENDPOINTS[endpoint], request)
         except anyio.get_cancelled_exc_class():
             if not watch.in_flight:  # never sent, or refused: nothing billed
                 with anyio.CancelScope(shield=True):
@@ -486,9 +482,11 @@ def _shared_pending(journal: Journal, entry: Entry | None) -> bool:
 
 
 def _endpoint_of(request: object) -> str | None:
-    if isinstance(request, _GENERATION):
-        return _CREATE_ENDPOINTS[request.family]
-    return _SYNCHRONOUS.get(type(request))
+    """The name of the row that takes ``request``, ``None`` if no row does."""
+    try:
+        return row_for(request).name
+    except KeyError:
+        return None
 
 
 def _from_journal(index: int, request: object, entry: Entry) -> Outcome:

@@ -26,14 +26,22 @@ from collections.abc import (
 from contextlib import AbstractAsyncContextManager, nullcontext
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self, TypeAlias, TypeVar, Unpack, overload
 
 import anyio
 import attrs
 from anyio.abc import TaskGroup
 
-from ._bulk import Outcome, as_completed, generate_many
-from ._endpoints import ENDPOINTS, TASK_ENDPOINTS, Endpoint
+from ._bulk import ManyOptions, Outcome, as_completed, generate_many
+from ._endpoints import (
+    CREATE_ENDPOINTS,
+    CREDITS,
+    ENDPOINTS,
+    TASK_ENDPOINTS,
+    Answer,
+    Endpoint,
+    row_for,
+)
 from ._errors import (
     AuthenticationError,
     InvalidRequest,
@@ -49,48 +57,66 @@ from ._jobs import PAID_CALL_WATCH, Job, Orphan, Waiter
 
 if TYPE_CHECKING:
     from ._coordination import Coordination, RateKind, RateStore
-    from ._journal import Journal
+from ._http import HttpRequest, TransportFailure
 from ._log import Secrets, logger
 from ._models import (
     Clip,
     Credits,
     Family,
+    LyricsRequest,
     MediaKind,
     NuroInstrumentalRequest,
     NuroVocalRequest,
+    PersonaRequest,
     SonicRequest,
     StudioRequest,
     TaskAccepted,
     TaskSnapshot,
+    UploadRequest,
 )
 from ._poller import Poller
 from ._polling import PollPolicy
-from ._protocol import HttpRequest, build_request, decode_json, parse_response
+from ._protocol import SnapshotMemo, build_request, decode_json, parse_response
 from ._resources import LyricsAPI, NuroAPI, SonicAPI, StudioAPI
 from ._retry import RetryPolicy, retrying
-from ._transport import AiohttpTransport, Transport, TransportFailure, make_webhook_handler
+from ._transport import AiohttpTransport, Transport
 from ._validation import check_callback_url, check_task_id
+from ._webhook_server import make_webhook_handler
 from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
-__all__ = ["DEFAULT_BASE_URL", "ClientStats", "GenerationRequest", "MusicAPI", "Orphan"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "AnyRequest",
+    "ClientStats",
+    "GenerationRequest",
+    "MusicAPI",
+    "Orphan",
+]
 
 DEFAULT_BASE_URL: Final = "https://api.musicapi.ai"
 
 GenerationRequest = SonicRequest | NuroVocalRequest | NuroInstrumentalRequest | StudioRequest
-_GENERATION_TYPES: Final = (SonicRequest, NuroVocalRequest, NuroInstrumentalRequest, StudioRequest)
+# Every request model generate_many takes: a type checker catches anything else.
+AnyRequest: TypeAlias = GenerationRequest | PersonaRequest | UploadRequest | LyricsRequest
 
-_CREATE_ENDPOINT: Final = {
-    Family.SONIC: "sonic.create",
-    Family.NURO: "nuro.create",
-    Family.STUDIO: "studio.create",
-}
-
-
-_CREATE_ENDPOINTS: Final = frozenset(_CREATE_ENDPOINT.values())
 # The emulator announces its speed (emulated seconds per wall second) on every answer;
 # the real API never sends it, so there nothing changes.
 SPEED_HEADER: Final = "x-emulator-speed"
 _MAX_SPEED: Final = 1e6
+
+
+def _task_row(request: GenerationRequest) -> Endpoint[GenerationRequest, TaskAccepted]:
+    """The row ``request`` is sent to, when that row starts a task (else InvalidRequest)."""
+    ep: Endpoint[Any, Any] | None
+    try:
+        ep = row_for(request)
+    except KeyError:
+        ep = None
+    if ep is None or ep.answer is not Answer.TASK:
+        names = ", ".join(sorted(t.__name__ for r in CREATE_ENDPOINTS.values()
+                                 for t in r.request_types))  # fmt: skip
+        raise InvalidRequest(f"submit() takes one of {names}, not {type(request).__name__}.")
+    return ep
 
 
 def _may_have_billed(error: BaseException) -> bool:
@@ -101,6 +127,10 @@ def _may_have_billed(error: BaseException) -> bool:
 
 
 _TASK_ENDPOINT_NAMES: Final = frozenset(ep.name for ep in TASK_ENDPOINTS.values())
+# [redis hook] the names of the rows that start tasks, derived from the table.
+_CREATE_ENDPOINTS: Final = frozenset(CREATE_ENDPOINTS)
+Req = TypeVar("Req")
+Res = TypeVar("Res")
 
 
 @attrs.define
@@ -142,7 +172,7 @@ def _shown_body(body: bytes | None, limit: int = 2000) -> str:
 
 
 def _outcome_unknown(
-    ep: Endpoint, request: object, what: str, cause: MusicAPIError | None = None
+    ep: Endpoint[Any, Any], request: object, what: str, cause: MusicAPIError | None = None
 ) -> SubmissionOutcomeUnknown:
     """The error for a paid call that may or may not have been billed."""
     return SubmissionOutcomeUnknown(
@@ -198,6 +228,8 @@ class MusicAPI:
         coordination: a store shared with other processes on the same key (e.g.
             ``RedisCoordination(url)``): their creates and polls share one budget, each
             task is polled by one process only and its snapshots reach all of them.
+        clock: monotonic seconds for the poll schedule and jobs' timestamps; tests
+            inject one instead of sleeping.
 
     Raises:
         AuthenticationError: no key was given and ``$MUSICAPI_API_KEY`` is unset, or the
@@ -220,6 +252,7 @@ class MusicAPI:
         max_concurrent_downloads: int = 4,
         on_orphan: Callable[[Orphan], None] | None = None,
         coordination: Coordination | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("MUSICAPI_API_KEY")
         if not key and transport is None:
@@ -250,9 +283,12 @@ class MusicAPI:
         self.webhook_url = webhook_url
         self._webhook_secret = webhook_secret
         self._dedupe = WebhookDeduplicator()
+        # Identical answers of a task endpoint are parsed once, per client (per poller).
+        self._snapshots = SnapshotMemo()
         self.poller = Poller(self._poll, self.poll_policy,
                              max_concurrent_polls=max_concurrent_polls,
-                             push=webhook_url is not None)  # fmt: skip
+                             push=webhook_url is not None, clock=clock)  # fmt: skip
+        self._clock = clock
         self.coordination = coordination
         self._group: TaskGroup | None = None
         # Waits in progress (``Job.updates``, ``as_completed``): woken when the client closes.
@@ -325,10 +361,27 @@ class MusicAPI:
 
     # ---------------------------------------------------------------- the one call path
 
+    @overload
     async def call(
-        self, endpoint: str, model: object = None, *, task_id: str | None = None, retry: bool = True
-    ) -> Any:
-        """Send one request to ``endpoint`` (an ``ENDPOINTS`` key) and parse the answer.
+        self, ep: Endpoint[Req, Res], model: Req, *, task_id: str | None = ..., retry: bool = ...
+    ) -> Res: ...
+
+    @overload
+    async def call(
+        self, ep: str, model: object = ..., *, task_id: str | None = ..., retry: bool = ...
+    ) -> Any: ...  # by row name: the untyped form older callers use
+
+    async def call(
+        self,
+        ep: Endpoint[Req, Res] | str,
+        model: object = None,
+        *,
+        task_id: str | None = None,
+        retry: bool = True,
+    ) -> Res | Any:
+        """Send one request to the row ``ep`` and parse the answer into its result type.
+
+        ``model`` is the request (``None`` for a GET).
 
         Passing failures are retried under the client's ``RetryPolicy``, except that a
         paid call is sent again only when it provably never reached the server or was
@@ -340,10 +393,11 @@ class MusicAPI:
             SubmissionOutcomeUnknown: a paid call may have been received and billed.
             MusicAPIError: whatever the answer stands for.
         """
-        ep = ENDPOINTS[endpoint]
+        if isinstance(ep, str):
+            return await self.call(ENDPOINTS[ep], model, task_id=task_id, retry=retry)
         request = build_request(ep, model, task_id=task_id)
 
-        async def once() -> Any:
+        async def once() -> Res:
             return await self._exchange(ep, request)
 
         def count_retry(attempt: int, error: Exception, wait: float) -> None:
@@ -363,7 +417,7 @@ class MusicAPI:
                 raise _outcome_unknown(ep, model, lost) from failure.cause
             raise NetworkError(f"{ep.name}: {failure}") from failure.cause
 
-    async def _exchange(self, ep: Endpoint, request: HttpRequest) -> Any:
+    async def _exchange(self, ep: Endpoint[Any, Res], request: HttpRequest) -> Res:
         """One try: the governor's lease around the transport and the parse.
 
         The parse is inside the lease so that a throttled request (``RateLimited``) slows
@@ -379,7 +433,7 @@ class MusicAPI:
                 return await self._send_shielded(ep, request)
             return await self._send(ep, request)
 
-    async def _send_shielded(self, ep: Endpoint, request: HttpRequest) -> Any:
+    async def _send_shielded(self, ep: Endpoint[Any, Res], request: HttpRequest) -> Res:
         """Send a paid request in the client's task group, shielded from cancellation.
 
         The caller waits for it; if the caller is cancelled (``wait_for``, a cancel scope,
@@ -393,7 +447,7 @@ class MusicAPI:
         assert group is not None  # checked by the caller
         watch = PAID_CALL_WATCH.get()  # the caller's, read in the caller's context
         done = anyio.Event()
-        outcome: list[Any] = []
+        outcome: list[tuple[bool, Res | Exception]] = []
         abandoned = False
 
         async def keep(ok: bool, value: Any) -> None:
@@ -418,7 +472,8 @@ class MusicAPI:
                         watch.in_flight = True
                         if watch.sending is not None:
                             await watch.sending()  # if this fails, nothing is sent
-                    outcome.append((True, await self._send(ep, request)))
+                    result: Res = await self._send(ep, request)
+                    outcome.append((True, result))
                 except Exception as exc:  # noqa: BLE001 - handed to the caller, or kept as an orphan
                     outcome.append((False, exc))
                     if watch is not None and not _may_have_billed(exc):
@@ -436,12 +491,14 @@ class MusicAPI:
             else:
                 abandoned = True
             raise
-        ok, value = outcome[0]
-        if ok:
-            return value
-        raise value
+        value = outcome[0][1]
+        if isinstance(value, Exception):  # a result is never an exception: a table rule
+            raise value
+        return value
 
-    def _orphan(self, ep: Endpoint, request: HttpRequest, ok: bool, value: Any) -> Orphan | None:
+    def _orphan(
+        self, ep: Endpoint[Any, Any], request: HttpRequest, ok: bool, value: Any
+    ) -> Orphan | None:
         """Keep what a cancelled caller never received, if it may have cost credits."""
         if ok:
             orphan = Orphan(ep.name, request.model, result=value)
@@ -486,7 +543,7 @@ class MusicAPI:
             self.poller.set_policy(self.poll_policy)
         logger.info("the server runs at %gx speed: pacing and polls follow it", speed)
 
-    async def _send(self, ep: Endpoint, request: HttpRequest) -> Any:
+    async def _send(self, ep: Endpoint[Any, Res], request: HttpRequest) -> Res:
         """Send and parse; a paid call's 5xx or unreadable 2xx is an unknown outcome."""
         started = time.monotonic()
         response = await self._transport.send(request)
@@ -497,7 +554,7 @@ class MusicAPI:
                        _shown_body(request.body), _shown_body(response.body))  # fmt: skip
         self._follow_speed(response.headers)
         try:
-            return parse_response(ep, response, task_id=request.task_id)
+            return parse_response(ep, response, task_id=request.task_id, memo=self._snapshots)
         except RateLimited as exc:
             self.stats.throttled += 1
             kind = self._shared_kind(ep)
@@ -521,10 +578,10 @@ class MusicAPI:
             ) from exc
 
     # [redis hook] begin: the fleet-wide budgets of ``coordination`` (see _coordination).
-    def _shared_kind(self, ep: Endpoint) -> RateKind | None:
+    def _shared_kind(self, ep: Endpoint[Any, Any]) -> RateKind | None:
         if self.coordination is None:
             return None
-        if ep.name in _CREATE_ENDPOINTS:
+        if ep.name in CREATE_ENDPOINTS:
             return "create"
         return "poll" if ep.name in _TASK_ENDPOINT_NAMES else None
 
@@ -534,10 +591,10 @@ class MusicAPI:
 
     # [redis hook] end
 
-    def _lease(self, ep: Endpoint) -> AbstractAsyncContextManager[None]:
+    def _lease(self, ep: Endpoint[Any, Any]) -> AbstractAsyncContextManager[None]:
         # Creates share the governor's create budget; polls and every other call share
         # its poll budget: one mechanism paces and backs off for the whole client.
-        if ep.name in _CREATE_ENDPOINTS:
+        if ep.name in CREATE_ENDPOINTS:
             if self.coordination is not None:  # [redis hook] the fleet's budget is the one
                 return nullcontext()  # create pace: no second, local one
             return self.governor.create()
@@ -551,17 +608,14 @@ class MusicAPI:
         Raises:
             InvalidRequest: ``request`` is not a generation request model.
         """
-        if not isinstance(request, _GENERATION_TYPES):
-            raise InvalidRequest(f"submit() takes a SonicRequest, NuroVocalRequest, "
-                                 f"NuroInstrumentalRequest or StudioRequest, not "
-                                 f"{type(request).__name__}.")  # fmt: skip
-        family = request.family
+        ep = _task_row(request)
         if (self.webhook_url is not None and not isinstance(request, StudioRequest)
                 and request.webhook_url is None):  # fmt: skip
             request = attrs.evolve(request, webhook_url=self.webhook_url,
                                    webhook_secret=self._webhook_secret)  # fmt: skip
-        accepted: TaskAccepted = await self.call(_CREATE_ENDPOINT[family], request)
-        return Job(self, accepted.task_id, family, request=request, submitted_at=time.monotonic())
+        accepted = await self.call(ep, request)
+        family = ep.family
+        return Job(self, accepted.task_id, family, request=request, submitted_at=self._clock())
 
     async def feed_webhook(
         self, body: bytes, headers: Mapping[str, str], *, legacy_signatures: bool = False
@@ -637,15 +691,7 @@ class MusicAPI:
         return as_completed(self, jobs, timeout=timeout)
 
     def generate_many(
-        self,
-        requests: Iterable[object],
-        *,
-        concurrency: int = 8,
-        timeout: float | None = None,
-        journal: Journal | None = None,
-        budget: int | None = None,
-        preflight: bool = False,
-        on_accepted: Callable[[int, Job, bool], None] | None = None,
+        self, requests: Iterable[AnyRequest], **options: Unpack[ManyOptions]
     ) -> AsyncGenerator[Outcome, None]:
         """Run many requests and yield each ``Outcome`` as it finishes.
 
@@ -678,9 +724,7 @@ class MusicAPI:
                 journal): a progress display can follow ``job.updates()`` from there.
         """
         self._require_open()
-        return generate_many(self, requests, concurrency=concurrency, timeout=timeout,
-                             journal=journal, budget=budget, preflight=preflight,
-                             on_accepted=on_accepted)  # fmt: skip
+        return generate_many(self, requests, **options)
 
     async def get_task(self, task_id: str, family: Family = Family.SONIC) -> TaskSnapshot:
         """Poll a task once (free) and return what the API said.
@@ -688,9 +732,8 @@ class MusicAPI:
         Raises:
             InvalidRequest: ``task_id`` cannot name a task (nothing is sent).
         """
-        endpoint = TASK_ENDPOINTS[_family(family)].name
-        snapshot: TaskSnapshot = await self.call(endpoint, task_id=check_task_id(task_id))
-        return snapshot
+        return await self.call(TASK_ENDPOINTS[_family(family)], None,
+                               task_id=check_task_id(task_id))  # fmt: skip
 
     async def _poll(self, task_id: str, family: Family) -> TaskSnapshot:
         if self.coordination is not None:  # [redis hook] one poller per task, fleet-wide
@@ -699,9 +742,7 @@ class MusicAPI:
 
     async def _poll_once(self, task_id: str, family: Family) -> TaskSnapshot:
         # The poller's own schedule is its retry: a failed poll is simply tried next tick.
-        snapshot: TaskSnapshot = await self.call(TASK_ENDPOINTS[family].name, task_id=task_id,
-                                                 retry=False)  # fmt: skip
-        return snapshot
+        return await self.call(TASK_ENDPOINTS[family], None, task_id=task_id, retry=False)
 
     async def download(
         self,
@@ -740,5 +781,4 @@ class MusicAPI:
 
     async def get_credits(self) -> Credits:
         """The account's remaining credits (free)."""
-        credits: Credits = await self.call("credits")
-        return credits
+        return await self.call(CREDITS, None)

@@ -13,37 +13,35 @@ Rules kept here, off the models:
 
 from __future__ import annotations
 
+import enum
 import json
-import typing
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn
 
+from ._errors import InvalidRequest
 from ._models import (
     Clip,
     ClipState,
-    Credits,
     LyricsCandidate,
     LyricsRequest,
     NuroInstrumentalRequest,
     NuroVocalRequest,
-    Persona,
     PersonaRequest,
     SonicRequest,
     SonicTaskType,
     StudioConfig,
     StudioRequest,
-    TaskAccepted,
-    UploadedClip,
     UploadRequest,
 )
 
 __all__ = [
     "clip_to_wire",
     "converter",
+    "model_to_wire",
     "request_from_wire",
     "result_from_json",
     "result_to_json",
@@ -105,9 +103,14 @@ def _open_structure(cls: type[T]) -> Callable[[Mapping[str, Any], object], T]:
     return structure
 
 
-_OPEN_RESULTS: Final = (Clip, TaskAccepted, Persona, UploadedClip, Credits)
-for _cls in _OPEN_RESULTS:
-    converter.register_structure_hook(_cls, _open_structure(_cls))
+def _is_open(cls: Any) -> bool:
+    """A result model: an attrs class that keeps unknown keys in an ``extra`` field."""
+    return attrs.has(cls) and "extra" in attrs.fields_dict(cls)
+
+
+# Every result model with an ``extra`` field keeps unknown keys: a new model needs no
+# registration here.
+converter.register_structure_hook_factory(_is_open, _open_structure)
 
 
 def _structure_candidate(data: Mapping[str, Any], _: object = None) -> LyricsCandidate:
@@ -160,66 +163,61 @@ converter.register_unstructure_hook(StudioConfig, _unstructure_studio_config)
 converter.register_unstructure_hook(tuple, list)
 
 
-_REQUESTS: Final = (SonicRequest, PersonaRequest, UploadRequest, LyricsRequest,
-                    NuroVocalRequest, NuroInstrumentalRequest, StudioRequest)  # fmt: skip
+# Wire spellings the API documents besides the model's own (MUSICAPI.md §5.1).
+_ALIASES: Final[Mapping[type, Mapping[str, str]]] = {
+    PersonaRequest: {"clip_id": "continue_clip_id", "describe": "description"},
+}
 
 
-def _structure_studio_config(data: object, _: object = None) -> StudioConfig:
-    """``{"mode", "source": {"song_id"}, "context_length"}`` (the wire shape) to the model."""
-    if not isinstance(data, Mapping):
-        raise TypeError('config should be an object like {"mode": "regular"}')
-    unknown = sorted(set(data) - {"mode", "source", "context_length"})
+def _studio_config(value: object) -> StudioConfig:
+    if isinstance(value, StudioConfig):
+        return value
+    if not isinstance(value, Mapping):
+        raise InvalidRequest("The 'config' field should be an object.", field="config")
+    unknown = set(value) - {"mode", "source", "context_length"}
     if unknown:
-        raise ValueError(f"unknown config field(s): {', '.join(unknown)}")
-    source = data.get("source")
-    if source is not None and not (isinstance(source, Mapping) and set(source) <= {"song_id"}):
-        raise ValueError('config.source should be an object like {"song_id": "..."}')
-    return StudioConfig(mode=data.get("mode", "regular"),
-                        source_song_id=(source or {}).get("song_id"),
-                        context_length=data.get("context_length"))  # fmt: skip
+        raise InvalidRequest(f"Unknown field 'config.{min(unknown)}'.", field="config")
+    source = value.get("source")
+    song_id = source.get("song_id") if isinstance(source, Mapping) else None
+    return StudioConfig(mode=value.get("mode", "regular"), source_song_id=song_id,
+                        context_length=value.get("context_length"))  # fmt: skip
 
 
-def _request_value(kind: object, value: object) -> object:
-    """One wire value for a field of type ``kind``: nested models and enums are built, lists
-    of a tuple field become tuples, and everything else is kept as written."""
-    kinds = typing.get_args(kind) or (kind,)
-    if StudioConfig in kinds and value is not None:
-        return _structure_studio_config(value)
-    if SonicTaskType in kinds and isinstance(value, str):
-        return SonicTaskType(value)
-    if isinstance(value, list) and any(typing.get_origin(k) is tuple for k in kinds):
-        return tuple(value)
-    return value
+def request_from_wire(cls: type[T], fields: Mapping[str, Any]) -> T:
+    """Build the request model ``cls`` from MusicAPI's wire field names.
 
-
-def _request_structure(cls: type[T]) -> Callable[[Mapping[str, Any], object], T]:
-    hints = typing.get_type_hints(cls)
-
-    def structure(data: Mapping[str, Any], _: object = None) -> T:
-        if not isinstance(data, Mapping):
-            raise TypeError(f"a {cls.__name__} is built from a JSON object")
-        names = {f.name for f in attrs.fields(typing.cast(Any, cls)) if f.init}
-        return cls(**{k: _request_value(hints[k], v) for k, v in data.items() if k in names})
-
-    return structure
-
-
-for _req in _REQUESTS:
-    converter.register_structure_hook(_req, _request_structure(_req))
-
-
-def request_from_wire(cls: type[T], body: Mapping[str, Any]) -> T:
-    """The request model ``cls`` from the JSON object MusicAPI takes (``to_wire`` reversed).
-
-    Keys ``cls`` does not name are left out; values keep their JSON types (a float where an
-    integer belongs stays a float), so ``validate_body`` refuses what was actually written.
+    The one way from wire names to a request model (the resource methods and input
+    readers use it): documented alternative spellings are accepted, a studio ``config``
+    may be the wire object, and a field the model does not know is an ``InvalidRequest``
+    naming it, before anything is sent.
 
     Raises:
-        TypeError: ``body`` or a nested object (a studio ``config``) is not an object, or
-            a field ``cls`` requires is missing.
-        ValueError: a nested object has unknown keys.
+        InvalidRequest: an unknown, repeated or missing field.
     """
-    return converter.structure(body, cls)
+    model_fields = attrs.fields(cast(Any, cls))  # a request model: an attrs class
+    known = {f.name for f in model_fields if f.init}
+    fixed = {f.name: f.default for f in model_fields if not f.init}  # nuro's ``type``
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        target = _ALIASES.get(cls, {}).get(name, name)
+        if target in fixed and value == fixed[target]:
+            continue
+        if target not in known:
+            raise InvalidRequest(f"Unknown field {name!r} for {cls.__name__}.", field=name)
+        if target in out:
+            raise InvalidRequest(f"The field {target!r} is given twice ({name!r}).", field=name)
+        # Request models keep sequences as tuples (frozen, hashable); JSON has lists.
+        out[target] = tuple(value) if isinstance(value, list) else value
+    if cls is StudioRequest and "config" in out:
+        out["config"] = _studio_config(out["config"])
+    try:
+        return cls(**out)
+    except TypeError as exc:  # a missing required field
+        missing = [f.name for f in model_fields if f.init and f.default is attrs.NOTHING
+                   and f.name not in out]  # fmt: skip
+        first = missing[0] if missing else None
+        raise InvalidRequest(f"The {first!r} field is required." if first else str(exc),
+                             field=first) from None  # fmt: skip
 
 
 def to_wire(request: object) -> dict[str, Any]:
@@ -231,37 +229,43 @@ def to_wire(request: object) -> dict[str, Any]:
 # ------------------------------------------------------------------- results, stored
 
 
-def clip_to_wire(clip: Clip) -> dict[str, Any]:
-    """A clip as the API sent it: named fields plus ``extra``, unset ones omitted."""
-    out: dict[str, Any] = dict(clip.extra)
-    for field in attrs.fields(Clip):
-        value = getattr(clip, field.name)
+def model_to_wire(model: object) -> dict[str, Any]:
+    """A result model as the API sent it: named fields plus ``extra``, unset ones omitted.
+
+    The one model -> JSON rule for results (a clip, a persona, a bpm reading...).
+    """
+    out: dict[str, Any] = dict(getattr(model, "extra", {}))
+    for field in attrs.fields(cast(Any, type(model))):
+        value = getattr(model, field.name)
         if field.name != "extra" and value is not None:
-            out[field.name] = value.value if isinstance(value, ClipState) else value
+            out[field.name] = value.value if isinstance(value, enum.Enum) else value
     return out
 
 
+def clip_to_wire(clip: Clip) -> dict[str, Any]:
+    """A clip as the API sent it (``model_to_wire`` for clips)."""
+    return model_to_wire(clip)
+
+
 def result_to_json(result: object) -> str:
-    """A call's result as JSON text, for the job journal."""
+    """A call's result as JSON text, for the job journal; ``result_from_json`` reads it."""
     if isinstance(result, tuple) and all(isinstance(c, Clip) for c in result):
-        payload: Any = {"clips": [clip_to_wire(c) for c in result]}
-    elif isinstance(result, Persona | UploadedClip):
-        payload = {**result.extra, **{k: v for k, v in attrs.asdict(result).items()
-                                      if k != "extra"}}  # fmt: skip
+        payload: Any = {"clips": [model_to_wire(c) for c in result]}
     elif isinstance(result, list):
         payload = {"results": converter.unstructure(result)}
+    elif attrs.has(type(result)):
+        payload = model_to_wire(result)
     else:
         raise TypeError(f"cannot store a {type(result).__name__}")
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
 def result_from_json(endpoint: str, text: str) -> Any:
-    """The result ``result_to_json`` stored for a call to ``endpoint``."""
+    """The result ``result_to_json`` stored for a call to ``endpoint``, read by its row."""
+    # Imported here: the table's parsers are built on this module.
+    from ._endpoints import ENDPOINTS
+
     data = json.loads(text)
     if "clips" in data:
         return tuple(structure_open(c, Clip) for c in data["clips"])
-    if endpoint == "sonic.persona":
-        return structure_open(data, Persona)
-    if endpoint == "sonic.upload":
-        return structure_open(data, UploadedClip)
-    return converter.structure(data["results"], list[LyricsCandidate])
+    return ENDPOINTS[endpoint].parse(data, "")

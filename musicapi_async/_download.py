@@ -30,10 +30,11 @@ from ._errors import (
     ServerError,
 )
 from ._files import AtomicFile, atomic_write, remove_stale_parts, safe_filename, unique_path
+from ._http import TransportFailure
 from ._models import Clip, MediaKind
 from ._protocol import parse_retry_after
 from ._retry import RetryPolicy, retrying
-from ._transport import Transport, TransportFailure
+from ._transport import Transport
 
 __all__ = ["DEFAULT_MAX_BYTES", "MediaKind", "download_clip"]
 

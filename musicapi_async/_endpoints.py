@@ -1,20 +1,39 @@
-"""The table of MusicAPI endpoints: the one place paths, methods and billing live.
+"""The table of MusicAPI endpoints: one typed row carries everything about its endpoint.
 
-The client builds its calls from these rows and the emulator builds its routes from the
-same rows, so a path cannot drift between the two. ``billable`` marks the POSTs that cost
-credits: those are never re-sent unless the request provably never reached the server or
-was explicitly refused (see ``_retry``).
+A row (``Endpoint[Req, Res]``) says how to call the endpoint (method, path with its path
+parameters, family, request types), how its answer is read (its parser, which knows the
+envelope), how a request is checked before it is sent (its validator), what it costs
+(documented credits, the pool they come from, and whether it is billable: a billable
+POST is never re-sent unless it provably never reached the server or was explicitly
+refused, see ``_retry``), whether it answers with a value now or with a task to poll (and
+which row polls it), which command-line input kinds it serves, and the emulator's
+behaviour for it.
+
+Rules, enforced by ``tests/unit/test_endpoints.py``:
+
+1. Every map from something else to a row is derived from ``ROWS`` below, never written
+   by hand: ``ENDPOINTS`` (name), ``row_for`` (request type), ``TASK_ENDPOINTS`` (family),
+   ``endpoint_for_kind`` (command-line kind), ``CREATE_ENDPOINTS`` (rows that start tasks).
+2. A row has no silent defaults: every POST has a validator, every billable row a price,
+   every task-starting row the row that polls it, every row an emulator behaviour.
+
+Adding an endpoint is one row here, its models, one resource method and its emulator
+behaviour.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final, Literal
+import enum
+from collections.abc import Callable, Mapping
+from typing import Any, Final, Generic, Literal, TypeVar
 from urllib.parse import quote
 
 import attrs
 
+from . import _validation as v
 from ._models import (
+    BpmRequest,
+    BpmResult,
     Credits,
     Family,
     LyricsCandidate,
@@ -30,33 +49,94 @@ from ._models import (
     UploadedClip,
     UploadRequest,
 )
+from ._parse import Parser, parse_accepted, parse_lyrics, snapshot_parser, value_parser
 
-__all__ = ["ENDPOINTS", "Endpoint", "Pool", "cost_of"]
+__all__ = [
+    "CREATE_ENDPOINTS",
+    "ENDPOINTS",
+    "ROWS",
+    "TASK_ENDPOINTS",
+    "Answer",
+    "Cost",
+    "Endpoint",
+    "Pool",
+    "cost_of",
+    "endpoint_for_kind",
+    "row_for",
+]
 
+Req = TypeVar("Req")
+Res = TypeVar("Res")
 Pool = Literal["credits", "lyrics"]
+Validator = Callable[..., None]
 
 
-@attrs.frozen
-class Endpoint:
+class Answer(enum.Enum):
+    """What a successful call returns."""
+
+    VALUE = "value"  # the result itself, now
+    TASK = "task"  # a task id; the result comes from polling ``polled_by``
+
+
+@attrs.frozen(kw_only=True)
+class Cost:
+    """The documented price of one call (MUSICAPI.md §12).
+
+    Attributes:
+        credits: what one call costs; 0 for free calls.
+        pool: the balance it is drawn from.
+        by_task_type: prices of a ``task_type`` that differs from ``credits``.
+    """
+
+    credits: int
+    pool: Pool = "credits"
+    by_task_type: Mapping[str, int] = attrs.field(factory=dict)
+
+    def of(self, body: Mapping[str, Any]) -> int:
+        """The price of one call with ``body`` as its wire body."""
+        task_type = body.get("task_type")
+        return self.by_task_type.get(str(task_type), self.credits) if task_type else self.credits
+
+
+FREE: Final = Cost(credits=0)
+
+
+@attrs.frozen(kw_only=True)
+class Endpoint(Generic[Req, Res]):
     """One row of the table.
 
     Attributes:
-        name: stable identifier (``"sonic.create"``), used in counters and errors.
+        name: stable identifier (``"sonic.create"``), used in counters, journals, errors.
         method: HTTP method.
-        path: path template; ``{task_id}`` is the only parameter.
+        path: path template; ``{task_id}`` is its one path parameter.
+        family: the product family; its task endpoint polls what this row starts.
         request_types: request models this endpoint takes (empty for GETs).
-        result: the result model the answer is parsed into.
-        family: the product family, which decides the answer's envelope.
-        billable: whether a successful call costs credits.
+        result: the model the answer is parsed into (for ``TASK`` rows: ``TaskAccepted``).
+        parse: reads the answer's JSON object (envelope included) into ``Res``.
+        validator: checks the wire body before it is sent; ``None`` only for GETs.
+        cost: the documented price.
+        billable: whether a successful call costs credits (so it is never re-sent blindly).
+        answer: whether a value comes back now or a task to poll.
+        polled_by: the name of the row that polls the task (``TASK`` rows only).
+        kinds: the command-line input kinds this row serves, each with its request type.
+        emulate: the name of the emulator's behaviour for this row (``emulator._app``);
+            a name, because the client never imports the emulator.
     """
 
     name: str
     method: Literal["GET", "POST"]
     path: str
-    request_types: tuple[type, ...]
-    result: type
     family: Family
+    request_types: tuple[type[Req], ...]
+    result: type
+    parse: Parser[Res] = attrs.field(repr=False)
+    validator: Validator | None = attrs.field(repr=False)
+    cost: Cost
     billable: bool
+    answer: Answer
+    polled_by: str | None
+    kinds: Mapping[str, type[Req]]
+    emulate: str
 
     def url_path(self, task_id: str | None = None) -> str:
         """The concrete path, with ``task_id`` filled in (percent-escaped) where asked.
@@ -71,73 +151,216 @@ class Endpoint:
         return self.path
 
 
-def _row(
-    name: str,
-    method: Literal["GET", "POST"],
-    path: str,
-    result: type,
-    family: Family = Family.SONIC,
-    *request_types: type,
-) -> tuple[str, Endpoint]:
-    return name, Endpoint(
-        name, method, path, tuple(request_types), result, family, billable=method == "POST"
+def _task_row(family: Family, name: str, path: str) -> Endpoint[None, TaskSnapshot]:
+    return Endpoint(
+        name=name,
+        method="GET",
+        path=path,
+        family=family,
+        request_types=(),
+        result=TaskSnapshot,
+        parse=snapshot_parser(family),
+        validator=None,
+        cost=FREE,
+        billable=False,
+        answer=Answer.VALUE,
+        polled_by=None,
+        kinds={},
+        emulate=f"{family.value}_task",
     )
 
 
-ENDPOINTS: Final[Mapping[str, Endpoint]] = dict(
-    [
-        _row("sonic.create", "POST", "/api/v1/sonic/create", TaskAccepted, Family.SONIC,
-             SonicRequest),
-        _row("sonic.persona", "POST", "/api/v1/sonic/persona", Persona, Family.SONIC,
-             PersonaRequest),
-        _row("sonic.upload", "POST", "/api/v1/sonic/upload", UploadedClip, Family.SONIC,
-             UploadRequest),
-        _row("sonic.task", "GET", "/api/v1/sonic/task/{task_id}", TaskSnapshot, Family.SONIC),
-        _row("lyrics.create", "POST", "/api/v1/sonic/lyrics", LyricsCandidate, Family.SONIC,
-             LyricsRequest),
-        _row("nuro.create", "POST", "/api/v1/nuro/create", TaskAccepted, Family.NURO,
-             NuroVocalRequest, NuroInstrumentalRequest),
-        _row("nuro.task", "GET", "/api/v1/nuro/task/{task_id}", TaskSnapshot, Family.NURO),
-        _row("studio.create", "POST", "/api/v1/studio/create", TaskAccepted, Family.STUDIO,
-             StudioRequest),
-        _row("studio.task", "GET", "/api/v1/studio/task/{task_id}", TaskSnapshot,
-             Family.STUDIO),
-        _row("credits", "GET", "/api/v1/get-credits", Credits, Family.SONIC),
-    ]
-)  # fmt: skip
+# Prices: MUSICAPI.md §12, the [V4] column where versions disagree (the figure the
+# emulator charges and the tests pin). Persona and upload are undocumented for
+# musicapi.ai; the sister site's 1 and 2 are used.
+SONIC_CREATE: Final = Endpoint[SonicRequest, TaskAccepted](
+    name="sonic.create",
+    method="POST",
+    path="/api/v1/sonic/create",
+    family=Family.SONIC,
+    request_types=(SonicRequest,),
+    result=TaskAccepted,
+    parse=parse_accepted,
+    validator=v.validate_sonic,
+    cost=Cost(credits=15, by_task_type={"concat_music": 2}),
+    billable=True,
+    answer=Answer.TASK,
+    polled_by="sonic.task",
+    kinds={"sonic": SonicRequest},
+    emulate="sonic_create",
+)
+SONIC_PERSONA: Final = Endpoint[PersonaRequest, Persona](
+    name="sonic.persona",
+    method="POST",
+    path="/api/v1/sonic/persona",
+    family=Family.SONIC,
+    request_types=(PersonaRequest,),
+    result=Persona,
+    parse=value_parser(Persona),
+    validator=v.validate_persona,
+    cost=Cost(credits=1),
+    billable=True,
+    answer=Answer.VALUE,
+    polled_by=None,
+    kinds={"persona": PersonaRequest},
+    emulate="persona",
+)
+SONIC_UPLOAD: Final = Endpoint[UploadRequest, UploadedClip](
+    name="sonic.upload",
+    method="POST",
+    path="/api/v1/sonic/upload",
+    family=Family.SONIC,
+    request_types=(UploadRequest,),
+    result=UploadedClip,
+    parse=value_parser(UploadedClip),
+    validator=v.validate_upload,
+    cost=Cost(credits=2),
+    billable=True,
+    answer=Answer.VALUE,
+    polled_by=None,
+    kinds={"upload": UploadRequest},
+    emulate="upload",
+)
+SONIC_TASK: Final = _task_row(Family.SONIC, "sonic.task", "/api/v1/sonic/task/{task_id}")
+LYRICS_CREATE: Final = Endpoint[LyricsRequest, list[LyricsCandidate]](
+    name="lyrics.create",
+    method="POST",
+    path="/api/v1/sonic/lyrics",
+    family=Family.SONIC,
+    request_types=(LyricsRequest,),
+    result=LyricsCandidate,
+    parse=parse_lyrics,
+    validator=v.validate_lyrics,
+    cost=Cost(credits=10, pool="lyrics"),
+    billable=True,
+    answer=Answer.VALUE,
+    polled_by=None,
+    kinds={"lyrics": LyricsRequest},
+    emulate="lyrics",
+)
+NURO_CREATE: Final = Endpoint[NuroVocalRequest | NuroInstrumentalRequest, TaskAccepted](
+    name="nuro.create",
+    method="POST",
+    path="/api/v1/nuro/create",
+    family=Family.NURO,
+    request_types=(NuroVocalRequest, NuroInstrumentalRequest),
+    result=TaskAccepted,
+    parse=parse_accepted,
+    validator=v.validate_nuro,
+    cost=Cost(credits=10),
+    billable=True,
+    answer=Answer.TASK,
+    polled_by="nuro.task",
+    kinds={"nuro_vocal": NuroVocalRequest, "nuro_instrumental": NuroInstrumentalRequest},
+    emulate="nuro_create",
+)
+NURO_TASK: Final = _task_row(Family.NURO, "nuro.task", "/api/v1/nuro/task/{task_id}")
+STUDIO_CREATE: Final = Endpoint[StudioRequest, TaskAccepted](
+    name="studio.create",
+    method="POST",
+    path="/api/v1/studio/create",
+    family=Family.STUDIO,
+    request_types=(StudioRequest,),
+    result=TaskAccepted,
+    parse=parse_accepted,
+    validator=v.validate_studio,
+    cost=Cost(credits=15),
+    billable=True,
+    answer=Answer.TASK,
+    polled_by="studio.task",
+    kinds={"studio": StudioRequest},
+    emulate="studio_create",
+)
+STUDIO_TASK: Final = _task_row(Family.STUDIO, "studio.task", "/api/v1/studio/task/{task_id}")
+# 1 credit on the sister site (MUSICAPI.md §10), the only figure documented.
+SONIC_BPM: Final = Endpoint[BpmRequest, BpmResult](
+    name="sonic.bpm",
+    method="POST",
+    path="/api/v1/sonic/bpm",
+    family=Family.SONIC,
+    request_types=(BpmRequest,),
+    result=BpmResult,
+    parse=value_parser(BpmResult),
+    validator=v.validate_clip_ref,
+    cost=Cost(credits=1),
+    billable=True,
+    answer=Answer.VALUE,
+    polled_by=None,
+    kinds={"bpm": BpmRequest},
+    emulate="bpm",
+)
+CREDITS: Final = Endpoint[None, Credits](
+    name="credits",
+    method="GET",
+    path="/api/v1/get-credits",
+    family=Family.SONIC,
+    request_types=(),
+    result=Credits,
+    parse=value_parser(Credits),
+    validator=None,
+    cost=FREE,
+    billable=False,
+    answer=Answer.VALUE,
+    polled_by=None,
+    kinds={},
+    emulate="credits",
+)
 
+ROWS: Final[tuple[Endpoint[Any, Any], ...]] = (
+    SONIC_CREATE,
+    SONIC_PERSONA,
+    SONIC_UPLOAD,
+    SONIC_TASK,
+    LYRICS_CREATE,
+    NURO_CREATE,
+    NURO_TASK,
+    STUDIO_CREATE,
+    STUDIO_TASK,
+    SONIC_BPM,
+    CREDITS,
+)
+
+# ------------------------------------------------------------ derived maps, never by hand
+
+ENDPOINTS: Final[Mapping[str, Endpoint[Any, Any]]] = {ep.name: ep for ep in ROWS}
+# The rows that start a task (creates): they share the governor's create budget.
+CREATE_ENDPOINTS: Final[Mapping[str, Endpoint[Any, Any]]] = {
+    ep.name: ep for ep in ROWS if ep.answer is Answer.TASK
+}
 # The task endpoint of each family, where its generations are polled.
-TASK_ENDPOINTS: Final[Mapping[Family, Endpoint]] = {
-    Family.SONIC: ENDPOINTS["sonic.task"],
-    Family.NURO: ENDPOINTS["nuro.task"],
-    Family.STUDIO: ENDPOINTS["studio.task"],
+TASK_ENDPOINTS: Final[Mapping[Family, Endpoint[Any, TaskSnapshot]]] = {
+    ep.family: ENDPOINTS[ep.polled_by] for ep in ROWS if ep.polled_by is not None
 }
-
-# Documented costs (MUSICAPI.md §12, the [V4] column where versions disagree). Upload and
-# persona creation are undocumented for musicapi.ai; the sister site's 2 and 1 are used so
-# a budget errs on the side of spending less.
-_SONIC_TASK_COST: Final[Mapping[str, int]] = {"concat_music": 2}
-_SONIC_DEFAULT_COST: Final = 15
-_FLAT_COST: Final[Mapping[str, tuple[int, Pool]]] = {
-    "sonic.persona": (1, "credits"),
-    "sonic.upload": (2, "credits"),
-    "lyrics.create": (10, "lyrics"),
-    "nuro.create": (10, "credits"),
-    "studio.create": (15, "credits"),
+_BY_REQUEST: Final[Mapping[type, Endpoint[Any, Any]]] = {
+    t: ep for ep in ROWS for t in ep.request_types
 }
+_BY_KIND: Final[Mapping[str, Endpoint[Any, Any]]] = {k: ep for ep in ROWS for k in ep.kinds}
+KIND_TYPES: Final[Mapping[str, type]] = {k: t for ep in ROWS for k, t in ep.kinds.items()}
 
 
-def cost_of(endpoint: str, body: Mapping[str, Any]) -> tuple[int, Pool]:
+def row_for(request: object) -> Endpoint[Any, Any]:
+    """The row that takes ``request``'s type.
+
+    Raises:
+        KeyError: no row takes it.
+    """
+    return _BY_REQUEST[type(request)]
+
+
+def endpoint_for_kind(kind: str) -> Endpoint[Any, Any]:
+    """The row a command-line input kind (``"sonic"``, ``"nuro_vocal"``, ...) is sent to."""
+    return _BY_KIND[kind]
+
+
+def cost_of(endpoint: str | Endpoint[Any, Any], body: Mapping[str, Any]) -> tuple[int, Pool]:
     """The documented cost of one call, and the pool it is drawn from.
 
     Args:
-        endpoint: an ``ENDPOINTS`` key.
+        endpoint: a row, or its name.
         body: the wire body that is (or was) sent.
 
     Returns:
         ``(credits, pool)``; ``(0, "credits")`` for free calls.
     """
-    if endpoint == "sonic.create":
-        task_type = str(body.get("task_type") or "create_music")
-        return _SONIC_TASK_COST.get(task_type, _SONIC_DEFAULT_COST), "credits"
-    return _FLAT_COST.get(endpoint, (0, "credits"))
+    ep = ENDPOINTS[endpoint] if isinstance(endpoint, str) else endpoint
+    return ep.cost.of(body), ep.cost.pool

@@ -9,22 +9,29 @@
     │   ├── AuthenticationError     401: missing, malformed, invalid or expired key
     │   ├── InsufficientCredits     403: credits used up / no active subscription
     │   ├── ContentRejected         403: moderation, copyright, lyrics format
-    │   ├── BudgetExceeded          the next request would pass your credit budget
-    │   └── DownloadTooLarge        a download went past max_bytes
+    │   ├── BudgetExceeded          the next request would overspend the caller's budget
+    │   ├── DownloadTooLarge        a download went past the caller's ``max_bytes``
+    │   └── JournalStateError       a journal change its table forbids (also a ValueError)
     ├── ServiceError                theirs: the service failed or refused for now
     │   ├── RateLimited             429, 403 "API QPS limit exceeded", "Queue is full"
     │   ├── ServerError             5xx and HTML gateway pages
-    │   ├── ResponseDecodeError     the answer did not fit the documented shape (.raw_body)
-    │   ├── NetworkError            nothing reached the server, or a free call lost its answer
-    │   │   └── IncompleteDownload  a body did not match its Content-Length
-    │   └── CoordinationError       the shared store (Redis) failed: nothing was sent, or what
-    │                               was sent could not be recorded (.task_id)
-    ├── TaskError                   the generation task's own outcome (.task_id, .snapshot)
-    │   ├── TaskFailed              a clip ended failed (.clips); credits are refunded upstream
-    │   ├── TaskTimeout             a wait hit its deadline (also a TimeoutError)
+    │   ├── ResponseDecodeError     the answer did not fit the documented shape
+    │   ├── NetworkError            the request provably never reached the server, or an
+    │   │   │                       idempotent call lost its answer (safe to send again)
+    │   │   └── IncompleteDownload  a download could not be proven complete
+    │   └── CoordinationError       the shared store (Redis) failed: nothing was sent, or
+    │                               what was sent could not be recorded (``task_id``)
+    ├── TaskError                   the generation task's own outcome
+    │   ├── TaskFailed              a clip ended ``failed`` (credits are refunded upstream)
+    │   ├── TaskTimeout             a wait hit its deadline (also a ``TimeoutError``)
     │   └── ClientClosed            the client was closed while the wait went on
-    ├── SubmissionOutcomeUnknown    a paid POST was sent but its answer was lost (.request)
+    ├── TransportFailure            a transport's report (``sent``); the client turns it into
+    │                               ``NetworkError`` or ``SubmissionOutcomeUnknown``
+    ├── SubmissionOutcomeUnknown    a paid POST was sent but its answer was lost: it may have
+    │                               been billed. Reconcile before sending it again.
     └── WebhookVerificationError    a webhook delivery was not authentic or not a task update
+
+A test parses this drawing and compares it with the classes, so it cannot drift.
 
 Every error carries what exists of: the HTTP ``status``, the API's ``api_message`` and the
 ``raw_body``. None ever carries the API key: messages are built from server text and
@@ -54,6 +61,7 @@ __all__ = [
     "IncompleteDownload",
     "InsufficientCredits",
     "InvalidRequest",
+    "JournalStateError",
     "MusicAPIError",
     "NetworkError",
     "RateLimited",
@@ -163,6 +171,10 @@ class DownloadTooLarge(CallerError):
     def __init__(self, message: str, *, limit: int, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.limit = limit
+
+
+class JournalStateError(CallerError, ValueError):
+    """A journal state change its table forbids, or one for a fingerprint never begun."""
 
 
 class ServiceError(MusicAPIError):

@@ -164,6 +164,14 @@ class Job:
         state = "unseen" if self.snapshot is None else ("done" if self.done else "running")
         return f"<Job {self.family.value} {self.task_id} {state}>"
 
+    def observe(self, snapshot: TaskSnapshot) -> None:
+        """Record what a watcher saw of the task (the narrow way in for ``as_completed``)."""
+        self.snapshot = snapshot
+
+    def end_with(self, error: MusicAPIError) -> None:
+        """Record the definite error that ended the task's watch."""
+        self.error = error
+
     @property
     def done(self) -> bool:
         """Whether the task is over: every clip terminal, or a definite error."""

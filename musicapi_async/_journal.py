@@ -55,6 +55,7 @@ import anyio
 import anyio.to_thread
 import attrs
 
+from ._errors import JournalStateError
 from ._log import redact
 
 if TYPE_CHECKING:
@@ -97,10 +98,6 @@ _MOVES: Final[Mapping[JobState, frozenset[JobState]]] = {
     _D: frozenset(),
     _F: frozenset(),
 }
-
-
-class JournalStateError(ValueError):
-    """A state change the table forbids, or one for a fingerprint never begun."""
 
 
 @attrs.frozen(kw_only=True)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 
-from ._protocol import HttpRequest, HttpResponse
-from ._transport import TransportFailure
+from ._http import HttpRequest, HttpResponse, TransportFailure
 
 __all__ = ["MockTransport"]
 

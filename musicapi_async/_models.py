@@ -14,6 +14,8 @@ from typing import Any, ClassVar, Final, Literal
 import attrs
 
 __all__ = [
+    "BpmRequest",
+    "BpmResult",
     "Clip",
     "ClipState",
     "Credits",
@@ -377,6 +379,23 @@ class LyricsCandidate:
 
     title: str
     lyrics: str
+
+
+@attrs.frozen(kw_only=True)
+class BpmRequest:
+    """Body of ``POST /api/v1/sonic/bpm``: a clip made within the last 24 hours."""
+
+    clip_id: str
+
+
+@attrs.frozen(kw_only=True)
+class BpmResult:
+    """A clip's tempo in beats per minute: average, fastest and slowest."""
+
+    avg_bpm: float
+    max_bpm: float
+    min_bpm: float
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
 
 @attrs.frozen(kw_only=True)

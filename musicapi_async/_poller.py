@@ -180,6 +180,11 @@ class Poller:
         if watch.snapshot is not None:
             subscriber.deliver(diff_events(None, watch.snapshot))
 
+    def watching(self, task_id: str) -> bool:
+        """Whether ``task_id`` is on the schedule (someone still waits on it)."""
+        watch = self._watches.get(task_id)
+        return watch is not None and not watch.closed
+
     def unwatch(self, task_id: str, subscriber: Subscriber, *, playable: bool = False) -> None:
         """Remove ``subscriber``; the task stops being polled when nobody is left."""
         watch = self._watches.get(task_id)

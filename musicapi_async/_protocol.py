@@ -20,12 +20,11 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
-import attrs
 import cattrs
 
-from ._convert import converter, structure_open, to_wire
+from ._convert import to_wire
 from ._endpoints import ENDPOINTS, Endpoint
 from ._errors import (
     AuthenticationError,
@@ -40,54 +39,27 @@ from ._errors import (
     TaskFailed,
     TaskNotFound,
 )
-from ._models import (
-    Clip,
-    ClipState,
-    Credits,
-    Family,
-    LyricsCandidate,
-    Persona,
-    TaskAccepted,
-    TaskSnapshot,
-    UploadedClip,
-)
+from ._http import HttpRequest, HttpResponse
+from ._models import Family, TaskSnapshot
 from ._validation import check_task_id, validate_body
+
+Req = TypeVar("Req")
+Res = TypeVar("Res")
 
 __all__ = [
     "HttpRequest",
     "HttpResponse",
+    "SnapshotMemo",
     "build_request",
     "decode_json",
     "error_for",
     "parse_response",
     "parse_retry_after",
-    "parse_snapshot",
 ]
 
 
-@attrs.frozen
-class HttpRequest:
-    """A request ready to send. Carries no credentials: the transport adds them."""
-
-    endpoint: Endpoint
-    method: str
-    path: str
-    body: bytes | None = attrs.field(default=None, repr=False)
-    model: object = None
-    task_id: str | None = None
-
-
-@attrs.frozen
-class HttpResponse:
-    """An answer as received: status, headers (lower-case names) and the raw body."""
-
-    status: int
-    headers: Mapping[str, str] = attrs.field(factory=dict)
-    body: bytes = b""
-
-
 def build_request(
-    endpoint: Endpoint | str, model: object = None, *, task_id: str | None = None
+    endpoint: Endpoint[Any, Any] | str, model: object = None, *, task_id: str | None = None
 ) -> HttpRequest:
     """Validate ``model`` and encode it as a request to ``endpoint``.
 
@@ -267,32 +239,57 @@ def _is_error(response: HttpResponse, data: Any) -> bool:
     return False
 
 
-# Recent task answers and their snapshots, keyed by (family, task id, raw body).
-_SNAPSHOT_CACHE: Final = 4096
-_SNAPSHOTS: OrderedDict[tuple[Family, str, bytes], TaskSnapshot] = OrderedDict()
+class SnapshotMemo:
+    """Recent task answers and their snapshots, keyed by (family, task id, raw body).
+
+    Most polls of a task repeat the previous answer byte for byte: the snapshot
+    (immutable) is reused instead of decoded and structured again. Each client (and so
+    each poller) owns one; the module itself keeps no state.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[Family, str, bytes], object] = OrderedDict()
+
+    def get(self, key: tuple[Family, str, bytes]) -> object | None:
+        """The result remembered for ``key``, if any (and mark it recently used)."""
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[Family, str, bytes], value: object) -> None:
+        """Remember ``value`` for ``key``, forgetting the oldest past the size."""
+        self._items[key] = value
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
 
 
 def parse_response(
-    endpoint: Endpoint | str, response: HttpResponse, *, task_id: str | None = None
-) -> Any:
-    """The result model for an answer from ``endpoint``, or the error it stands for.
+    ep: Endpoint[Any, Res],
+    response: HttpResponse,
+    *,
+    task_id: str | None = None,
+    memo: SnapshotMemo | None = None,
+) -> Res:
+    """The result model for an answer from ``ep``, or the error it stands for.
 
-    Returns:
-        ``TaskAccepted``, ``TaskSnapshot``, ``Persona``, ``UploadedClip``, ``Credits`` or
-        ``list[LyricsCandidate]`` according to the endpoint's row.
+    Args:
+        ep: the row the request was sent to; its ``parse`` reads the answer.
+        response: the answer.
+        task_id: the task asked about, for task endpoints.
+        memo: where identical answers of a task endpoint are remembered.
 
     Raises:
         MusicAPIError: the subclass the answer stands for.
     """
-    ep = ENDPOINTS[endpoint] if isinstance(endpoint, str) else endpoint
-    if ep.result is TaskSnapshot and 200 <= response.status < 300:
-        # Most polls of a task repeat the previous answer byte for byte: the snapshot
-        # (immutable) is reused instead of decoded and structured again.
-        key = (ep.family, task_id or "", response.body)
-        cached = _SNAPSHOTS.get(key)
+    key = (ep.family, task_id or "", response.body)
+    remember = memo is not None and ep.result is TaskSnapshot and 200 <= response.status < 300
+    if remember:
+        assert memo is not None
+        cached = memo.get(key)
         if cached is not None:
-            _SNAPSHOTS.move_to_end(key)
-            return cached
+            return cast(Res, cached)  # only this row's parser put it there
     data = _decode_json(response.body)
     if _is_error(response, data):
         raise error_for(response, task_id=task_id)
@@ -300,154 +297,10 @@ def parse_response(
         raise _decode_error(f"{ep.name}: expected a JSON object (within {MAX_JSON_DEPTH} "
                             f"levels and {MAX_JSON_BYTES} bytes)", response)  # fmt: skip
     try:
-        if ep.result is TaskSnapshot:
-            snapshot = parse_snapshot(ep.family, data, task_id=task_id or "")
-            _SNAPSHOTS[(ep.family, task_id or "", response.body)] = snapshot
-            if len(_SNAPSHOTS) > _SNAPSHOT_CACHE:
-                _SNAPSHOTS.popitem(last=False)
-            return snapshot
-        if ep.result is TaskAccepted:
-            return _accepted(data)
-        if ep.result is LyricsCandidate:
-            results = data.get("results")
-            if results is None and isinstance(data.get("data"), list):
-                results = data["data"]
-            return converter.structure(results, list[LyricsCandidate])
-        if ep.result in (Persona, UploadedClip, Credits):
-            payload = data
-            if isinstance(data.get("data"), Mapping):  # newer utilities nest under data
-                payload = {**data, **data["data"]}
-            fields = {k: v for k, v in payload.items() if k not in ("code", "message", "data")}
-            return _synchronous(fields, ep.result)
+        parsed = ep.parse(data, task_id or "")
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
         raise _decode_error(f"{ep.name}: unexpected answer shape ({exc})", response) from exc
-    raise AssertionError(f"no parser for {ep.result}")  # pragma: no cover - table bug
-
-
-def _synchronous(fields: Mapping[str, Any], cls: type) -> Any:
-    result: object = structure_open(fields, cls)
-    if isinstance(result, UploadedClip) and not (result.clip_id or result.task_id):
-        raise ValueError("no clip id (or task id) in the answer")
-    return result
-
-
-def _accepted(data: Mapping[str, Any]) -> TaskAccepted:
-    task_id = data.get("task_id")
-    inner = data.get("data")
-    if task_id is None and isinstance(inner, str):  # studio: {"code": "success", "data": id}
-        task_id = inner
-    if task_id is None and isinstance(inner, Mapping):  # mashup et al.: data.task_id
-        task_id = inner.get("task_id")
-    if not isinstance(task_id, str) or not task_id:
-        raise ValueError("no task id in the answer")
-    extra = {k: v for k, v in data.items() if k not in ("task_id", "code", "message", "data")}
-    return TaskAccepted(task_id=task_id, extra=extra)
-
-
-# ---------------------------------------------------------------------------- snapshots
-
-# Studio reports a task-level status in upper case; its songs inherit it.
-_STUDIO_STATES: Final[Mapping[str, ClipState]] = {
-    "SUCCESS": ClipState.SUCCEEDED,
-    "SUCCEEDED": ClipState.SUCCEEDED,
-    "FAILURE": ClipState.FAILED,
-    "FAILED": ClipState.FAILED,
-    "FAIL": ClipState.FAILED,
-    "SUBMITTED": ClipState.PENDING,
-    "NOT_START": ClipState.PENDING,
-    "QUEUED": ClipState.PENDING,
-    "PENDING": ClipState.PENDING,
-    "IN_PROGRESS": ClipState.RUNNING,
-    "RUNNING": ClipState.RUNNING,
-}
-
-
-def _percent(value: object) -> float | None:
-    if isinstance(value, str):
-        value = value.strip().rstrip("%")
-    if isinstance(value, int | float | str) and not isinstance(value, bool):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _clip(data: Any) -> Clip:
-    if not isinstance(data, Mapping) or not data.get("clip_id") or data.get("state") is None:
-        raise ValueError("a clip needs 'clip_id' and 'state'")
-    clip: Clip = structure_open(data, Clip)
-    return clip
-
-
-def parse_snapshot(family: Family, data: Mapping[str, Any], *, task_id: str) -> TaskSnapshot:
-    """Read one answer of a family's task endpoint into a ``TaskSnapshot``.
-
-    Raises:
-        ValueError: the answer does not have the family's documented shape.
-    """
-    if family is Family.NURO:
-        return _nuro_snapshot(data, task_id)
-    if family is Family.STUDIO:
-        return _studio_snapshot(data, task_id)
-    extra = {k: v for k, v in data.items() if k not in ("code", "message", "data", "type")}
-    message = data.get("message") if isinstance(data.get("message"), str) else None
-    clips = data.get("data")
-    if clips is None:
-        # The first polls of a task answer {"type": "not_ready"} (observed live, 2026-07).
-        if data.get("type") == "not_ready" or "type" in data:
-            status = str(data.get("type"))
-            return TaskSnapshot(task_id=task_id, family=family, ready=False, status=status,
-                                message=message, extra=extra)  # fmt: skip
-        raise ValueError("neither 'data' nor 'type' in a task answer")
-    if not isinstance(clips, list):
-        raise TypeError("'data' is not a list of clips")
-    return TaskSnapshot(task_id=task_id, family=family, clips=tuple(_clip(c) for c in clips),
-                        message=message, extra=extra)  # fmt: skip
-
-
-def _nuro_snapshot(data: Mapping[str, Any], task_id: str) -> TaskSnapshot:
-    if isinstance(data.get("data"), Mapping):  # tolerate an envelope if one appears
-        data = data["data"]
-    status = data.get("status")
-    if not isinstance(status, str):
-        raise TypeError("a nuro task needs a 'status'")
-    tid = str(data.get("task_id") or task_id)
-    known = {"task_id", "status", "progress"}
-    # Nuro tasks make one song and have no clip id: the task id stands for it.
-    clip_fields = {k: v for k, v in data.items() if k not in known}
-    clip = structure_open({**clip_fields, "clip_id": tid, "state": status.lower()}, Clip)
-    return TaskSnapshot(task_id=tid, family=Family.NURO, clips=(clip,), status=status,
-                        progress=_percent(data.get("progress")))  # fmt: skip
-
-
-def _studio_snapshot(data: Mapping[str, Any], task_id: str) -> TaskSnapshot:
-    inner = data.get("data")
-    if not isinstance(inner, Mapping):
-        raise TypeError("a studio task answer needs a 'data' object")
-    status = str(inner.get("status") or "")
-    state = _STUDIO_STATES.get(status.upper(), ClipState(status.lower() or "pending"))
-    tid = str(inner.get("task_id") or task_id)
-    payload = inner.get("data")
-    songs = payload.get("songs") if isinstance(payload, Mapping) else None
-    clips: list[Clip] = []
-    for song in songs or ():
-        if not isinstance(song, Mapping) or not song.get("id"):
-            raise ValueError("a studio song needs an 'id'")
-        fields = {k: v for k, v in song.items() if k not in ("id", "song_path")}
-        fields["clip_id"] = song["id"]
-        fields["state"] = state.value
-        fields.setdefault("audio_url", song.get("song_path"))
-        if "song_path" in song:
-            fields["song_path"] = song["song_path"]
-        clips.append(structure_open(fields, Clip))
-    if not clips and state.is_terminal:
-        # A finished task with no songs (a failure) still needs one terminal clip, or a
-        # waiter would never see it end.
-        clips.append(Clip(clip_id=tid, state=state))
-    reason = inner.get("fail_reason")
-    extra = {k: v for k, v in inner.items() if k not in ("task_id", "status", "progress", "data")}
-    return TaskSnapshot(task_id=tid, family=Family.STUDIO, clips=tuple(clips), status=status,
-                        progress=_percent(inner.get("progress")),
-                        message=reason if isinstance(reason, str) and reason else None,
-                        extra=extra)  # fmt: skip
+    if remember:
+        assert memo is not None
+        memo.put(key, parsed)
+    return parsed

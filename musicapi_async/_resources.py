@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
+from ._convert import request_from_wire
+from ._endpoints import LYRICS_CREATE, SONIC_BPM, SONIC_PERSONA, SONIC_UPLOAD
+from ._errors import InvalidRequest
 from ._models import (
+    BpmRequest,
+    BpmResult,
     Family,
     LyricsCandidate,
     LyricsRequest,
@@ -20,7 +25,6 @@ from ._models import (
     PersonaRequest,
     SonicRequest,
     SonicTaskType,
-    StudioConfig,
     StudioRequest,
     TaskSnapshot,
     UploadedClip,
@@ -66,7 +70,9 @@ class SonicAPI(_Namespace):
     """Sonic (Suno-based) generation: ``/api/v1/sonic/*``. Each create makes 2 clips."""
 
     async def _submit(self, task_type: SonicTaskType, **fields: Any) -> Job:
-        return await self._client.submit(SonicRequest(task_type=task_type, **fields))
+        return await self._client.submit(
+            request_from_wire(SonicRequest, {"task_type": task_type, **fields})
+        )
 
     async def create(self, *, custom_mode: bool, mv: str, **options: Unpack[SonicOptions]) -> Job:
         """Create a new song (``task_type: create_music``).
@@ -137,7 +143,7 @@ class SonicAPI(_Namespace):
         self,
         *,
         name: str,
-        continue_clip_id: str,
+        continue_clip_id: str | None = None,
         description: str | None = None,
         **newer: Any,
     ) -> Persona:
@@ -145,21 +151,31 @@ class SonicAPI(_Namespace):
 
         Args:
             name: at most 80 characters.
-            continue_clip_id: the source clip (made within the last 24 hours).
-            description: the persona's style, at most 200 characters.
+            continue_clip_id: the source clip (made within the last 24 hours); the newer
+                documented spelling ``clip_id=`` is accepted too.
+            description: the persona's style, at most 200 characters (or ``describe=``).
             **newer: the newer optional fields (``styles``, ``vox_audio_id``,
                 ``vocal_start_s``, ``vocal_end_s``).
+
+        Raises:
+            InvalidRequest: an unknown field, or one given in both spellings.
         """
-        request = PersonaRequest(name=name, continue_clip_id=continue_clip_id,
-                                 description=description, **newer)  # fmt: skip
-        persona: Persona = await self._client.call("sonic.persona", request)
-        return persona
+        fields = {"name": name, **newer}
+        if continue_clip_id is not None:
+            fields["continue_clip_id"] = continue_clip_id
+        if description is not None:
+            fields["description"] = description
+        request = request_from_wire(PersonaRequest, fields)
+        return await self._client.call(SONIC_PERSONA, request)
+
+    async def bpm(self, *, clip_id: str) -> BpmResult:
+        """A clip's tempo (average, max, min BPM); the clip should be at most 24 h old."""
+        return await self._client.call(SONIC_BPM, BpmRequest(clip_id=clip_id))
 
     async def upload(self, *, url: str, callback_url: str | None = None) -> UploadedClip:
         """Upload audio from a public URL; use the clip id with ``upload=True`` variants."""
         request = UploadRequest(url=url, callback_url=callback_url)
-        clip: UploadedClip = await self._client.call("sonic.upload", request)
-        return clip
+        return await self._client.call(SONIC_UPLOAD, request)
 
     async def get(self, task_id: str) -> TaskSnapshot:
         """Poll a sonic task once (free)."""
@@ -171,10 +187,7 @@ class LyricsAPI(_Namespace):
 
     async def generate(self, *, description: str) -> list[LyricsCandidate]:
         """Write lyrics for ``description`` (at most 120 characters); returns candidates."""
-        result: list[LyricsCandidate] = await self._client.call(
-            "lyrics.create", LyricsRequest(description=description)
-        )
-        return result
+        return await self._client.call(LYRICS_CREATE, LyricsRequest(description=description))
 
 
 class NuroAPI(_Namespace):
@@ -251,11 +264,19 @@ class StudioAPI(_Namespace):
                 ``source_song_id``.
             **fields: other documented fields (``lyrics``, ``seed``, strengths, …).
         """
-        config = StudioConfig(mode=mode, source_song_id=source_song_id,
-                              context_length=fields.pop("context_length", None))  # fmt: skip
-        return await self._client.submit(StudioRequest(
-            prompt=prompt, lyrics_type=lyrics_type, model_type=model_type, config=config,
-            **fields))  # fmt: skip
+        if "config" in fields and (mode != "regular" or source_song_id is not None):
+            raise InvalidRequest("Give either config={...} or mode=/source_song_id=, not both.",
+                                 field="config")  # fmt: skip
+        if "config" not in fields:
+            config: dict[str, Any] = {"mode": mode}
+            if source_song_id is not None:
+                config["source"] = {"song_id": source_song_id}
+            if "context_length" in fields:
+                config["context_length"] = fields.pop("context_length")
+            fields["config"] = config
+        return await self._client.submit(request_from_wire(StudioRequest, {
+            "prompt": prompt, "lyrics_type": lyrics_type, "model_type": model_type,
+            **fields}))  # fmt: skip
 
     async def get(self, task_id: str) -> TaskSnapshot:
         """Poll a studio task once (free)."""

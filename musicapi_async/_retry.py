@@ -54,7 +54,7 @@ from ._errors import (
     ServerError,
     SubmissionOutcomeUnknown,
 )
-from ._transport import TransportFailure
+from ._http import TransportFailure
 
 __all__ = [
     "RetryPolicy",

@@ -7,7 +7,7 @@ itself uses, so a new row of the table reaches the CLI without an edit.
 
 from __future__ import annotations
 
-from ._bulk import _CREATE_ENDPOINTS, _SYNCHRONOUS_ENDPOINTS, _endpoint_of
+from ._endpoints import ENDPOINTS, Answer, row_for
 from ._models import Family
 
 __all__ = ["endpoint_of", "returns_task", "task_family"]
@@ -19,17 +19,18 @@ def endpoint_of(request: object) -> str:
     Raises:
         TypeError: ``request`` is not one of the package's request models.
     """
-    endpoint = _endpoint_of(request)
-    if endpoint is None:
-        raise TypeError(f"{type(request).__name__} is not a request model")
-    return endpoint
+    try:
+        return row_for(request).name
+    except KeyError:
+        raise TypeError(f"{type(request).__name__} is not a request model") from None
 
 
 def returns_task(endpoint: str) -> bool:
     """Whether ``endpoint`` answers with a task to poll (``False``: the result comes now)."""
-    return endpoint not in _SYNCHRONOUS_ENDPOINTS
+    return ENDPOINTS[endpoint].answer is Answer.TASK
 
 
 def task_family(endpoint: str) -> Family | None:
     """The product family whose task ``endpoint`` creates (``None``: it creates no task)."""
-    return next((f for f, name in _CREATE_ENDPOINTS.items() if name == endpoint), None)
+    row = ENDPOINTS.get(endpoint)
+    return row.family if row is not None and row.answer is Answer.TASK else None

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import aiohttp
 
-from ._protocol import HttpRequest, HttpResponse
-
-if TYPE_CHECKING:  # aiohttp.web costs ~20 ms to import: only webhook receivers need it
-    from aiohttp import web
+from ._http import HttpRequest, HttpResponse, TransportFailure
 from ._version import __version__
 
 __all__ = [
@@ -25,7 +22,6 @@ __all__ = [
     "ConnectionProblem",
     "Transport",
     "TransportFailure",
-    "make_webhook_handler",
 ]
 
 
@@ -34,21 +30,6 @@ _CHUNK = 64 * 1024
 
 class _CallerFailed(Exception):
     """Marks an error raised by a caller's callback inside ``fetch``."""
-
-
-class TransportFailure(Exception):
-    """The exchange failed before a complete answer arrived.
-
-    Attributes:
-        sent: ``False`` only when the request provably never reached the server (the
-            connection could not be opened); ``True`` when it may have been received.
-        cause: the underlying exception.
-    """
-
-    def __init__(self, description: str, *, sent: bool, cause: BaseException | None = None):
-        super().__init__(description)
-        self.sent = sent
-        self.cause = cause
 
 
 @runtime_checkable
@@ -239,29 +220,3 @@ class AiohttpTransport:
         if self._session is not None:
             await self._session.close()
             self._session = None
-
-
-def make_webhook_handler(
-    feed: Callable[[bytes, Mapping[str, str]], Awaitable[Any]],
-) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """An aiohttp.web handler that hands each delivery to ``feed`` (``feed_webhook``)."""
-    from aiohttp import web
-
-    from ._webhooks import WebhookVerificationError
-
-    async def handle(request: web.Request) -> web.Response:
-        body = await request.read()
-        try:
-            await feed(body, dict(request.headers))
-        except WebhookVerificationError as exc:
-            return web.json_response({"error": str(exc)}, status=exc.reply_status)
-        except (ValueError, TypeError, ArithmeticError, RecursionError, LookupError) as exc:
-            # Whatever an unauthenticated caller sent must not become a 500 with a
-            # traceback: the verifier maps what it knows; this catches what it missed.
-            from ._log import logger
-
-            logger.warning("webhook delivery refused (400): %s", type(exc).__name__)
-            return web.json_response({"error": "malformed webhook delivery"}, status=400)
-        return web.json_response({"ok": True})
-
-    return handle

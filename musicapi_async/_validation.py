@@ -19,13 +19,16 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any, Final, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlsplit
 
 import attrs
 
 from ._errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from ._endpoints import Endpoint
 
 __all__ = [
     "MODEL_LIMITS",
@@ -35,6 +38,13 @@ __all__ = [
     "check_task_id",
     "model_limits",
     "validate_body",
+    "validate_clip_ref",
+    "validate_lyrics",
+    "validate_nuro",
+    "validate_persona",
+    "validate_sonic",
+    "validate_studio",
+    "validate_upload",
 ]
 
 
@@ -356,7 +366,7 @@ def _check_sonic_options(body: Mapping[str, Any], task_type: str) -> None:
                     "'overpainting_end_s'.", "overpainting_start_s")  # fmt: skip
 
 
-def _validate_sonic(body: Mapping[str, Any], *, strict: bool) -> None:
+def validate_sonic(body: Mapping[str, Any], *, strict: bool) -> None:
     if strict:
         _check_unknown(body, _SONIC_FIELDS)
     _check_types(body, _SONIC_KINDS)
@@ -434,7 +444,7 @@ _PERSONA_KINDS: Final[Mapping[str, Kind]] = {
 }  # fmt: skip
 
 
-def _validate_persona(body: Mapping[str, Any], *, strict: bool) -> None:
+def validate_persona(body: Mapping[str, Any], *, strict: bool) -> None:
     if strict:
         _check_unknown(body, _PERSONA_FIELDS)
     _check_types(body, _PERSONA_KINDS)
@@ -455,7 +465,7 @@ def _validate_persona(body: Mapping[str, Any], *, strict: bool) -> None:
     _check_range(body, "vocal_end_s", 0, 86400)
 
 
-def _validate_upload(body: Mapping[str, Any], *, strict: bool) -> None:
+def validate_upload(body: Mapping[str, Any], *, strict: bool) -> None:
     if strict:
         _check_unknown(body, frozenset({"url", "callback_url"}))
     _check_types(body, {"url": "str", "callback_url": "str"})
@@ -468,7 +478,16 @@ def _validate_upload(body: Mapping[str, Any], *, strict: bool) -> None:
     _check_url(body, "callback_url")
 
 
-def _validate_lyrics(body: Mapping[str, Any], *, strict: bool) -> None:
+def validate_clip_ref(body: Mapping[str, Any], *, strict: bool) -> None:
+    """The utilities that take one clip and nothing else (``{"clip_id"}``: bpm, midi, wav)."""
+    if strict:
+        _check_unknown(body, frozenset({"clip_id"}))
+    _check_types(body, {"clip_id": "str"})
+    if not _check_str(body, "clip_id"):
+        raise _fail("The 'clip_id' field is required.", "clip_id")
+
+
+def validate_lyrics(body: Mapping[str, Any], *, strict: bool) -> None:
     if strict:
         _check_unknown(body, frozenset({"description"}))
     _check_types(body, {"description": "str"})
@@ -500,7 +519,7 @@ _NURO_BGM_KINDS: Final[Mapping[str, Kind]] = {
 }  # fmt: skip
 
 
-def _validate_nuro(body: Mapping[str, Any], *, strict: bool) -> None:
+def validate_nuro(body: Mapping[str, Any], *, strict: bool) -> None:
     kind = body.get("type")
     if kind == "vocal":
         if strict:
@@ -562,7 +581,7 @@ _STUDIO_KINDS: Final[Mapping[str, Kind]] = {
 }  # fmt: skip
 
 
-def _validate_studio(body: Mapping[str, Any], *, strict: bool) -> None:
+def validate_studio(body: Mapping[str, Any], *, strict: bool) -> None:
     if strict:
         _check_unknown(body, _STUDIO_FIELDS)
     _check_types(body, _STUDIO_KINDS)
@@ -599,14 +618,8 @@ def _validate_studio(body: Mapping[str, Any], *, strict: bool) -> None:
                     f"{mode}.", "config")  # fmt: skip
 
 
-_VALIDATORS: Final = {
-    "sonic.create": _validate_sonic,
-    "sonic.persona": _validate_persona,
-    "sonic.upload": _validate_upload,
-    "lyrics.create": _validate_lyrics,
-    "nuro.create": _validate_nuro,
-    "studio.create": _validate_studio,
-}
+# A validator checks one endpoint's wire body; the table (``_endpoints``) names each row's.
+Validator = Callable[..., None]
 
 
 _TASK_ID_LIMIT: Final = 256
@@ -631,18 +644,24 @@ def check_task_id(task_id: object) -> str:
     return task_id
 
 
-def validate_body(endpoint: str, body: Mapping[str, Any], *, strict: bool = False) -> None:
+def validate_body(
+    endpoint: str | Endpoint[Any, Any], body: Mapping[str, Any], *, strict: bool = False
+) -> None:
     """Check a wire body against MusicAPI's documented rules.
 
     Args:
-        endpoint: an ``ENDPOINTS`` key; endpoints without a body are accepted as they are.
+        endpoint: a row of the table, or its name; a row without a validator (a GET) takes
+            no body.
         body: the JSON object that is about to be sent (or was received).
         strict: also reject unknown keys and unknown models (the emulator's mode).
 
     Raises:
         InvalidRequest: with the API's own message where MusicAPI documents one.
     """
-    validator = _VALIDATORS.get(endpoint)
-    if validator is not None:
+    # Imported here: the table imports this module for its rows' validators.
+    from ._endpoints import ENDPOINTS
+
+    row = ENDPOINTS[endpoint] if isinstance(endpoint, str) else endpoint
+    if row.validator is not None:
         _check_values(body)
-        validator(body, strict=strict)
+        row.validator(body, strict=strict)

@@ -31,7 +31,8 @@ import attrs
 
 from ._errors import MusicAPIError, WebhookVerificationError
 from ._models import Family, TaskSnapshot
-from ._protocol import decode_json, parse_snapshot
+from ._parse import parse_snapshot
+from ._protocol import decode_json
 from ._signing import sign_webhook
 
 __all__ = ["WebhookDeduplicator", "WebhookEvent", "WebhookVerificationError", "verify_webhook"]

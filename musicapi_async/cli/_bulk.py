@@ -18,13 +18,14 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, aclosing
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import attrs
 from anyio.abc import TaskGroup
 
 from musicapi_async import (
+    AnyRequest,
     BudgetExceeded,
     ClipPlayable,
     ClipState,
@@ -163,7 +164,7 @@ class _Run:
                 tracker.submitted(batch[index][0].number, job.task_id)
             self.follow(job)
 
-        outcomes = self.api.generate_many([r for _, r in batch],
+        outcomes = self.api.generate_many([cast(AnyRequest, r) for _, r in batch],
                                           concurrency=options.concurrency,
                                           timeout=options.timeout, journal=self.journal,
                                           budget=budget, on_accepted=accepted)  # fmt: skip

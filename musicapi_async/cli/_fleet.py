@@ -45,7 +45,7 @@ from musicapi_async import (
     to_wire,
 )
 
-from ._input import Line, Problem
+from ._input import Line, Plan, Problem
 from ._progress import LiveDisplay, Phase, Tracker, make_console
 
 if TYPE_CHECKING:
@@ -93,44 +93,25 @@ def _say(args: argparse.Namespace, text: str, *, live: bool = False) -> None:
 async def fleet_command(args: argparse.Namespace, open_client: OpenFleetClient, *,
                         base_url: str) -> int:  # fmt: skip
     """Run (a share of) the fleet run of ``args.file``; returns the exit status."""
-    from musicapi_async import RedisCoordination
     from musicapi_async._redis._store import connect  # the fleet's own Redis commands
 
-    from ._bulk import _bad_input, read_plan, write_manifest
+    from ._bulk import read_plan, write_manifest
 
     plan = read_plan(args)
     if isinstance(plan, int):
         return plan
-    if len(plan.waves) > 1:
-        # Not yet: a line's @ reference needs the result of a line another worker may run.
-        return _bad_input(args, args.file, [Problem(0, "--redis does not support @ "
-                          "references yet: run the lines they refer to first (one fleet "
-                          "run), then the lines that refer to them with their task ids "
-                          "filled in, or run the file without --redis")])  # fmt: skip
-    if args.emulator or args.dry_run or args.budget is not None:
-        return _bad_input(args, args.file, [Problem(0, "--redis runs against a shared "
-                          "server (not --emulator), without --dry-run or --budget")])  # fmt: skip
+    refused = _refuse(args, plan)
+    if refused is not None:
+        return refused
     digest = hashlib.sha256(json.dumps([str(to_wire(line.request())) for line in plan.lines])
                             .encode()).hexdigest()[:16]  # fmt: skip
     run = args.run or digest
     namespace = f"musicapi-bulk:{run}"
-    # The fleet's shared budget is its one create pace (no process paces on its own):
-    # the documented one by default, in the server's time (an emulator's speed included).
-    rate = 1 / 3 if args.create_rate is None else args.create_rate
-    # A worker's leases (and its claims' liveness) lapse well within --reclaim-after.
-    lease = min(15.0, max(0.5, args.reclaim_after / 2))
-    coordination = RedisCoordination(args.redis, namespace=namespace, create_rate=rate,
-                                     lease_ttl=lease, speed=args.speed or 1.0)  # fmt: skip
+    coordination = _coordination(args, namespace)
     redis = connect(args.redis, timeout=5.0)
     fleet = _Fleet(args, redis, coordination.journal, namespace, run, plan.lines)
     manifest = Path(args.manifest) if args.manifest else Path(args.out) / "manifest.jsonl"
-    # The same live display as a single-process run on a terminal, counting the fleet's
-    # lines; plain progress lines otherwise (``_progress``), nothing with --json.
-    console = None if args.json else make_console()
-    if console is not None and console.is_terminal and not console.is_dumb_terminal:
-        fleet.tracker = Tracker(plan, target=f" · fleet {run} · worker {fleet.me}")
-        fleet.display = LiveDisplay(fleet.tracker, console)
-        fleet.tracker.listen(fleet.display.event)
+    _live_display(args, fleet, plan, run)
     try:
         async with open_client(coordination) as api:
             # As a single-process run does: a refused key stops here, before any create;
@@ -151,13 +132,59 @@ async def fleet_command(args: argparse.Namespace, open_client: OpenFleetClient, 
         await redis.aclose()
     if writer:
         write_manifest(rows, manifest)
+    return _report(args, fleet, run, rows, manifest if writer else None)
+
+
+def _refuse(args: argparse.Namespace, plan: Plan) -> int | None:
+    """The exit status of a plan a fleet cannot run, or ``None`` when it can."""
+    from ._bulk import _bad_input
+
+    if len(plan.waves) > 1:
+        # Not yet: a line's @ reference needs the result of a line another worker may run.
+        return _bad_input(args, args.file, [Problem(0, "--redis does not support @ "
+                          "references yet: run the lines they refer to first (one fleet "
+                          "run), then the lines that refer to them with their task ids "
+                          "filled in, or run the file without --redis")])  # fmt: skip
+    if args.emulator or args.dry_run or args.budget is not None:
+        return _bad_input(args, args.file, [Problem(0, "--redis runs against a shared "
+                          "server (not --emulator), without --dry-run or --budget")])  # fmt: skip
+    return None
+
+
+def _coordination(args: argparse.Namespace, namespace: str) -> RedisCoordination:
+    """The fleet's shared state: its one create pace, journal and leases."""
+    from musicapi_async import RedisCoordination as Coordination
+
+    # The fleet's shared budget is its one create pace (no process paces on its own):
+    # the documented one by default, in the server's time (an emulator's speed included).
+    rate = 1 / 3 if args.create_rate is None else args.create_rate
+    # A worker's leases (and its claims' liveness) lapse well within --reclaim-after.
+    lease = min(15.0, max(0.5, args.reclaim_after / 2))
+    return Coordination(args.redis, namespace=namespace, create_rate=rate,
+                             lease_ttl=lease, speed=args.speed or 1.0)  # fmt: skip
+
+
+def _live_display(args: argparse.Namespace, fleet: _Fleet, plan: Plan, run: str) -> None:
+    """The same live display as a single-process run on a terminal, counting the fleet's
+    lines; plain progress lines otherwise (``_progress``), nothing with --json."""
+    console = None if args.json else make_console()
+    if console is not None and console.is_terminal and not console.is_dumb_terminal:
+        fleet.tracker = Tracker(plan, target=f" · fleet {run} · worker {fleet.me}")
+        fleet.display = LiveDisplay(fleet.tracker, console)
+        fleet.tracker.listen(fleet.display.event)
+
+
+def _report(args: argparse.Namespace, fleet: _Fleet, run: str, rows: list[dict[str, Any]],
+            manifest: Path | None) -> int:  # fmt: skip
+    """Say how the fleet run ended; returns the exit status."""
     failed = sum(row["status"] != "done" for row in rows)
     code = 1 if failed else 0
-    where = f"written to {manifest}" if writer else "written by another worker"
+    where = f"written to {manifest}" if manifest is not None else "written by another worker"
     if args.json:
+        written = str(manifest) if manifest is not None else None
         print(json.dumps({"ok": code == 0, "exit_code": code, "run": run, "worker": fleet.me,
                           "lines": len(rows), "failed": failed, "mine": fleet.mine,
-                          "manifest": str(manifest) if writer else None}))  # fmt: skip
+                          "manifest": written}))  # fmt: skip
     _say(args, f"fleet run {run}: {len(rows) - failed} done, {failed} not; this worker did "
          f"{fleet.mine}; manifest {where}")  # fmt: skip
     return code

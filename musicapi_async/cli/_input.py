@@ -371,7 +371,7 @@ def _build(kind: str, fields: dict[str, Any]) -> object:
         raise _Bad(f"missing field(s) for a {kind} request: {', '.join(missing)}")
     try:
         return request_from_wire(cls, fields)  # the package's converter, as the client's
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, InvalidRequest) as exc:
         raise _Bad(str(exc)) from None
 
 

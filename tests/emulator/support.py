@@ -71,7 +71,7 @@ class Answer:
     def parsed(self, endpoint: str, task_id: str | None = None) -> Any:
         """What the SDK's sans-I/O parser makes of this answer (or raises)."""
         return parse_response(
-            endpoint, HttpResponse(self.status, self.headers, self.body), task_id=task_id
+            ENDPOINTS[endpoint], HttpResponse(self.status, self.headers, self.body), task_id=task_id
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from musicapi_async import (
+    AnyRequest,
     BudgetExceeded,
     InsufficientCredits,
     MusicAPI,
@@ -50,7 +51,11 @@ async def test_budget_sends_a_later_request_that_still_fits() -> None:
     ):
         (first,) = [o async for o in api.generate_many([song(0)])]
         clip_id = first.clips[0].clip_id
-        requests = [song(1), song(2), PersonaRequest(name="Nova", continue_clip_id=clip_id)]
+        requests: list[AnyRequest] = [
+            song(1),
+            song(2),
+            PersonaRequest(name="Nova", continue_clip_id=clip_id),
+        ]
         outcomes = sorted([o async for o in api.generate_many(requests, concurrency=1,
                                                               budget=20)],
                           key=lambda o: o.index)  # fmt: skip

@@ -409,6 +409,32 @@ async def test_wrong_key_is_authentication_error_that_never_shows_the_key(emu: E
     assert emu.stats.billed == {}
 
 
+# ------------------------------------------------------------------------------- bpm
+
+
+async def test_bpm_of_a_generated_clip(emu: Emulator, api: MusicAPI) -> None:
+    """sonic.bpm answers a clip's average, max and min tempo and costs 1 credit."""
+    source = await finished_song(api)
+    before = (await api.get_credits()).credits
+
+    bpm = await api.sonic.bpm(clip_id=source.clip_id)
+
+    assert bpm.min_bpm <= bpm.avg_bpm <= bpm.max_bpm
+    assert bpm.avg_bpm > 0
+    assert await api.sonic.bpm(clip_id=source.clip_id) == bpm  # stable per clip
+    assert (await api.get_credits()).credits == before - 2
+    assert emu.stats.billed["sonic.bpm"] == 2
+
+
+async def test_bpm_of_an_unknown_clip_is_refused_unbilled(emu: Emulator, api: MusicAPI) -> None:
+    """An unknown clip is a 400 InvalidRequest, and nothing is billed."""
+    with pytest.raises(InvalidRequest, match="clip not found"):
+        await api.sonic.bpm(clip_id=UNKNOWN_TASK)
+    with pytest.raises(InvalidRequest, match="clip_id"):
+        await api.sonic.bpm(clip_id="")
+    assert emu.stats.billed.get("sonic.bpm", 0) == 0
+
+
 # ------------------------------------------------------------------------------ tour
 
 
@@ -419,6 +445,7 @@ async def test_every_endpoint_of_the_table_is_served(
     uploaded = await api.sonic.upload(url=UPLOAD_URL)
     source = await finished_song(api)  # sonic.create, sonic.task
     await api.sonic.create_persona(name="Nova", continue_clip_id=source.clip_id)
+    await api.sonic.bpm(clip_id=source.clip_id)
     await api.lyrics.generate(description="a song about the sky")
     async with anyio.create_task_group() as group:
         for job in (
@@ -430,8 +457,8 @@ async def test_every_endpoint_of_the_table_is_served(
         ):  # fmt: skip
             group.start_soon(wait_succeeded, job, 1 if job.family is Family.NURO else 2)
     credits = await api.get_credits()
-    # upload, create, persona, nuro, studio, cover; lyrics use their own pool
-    assert credits.credits == 1000 - 2 - 15 - 1 - 10 - 15 - 15
+    # upload, create, persona, bpm, nuro, studio, cover; lyrics use their own pool
+    assert credits.credits == 1000 - 2 - 15 - 1 - 1 - 10 - 15 - 15
     stats = emu.stats
     assert set(ENDPOINTS) <= set(stats.requests)
     for name in ENDPOINTS:

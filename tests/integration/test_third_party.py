@@ -203,3 +203,18 @@ async def test_vendor_errors_follow_the_documented_statuses(emu: Emulator) -> No
     assert str(credit.value).startswith("The remaining credits are not enough.")
     assert emu.stats.billed == {}
     assert emu.balance("poor-key").credits == 5
+
+
+async def test_vendor_bpm_is_served_and_refuses_a_stale_clip(
+    emu: Emulator, vendor: musicapi.MusicAPI
+) -> None:
+    """The vendor's ``bpm`` gets the documented envelope; a clip over 24 h old is refused."""
+    clip_id = await finished_clip_id(emu, vendor)
+    result = await in_thread(lambda: vendor.sonic.bpm(musicapi.BpmParams(clip_id=clip_id)))
+    assert (result.code, result.message) == (200, "success")
+    assert set(result.data) == {"avg_bpm", "max_bpm", "min_bpm"}
+    emu.advance(25 * 3600)
+    with pytest.raises(musicapi.MusicAPIError) as stale:
+        await in_thread(lambda: vendor.sonic.bpm(musicapi.BpmParams(clip_id=clip_id)))
+    assert "24 hours" in str(stale.value)
+    assert emu.stats.billed["sonic.bpm"] == 1

