@@ -6,7 +6,8 @@ What "identical" means here:
 
 - the same submissions: the same JSON bytes (checked against the SDK's own encoder before
   the run), the same headers, ``SUBMIT_CONCURRENCY`` creates at a time, one
-  100-connection pool;
+  100-connection pool, at the documented pace the emulator enforces (one create per
+  3 emulated seconds, as ``Governor()`` paces the SDK; a 429 waits its ``Retry-After``);
 - the same poll schedule: the floor asks ``musicapi_async._polling.CompletionModel`` (the
   SDK's pure scheduling policy, no I/O) when to poll, and feeds it the same observations
   the SDK's poller does, so a warm floor learns the same windows as a warm SDK;
@@ -43,6 +44,7 @@ from ._harness import (
 )
 from .poller import SUBMIT_CONCURRENCY, requests
 
+CREATE_INTERVAL = 3.0  # emulated seconds between creates (MUSICAPI.md §14)
 _TERMINAL = frozenset({"succeeded", "failed"})
 
 
@@ -72,14 +74,35 @@ class Floor:
             "User-Agent": f"musicapi-async/{__version__}",
         }
         self.slots = asyncio.Semaphore(SUBMIT_CONCURRENCY)
+        # The documented pace in wall seconds: the emulator runs ``speed`` times faster.
+        self.speed = speed
+        self.create_gap = CREATE_INTERVAL / speed
+        self.next_create = 0.0
+
+    async def paced(self) -> None:
+        """Wait for this create's turn, one every ``create_gap`` wall seconds."""
+        now = time.monotonic()
+        at = max(now, self.next_create)
+        self.next_create = at + self.create_gap
+        if at > now:
+            await asyncio.sleep(at - now)
+
+    async def create(self, index: int) -> str:
+        """Send create ``index`` at its turn (again after a 429); returns the task id."""
+        body = encode(index)
+        while True:
+            await self.paced()
+            async with self.session.post(self.create_url, data=body, headers=self.headers) as r:
+                status, answer = r.status, await r.read()
+                retry_after = r.headers.get("Retry-After")
+            if status != 429:
+                return str(json.loads(answer)["task_id"])
+            await asyncio.sleep(float(retry_after or 1) / self.speed)
 
     async def job(self, index: int, meter: Meter | None, all_submitted: asyncio.Event) -> None:
         """Submit request ``index`` and poll its task until every clip is terminal."""
-        async with (
-            self.slots,
-            self.session.post(self.create_url, data=encode(index), headers=self.headers) as r,
-        ):
-            task_id = json.loads(await r.read())["task_id"]
+        async with self.slots:
+            task_id = await self.create(index)
         submitted = time.monotonic()
         if meter is not None:
             meter.submitted_at.append(submitted)
