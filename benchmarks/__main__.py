@@ -36,11 +36,12 @@ RESULTS: Final = Path(__file__).with_name("RESULTS.md")
 CHART: Final = Path(__file__).with_name("results.png")
 
 # The targets of issue 8.
-CPU_RATIO: Final = 1.3
+CPU_RATIO: Final = 1.2
 WALL_RATIO: Final = 1.05
 POLL_RATIO: Final = 0.5
+COLD_RATIO: Final = 1.1  # a cold client's polls/job against a warm one's
 PUSH_POLLS: Final = 0.2
-RSS_MB: Final = 150.0
+RSS_MB: Final = 120.0
 FLAT: Final = 0.05
 IMPORT_MS: Final = 50.0
 
@@ -83,7 +84,7 @@ class Plan:
 # processes well inside two cores, where 30x saturates the client whenever the completion
 # windows peak and its latency measures the machine, not the policy. The vendor's threads
 # need 10x for the same; 10,000 jobs need 4x. Each run reports every process's CPU use.
-FULL: Final = Plan(jobs=2000, speed=300, warmup=200, floor_pairs=3, peer_jobs=2000,
+FULL: Final = Plan(jobs=1500, speed=300, warmup=200, floor_pairs=3, peer_jobs=2000,
                    peer_speed=10, peer_loop=False, scale_jobs=10_000, scale_speed=4,
                    sweep_jobs=500, sweep_speed=300, sweep_fixed=(10, 20, 30),
                    sweep_policies=((15, 15), (15, 25), (25, 40)), import_runs=20,
@@ -188,8 +189,12 @@ def collect(plan: Plan, run: Runner, workdir: Path) -> Results:
     common = ("--jobs", plan.jobs, "--speed", plan.speed)
     # The SDK and the floor alternate, so that a drift of the machine's speed during the
     # run (other tenants, clock boost) falls on both alike.
+    windows = workdir / "windows.sqlite3"
     r["sdk_warm"] = run("1. bulk: SDK, warm client", "poller", "--mode", "sdk",
-                        "--warmup", plan.warmup, *common)  # fmt: skip
+                        "--warmup", plan.warmup, "--windows", windows, *common)  # fmt: skip
+    # A new process that starts from the windows the warm one saved in its journal.
+    r["sdk_restarted"] = run("1. bulk: SDK, restarted client", "poller", "--mode", "sdk",
+                             "--windows", windows, *common)  # fmt: skip
     r["floor_warm"] = run("2. floor: warm", "floor", "--warmup", plan.warmup, *common)
     for i in range(1, plan.floor_pairs + 1):
         suffix = "" if i == 1 else f"_{i}"
@@ -292,6 +297,15 @@ def targets(plan: Plan, res: Results) -> list[str]:
         rows.append([f"... at equal or better p95 latency ({kind} client)",
                      f"{run['latency_p95_s']:.1f} vs {fixed['latency_p95_s']:.1f} s",
                      _verdict(late <= 0, f"{late:.1f} s later")])  # fmt: skip
+    warm = r["sdk_warm"]["polls_per_job"]
+    for name, key in (("restarted client (journal of an earlier run)", "sdk_restarted"),
+                      ("cold client (no history at all)", "sdk_cold")):  # fmt: skip
+        polls = r[key]["polls_per_job"]
+        rows.append([f"{name}: polls/job <= {COLD_RATIO}x a warm client's",
+                     f"{polls / warm:.2f}x ({polls:.2f} vs {warm:.2f})",
+                     _ratio_verdict(polls / warm, COLD_RATIO)])  # fmt: skip
+    rows.append(["batch polling: not measured yet (needs POST /sonic/batch)", "-",
+                 "not measured"])  # fmt: skip
     push = r["push"]["polls_per_job"]
     rows.append([f"with webhooks <= {PUSH_POLLS} polls/job", f"{push:.3f}",
                  _verdict(push <= PUSH_POLLS, f"{push - PUSH_POLLS:.2f} over")])  # fmt: skip
@@ -349,7 +363,10 @@ def method(plan: Plan) -> list[str]:
         "terminal.",
         f"- A *warm* client has run {plan.warmup} unmeasured jobs first, as a long-lived "
         "backend has: the SDK learns completion windows from the tasks it sees finish. A "
-        "*cold* client has seen none.",
+        "*restarted* client is a new process that starts from the completion windows the "
+        "warm client saved in its journal (`SQLiteJournal`, as `generate_many` does), as a "
+        "restarted backend or a second bulk run does. A *cold* client has seen none: it "
+        "starts from the documented timings (MUSICAPI.md §4.3) and learns as tasks finish.",
         "- The floor is `benchmarks/floor.py`: raw aiohttp and `json`, one coroutine per "
         "job, sending the same bytes (checked against the SDK's encoder) with the same "
         "headers, and polling at the times the SDK's own pure scheduling policy "
@@ -367,6 +384,8 @@ def bulk(plan: Plan, res: Results) -> list[str]:
     """Scenario 1."""
     r = res.runs
     rows = [_run_row("SDK, default policy, warm client", r["sdk_warm"]),
+            _run_row("SDK, default policy, restarted client (windows from a journal)",
+                     r["sdk_restarted"]),
             _run_row("SDK, default policy, cold client", r["sdk_cold"]),
             _run_row("fixed 20 s loop per task (through the SDK)", r["fixed"])]  # fmt: skip
     return [

@@ -6,8 +6,9 @@ What "identical" means here:
 
 - the same submissions: the same JSON bytes (checked against the SDK's own encoder before
   the run), the same headers, ``SUBMIT_CONCURRENCY`` creates at a time, one
-  100-connection pool, at the documented pace the emulator enforces (one create per
-  3 emulated seconds, as ``Governor()`` paces the SDK; a 429 waits its ``Retry-After``);
+  100-connection pool, at the documented pace the emulator enforces, through the SDK's
+  own pacing policy (``Governor()``: one create per 3 emulated seconds, a 429 waits its
+  ``Retry-After``), so both send creates on one schedule;
 - the same poll schedule: the floor asks ``musicapi_async._polling.CompletionModel`` (the
   SDK's pure scheduling policy, no I/O) when to poll, and feeds it the same observations
   the SDK's poller does, so a warm floor learns the same windows as a warm SDK;
@@ -29,7 +30,7 @@ from typing import Any
 
 import aiohttp
 
-from musicapi_async import Family, PollPolicy, __version__
+from musicapi_async import Family, Governor, PollPolicy, RateLimited, __version__
 from musicapi_async._polling import CompletionModel
 from musicapi_async._protocol import build_request
 
@@ -44,7 +45,6 @@ from ._harness import (
 )
 from .poller import SUBMIT_CONCURRENCY, requests
 
-CREATE_INTERVAL = 3.0  # emulated seconds between creates (MUSICAPI.md §14)
 _TERMINAL = frozenset({"succeeded", "failed"})
 
 
@@ -57,6 +57,12 @@ def finished(body: bytes) -> bool:
     """Whether a task answer shows every clip terminal (a 202 not_ready never does)."""
     clips = json.loads(body).get("data")
     return bool(clips) and all(clip.get("state") in _TERMINAL for clip in clips)
+
+
+def _refuse_if_throttled(status: int, retry_after: str | None) -> None:
+    """A 429 raised inside the governor's lease, so the lease records the throttle."""
+    if status == 429:
+        raise RateLimited("429", retry_after=float(retry_after or 1))
 
 
 class Floor:
@@ -74,30 +80,28 @@ class Floor:
             "User-Agent": f"musicapi-async/{__version__}",
         }
         self.slots = asyncio.Semaphore(SUBMIT_CONCURRENCY)
-        # The documented pace in wall seconds: the emulator runs ``speed`` times faster.
-        self.speed = speed
-        self.create_gap = CREATE_INTERVAL / speed
-        self.next_create = 0.0
-
-    async def paced(self) -> None:
-        """Wait for this create's turn, one every ``create_gap`` wall seconds."""
-        now = time.monotonic()
-        at = max(now, self.next_create)
-        self.next_create = at + self.create_gap
-        if at > now:
-            await asyncio.sleep(at - now)
+        # The create schedule is the SDK's own pacing policy, as the poll schedule is the
+        # SDK's CompletionModel: one create per 3 emulated seconds, a 429 pauses for its
+        # Retry-After and lowers the rate as it does for the SDK. A hand-rolled pacer
+        # would send on another schedule (more 429s, more bytes), not the same one.
+        self.governor = Governor()
+        self.governor.set_time_scale(speed)
 
     async def create(self, index: int) -> str:
         """Send create ``index`` at its turn (again after a 429); returns the task id."""
         body = encode(index)
         while True:
-            await self.paced()
-            async with self.session.post(self.create_url, data=body, headers=self.headers) as r:
-                status, answer = r.status, await r.read()
-                retry_after = r.headers.get("Retry-After")
-            if status != 429:
-                return str(json.loads(answer)["task_id"])
-            await asyncio.sleep(float(retry_after or 1) / self.speed)
+            try:
+                async with self.governor.create():
+                    async with self.session.post(
+                        self.create_url, data=body, headers=self.headers
+                    ) as r:
+                        status, answer = r.status, await r.read()
+                        retry_after = r.headers.get("Retry-After")
+                    _refuse_if_throttled(status, retry_after)
+            except RateLimited:
+                continue
+            return str(json.loads(answer)["task_id"])
 
     async def job(self, index: int, meter: Meter | None, all_submitted: asyncio.Event) -> None:
         """Submit request ``index`` and poll its task until every clip is terminal."""

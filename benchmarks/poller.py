@@ -27,7 +27,7 @@ from typing import Any
 import anyio
 from aiohttp import web
 
-from musicapi_async import Governor, Job, MusicAPI, PollPolicy, SonicRequest
+from musicapi_async import Governor, Job, MusicAPI, PollPolicy, SonicRequest, SQLiteJournal
 
 from ._harness import (
     API_KEY,
@@ -144,8 +144,12 @@ async def measure(emulator: EmulatorProcess, args: argparse.Namespace) -> dict[s
                  webhook_secret=WEBHOOK_SECRET if hook else None) as api,
         webhook_receiver(api, hook_port) if hook else contextlib.nullcontext(),
     ):  # fmt: skip
-        # The connection pool exists before the baseline is read.
+        # The connection pool exists before the baseline is read (and the client has
+        # seen the emulator's speed, so seeded windows land in its time scale).
         await api.get_credits()
+        if args.windows:
+            async with SQLiteJournal(args.windows) as journal:
+                api.poller.model.seed(await journal.load_windows())
         if args.warmup:
             await run_all(api, requests(args.warmup, jobs), None, sdk_waiter({}))
         meter.start()
@@ -155,6 +159,9 @@ async def measure(emulator: EmulatorProcess, args: argparse.Namespace) -> dict[s
             waiter = sdk_waiter(meter.delivered)
         await run_all(api, requests(jobs), meter, waiter)
         meter.stop()
+        if args.windows:
+            async with SQLiteJournal(args.windows) as journal:
+                await journal.save_windows(api.poller.model.learned())
         meter.extra.update(mode=mode, warmup=args.warmup, poller=api.poller.stats.polls)
     if hook:
         meter.extra["webhooks"] = control(emulator.url, "webhooks")["counts"]
@@ -174,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-interval", type=float, help="sdk mode: PollPolicy.max_interval")
     parser.add_argument("--label", help="the row's name in the report")
     parser.add_argument("--profile", metavar="PATH", help="write a CPU profile of the run")
+    parser.add_argument("--windows", metavar="PATH",
+                        help="a SQLiteJournal to start from the completion windows it holds "
+                        "and to save the learned ones to at the end")  # fmt: skip
     parser.add_argument("--no-create-limit", action="store_true",
                         help="turn the documented create pace off in the emulator and the "
                         "client (only for what the pace makes impossible)")  # fmt: skip
