@@ -84,11 +84,11 @@ class Plan:
 # processes well inside two cores, where 30x saturates the client whenever the completion
 # windows peak and its latency measures the machine, not the policy. The vendor's threads
 # need 10x for the same; 10,000 jobs need 4x. Each run reports every process's CPU use.
-FULL: Final = Plan(jobs=1000, speed=120, warmup=200, floor_pairs=2, peer_jobs=2000,
+FULL: Final = Plan(jobs=600, speed=120, warmup=200, floor_pairs=2, peer_jobs=2000,
                    peer_speed=10, peer_loop=False, scale_jobs=10_000, scale_speed=4,
-                   sweep_jobs=300, sweep_speed=120, sweep_fixed=(10, 20, 30),
+                   sweep_jobs=200, sweep_speed=120, sweep_fixed=(10, 20, 30),
                    sweep_policies=((15, 15), (15, 25), (25, 40)), import_runs=20,
-                   profile_jobs=300)  # fmt: skip
+                   profile_jobs=200)  # fmt: skip
 QUICK: Final = Plan(jobs=60, speed=120, warmup=20, floor_pairs=1, peer_jobs=60,
                     peer_speed=120, peer_loop=False, scale_jobs=300, scale_speed=60,
                     sweep_jobs=0, sweep_speed=120, sweep_fixed=(20,),
