@@ -36,11 +36,12 @@ RESULTS: Final = Path(__file__).with_name("RESULTS.md")
 CHART: Final = Path(__file__).with_name("results.png")
 
 # The targets of issue 8.
-CPU_RATIO: Final = 1.3
+CPU_RATIO: Final = 1.2
 WALL_RATIO: Final = 1.05
 POLL_RATIO: Final = 0.5
+COLD_RATIO: Final = 1.1  # a cold client's polls/job against a warm one's
 PUSH_POLLS: Final = 0.2
-RSS_MB: Final = 150.0
+RSS_MB: Final = 120.0
 FLAT: Final = 0.05
 IMPORT_MS: Final = 50.0
 
@@ -83,13 +84,13 @@ class Plan:
 # processes well inside two cores, where 30x saturates the client whenever the completion
 # windows peak and its latency measures the machine, not the policy. The vendor's threads
 # need 10x for the same; 10,000 jobs need 4x. Each run reports every process's CPU use.
-FULL: Final = Plan(jobs=2000, speed=15, warmup=200, floor_pairs=3, peer_jobs=2000,
+FULL: Final = Plan(jobs=600, speed=120, warmup=200, floor_pairs=2, peer_jobs=2000,
                    peer_speed=10, peer_loop=False, scale_jobs=10_000, scale_speed=4,
-                   sweep_jobs=500, sweep_speed=30, sweep_fixed=(10, 20, 30),
+                   sweep_jobs=200, sweep_speed=120, sweep_fixed=(10, 20, 30),
                    sweep_policies=((15, 15), (15, 25), (25, 40)), import_runs=20,
-                   profile_jobs=500)  # fmt: skip
-QUICK: Final = Plan(jobs=100, speed=120, warmup=20, floor_pairs=1, peer_jobs=100,
-                    peer_speed=120, peer_loop=False, scale_jobs=500, scale_speed=60,
+                   profile_jobs=200)  # fmt: skip
+QUICK: Final = Plan(jobs=60, speed=120, warmup=20, floor_pairs=1, peer_jobs=60,
+                    peer_speed=120, peer_loop=False, scale_jobs=300, scale_speed=60,
                     sweep_jobs=0, sweep_speed=120, sweep_fixed=(20,),
                     sweep_policies=((15, 25),), import_runs=3, profile_jobs=0)  # fmt: skip
 
@@ -188,8 +189,12 @@ def collect(plan: Plan, run: Runner, workdir: Path) -> Results:
     common = ("--jobs", plan.jobs, "--speed", plan.speed)
     # The SDK and the floor alternate, so that a drift of the machine's speed during the
     # run (other tenants, clock boost) falls on both alike.
+    windows = workdir / "windows.sqlite3"
     r["sdk_warm"] = run("1. bulk: SDK, warm client", "poller", "--mode", "sdk",
-                        "--warmup", plan.warmup, *common)  # fmt: skip
+                        "--warmup", plan.warmup, "--windows", windows, *common)  # fmt: skip
+    # A new process that starts from the windows the warm one saved in its journal.
+    r["sdk_restarted"] = run("1. bulk: SDK, restarted client", "poller", "--mode", "sdk",
+                             "--windows", windows, *common)  # fmt: skip
     r["floor_warm"] = run("2. floor: warm", "floor", "--warmup", plan.warmup, *common)
     for i in range(1, plan.floor_pairs + 1):
         suffix = "" if i == 1 else f"_{i}"
@@ -198,14 +203,16 @@ def collect(plan: Plan, run: Runner, workdir: Path) -> Results:
         r[f"floor_cold{suffix}"] = run(f"2. floor: cold (pair {i})", "floor", *common)
     r["fixed"] = run("1. bulk: fixed 20 s loop", "poller", "--mode", "fixed", *common)
     peer = ("--jobs", plan.peer_jobs, "--speed", plan.peer_speed)
-    if plan.peer_speed != plan.speed:
-        r["peer_sdk"] = run(f"3. peer: SDK, cold, at {plan.peer_speed:g}x", "poller",
-                            "--mode", "sdk", *peer)  # fmt: skip
+    # The vendor's client does not pace creates, so its emulator lets them through: the
+    # SDK runs again under the same conditions for the comparison row.
+    r["peer_sdk"] = run(f"3. peer: SDK, cold, at {plan.peer_speed:g}x", "poller",
+                        "--mode", "sdk", "--no-create-limit", *peer)  # fmt: skip
     r["peer_helper"] = run("3. peer: generate_and_wait", "peer", "--mode", "helper", *peer)
     if plan.peer_loop:
         r["peer_loop"] = run("3. peer: hand-written 20 s loop", "peer", "--mode", "loop", *peer)
     r["scale"] = run(f"4. scale: {plan.scale_jobs:,} jobs", "poller", "--mode", "sdk",
-                     "--jobs", plan.scale_jobs, "--speed", plan.scale_speed)  # fmt: skip
+                     "--no-create-limit", "--jobs", plan.scale_jobs,
+                     "--speed", plan.scale_speed)  # fmt: skip
     r["imports"] = run("4. scale: import time", "imports", "--runs", plan.import_runs)
     r["push"] = run("5. push: webhooks", "poller", "--mode", "push", *common)
     if plan.sweep_jobs:
@@ -290,6 +297,19 @@ def targets(plan: Plan, res: Results) -> list[str]:
         rows.append([f"... at equal or better p95 latency ({kind} client)",
                      f"{run['latency_p95_s']:.1f} vs {fixed['latency_p95_s']:.1f} s",
                      _verdict(late <= 0, f"{late:.1f} s later")])  # fmt: skip
+    warm = r["sdk_warm"]["polls_per_job"]
+    for name, key in (("restarted client (journal of an earlier run)", "sdk_restarted"),
+                      ("cold client (no history at all)", "sdk_cold")):  # fmt: skip
+        polls = r[key]["polls_per_job"]
+        rows.append([f"{name}: polls/job <= {COLD_RATIO}x a warm client's",
+                     f"{polls / warm:.2f}x ({polls:.2f} vs {warm:.2f})",
+                     _ratio_verdict(polls / warm, COLD_RATIO)])  # fmt: skip
+    rows.append(["batch polling: not measured yet (needs POST /sonic/batch)", "-",
+                 "not measured"])  # fmt: skip
+    rows.append(["fleet of 1, 2, 4 processes on one key (Redis): polls/job and CPU/job "
+                 f"<= {COLD_RATIO}x one process, creates/s within the budget",
+                 "not measured yet (no fleet scenario in this harness)",
+                 "not measured"])  # fmt: skip
     push = r["push"]["polls_per_job"]
     rows.append([f"with webhooks <= {PUSH_POLLS} polls/job", f"{push:.3f}",
                  _verdict(push <= PUSH_POLLS, f"{push - PUSH_POLLS:.2f} over")])  # fmt: skip
@@ -325,11 +345,20 @@ def method(plan: Plan) -> list[str]:
         "the machine is read from `/proc` and shown beside the client's, as a share of one "
         "core: a process near 100% would be the bottleneck, and *others* shows how much "
         "unrelated load the run had to share two cores with.",
+        "- Every run is under the real create constraint unless its section says otherwise: "
+        "the emulator enforces the documented pace (one create per 3 emulated seconds per "
+        "key, MUSICAPI.md §14) as it does by default, the SDK paces its creates with its "
+        "default `Governor()` (which follows the emulator's announced `X-Emulator-Speed`), "
+        "and the floor sends its creates on the same schedule (one per 3 emulated seconds, "
+        "waiting out a 429's `Retry-After`), so the comparison is fair. The runs stay "
+        "short because the emulator runs fast, not because the pace is off: "
+        f"{plan.jobs:,} creates at {plan.speed:g}x take "
+        f"{plan.jobs * 3 / plan.speed:.0f} wall seconds.",
         f"- Scenarios 1, 2 and 5 run the emulator {plan.speed:g}x faster than real time "
         "(the others say their speed), and every poll policy is scaled by the same factor "
-        "(`PollPolicy().scaled(speed)`): fast enough for a run to take seconds, slow "
-        "enough that neither process saturates when the completion windows peak (at 30x "
-        "the client does, and its latency then measures the machine, not the policy). "
+        "(`PollPolicy().scaled(speed)`). Under the pace, the jobs in flight at once are "
+        "those submitted during one task's duration (2-4 emulated minutes: 40-80 jobs), "
+        "so neither process saturates. "
         "Latency is from a task's completion on the server to its delivery to the caller, "
         "in emulated seconds (what a user of the real API would see); the ideal wall time "
         "is when the emulator finished the last task.",
@@ -338,7 +367,10 @@ def method(plan: Plan) -> list[str]:
         "terminal.",
         f"- A *warm* client has run {plan.warmup} unmeasured jobs first, as a long-lived "
         "backend has: the SDK learns completion windows from the tasks it sees finish. A "
-        "*cold* client has seen none.",
+        "*restarted* client is a new process that starts from the completion windows the "
+        "warm client saved in its journal (`SQLiteJournal`, as `generate_many` does), as a "
+        "restarted backend or a second bulk run does. A *cold* client has seen none: it "
+        "starts from the documented timings (MUSICAPI.md §4.3) and learns as tasks finish.",
         "- The floor is `benchmarks/floor.py`: raw aiohttp and `json`, one coroutine per "
         "job, sending the same bytes (checked against the SDK's encoder) with the same "
         "headers, and polling at the times the SDK's own pure scheduling policy "
@@ -356,6 +388,8 @@ def bulk(plan: Plan, res: Results) -> list[str]:
     """Scenario 1."""
     r = res.runs
     rows = [_run_row("SDK, default policy, warm client", r["sdk_warm"]),
+            _run_row("SDK, default policy, restarted client (windows from a journal)",
+                     r["sdk_restarted"]),
             _run_row("SDK, default policy, cold client", r["sdk_cold"]),
             _run_row("fixed 20 s loop per task (through the SDK)", r["fixed"])]  # fmt: skip
     return [
@@ -416,7 +450,7 @@ def floor(plan: Plan, res: Results) -> list[str]:
 def peer(plan: Plan, res: Results) -> list[str]:
     """Scenario 3."""
     r = res.runs
-    reference = r.get("peer_sdk", r["sdk_cold"])
+    reference = r["peer_sdk"]
     rows = []
     for name, key in (("`generate_and_wait` (its own helper)", "peer_helper"),
                       ("hand-written loop: `get_task` every 20 s until clips finish",
@@ -477,6 +511,10 @@ def peer(plan: Plan, res: Results) -> list[str]:
         "returned relative to the task's completion on the server (negative: before the "
         "clips were finished).",
         "",
+        "The vendor's client does not pace its creates, so this scenario's emulator does "
+        "not enforce the documented create pace, and the SDK's comparison row ran the same "
+        "way (`Governor.unlimited()`).",
+        "",
         *slower,
         *_table(
             (
@@ -520,6 +558,11 @@ def scale(plan: Plan, res: Results) -> list[str]:
     pulled = ", ".join(f"`{name}` {ms:.1f}" for name, ms in imports["costliest"]["pulled"])
     return [
         f"## 4. Scale: {run['jobs']:,} jobs in flight at {run['speed']:g}x",
+        "",
+        "This scenario alone runs without the documented create pace (emulator "
+        "`--no-create-limit`, client `Governor.unlimited()`): at one create per 3 s per key, "
+        "at most about 80 jobs of one key can be in flight at once, so 10,000 in flight is "
+        "only reachable without it. It measures the client's memory, not a schedule.",
         "",
         f"At {run['speed']:g}x a sonic task lasts {120 / run['speed']:.0f}-"
         f"{240 / run['speed']:.0f} wall seconds, so every job is submitted long before "

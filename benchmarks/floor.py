@@ -6,7 +6,9 @@ What "identical" means here:
 
 - the same submissions: the same JSON bytes (checked against the SDK's own encoder before
   the run), the same headers, ``SUBMIT_CONCURRENCY`` creates at a time, one
-  100-connection pool;
+  100-connection pool, at the documented pace the emulator enforces, through the SDK's
+  own pacing policy (``Governor()``: one create per 3 emulated seconds, a 429 waits its
+  ``Retry-After``), so both send creates on one schedule;
 - the same poll schedule: the floor asks ``musicapi_async._polling.CompletionModel`` (the
   SDK's pure scheduling policy, no I/O) when to poll, and feeds it the same observations
   the SDK's poller does, so a warm floor learns the same windows as a warm SDK;
@@ -28,7 +30,7 @@ from typing import Any
 
 import aiohttp
 
-from musicapi_async import Family, PollPolicy, __version__
+from musicapi_async import Family, Governor, PollPolicy, RateLimited, __version__
 from musicapi_async._polling import CompletionModel
 from musicapi_async._protocol import build_request
 
@@ -57,6 +59,12 @@ def finished(body: bytes) -> bool:
     return bool(clips) and all(clip.get("state") in _TERMINAL for clip in clips)
 
 
+def _refuse_if_throttled(status: int, retry_after: str | None) -> None:
+    """A 429 raised inside the governor's lease, so the lease records the throttle."""
+    if status == 429:
+        raise RateLimited("429", retry_after=float(retry_after or 1))
+
+
 class Floor:
     """The whole client: a session, a schedule, and one coroutine per job."""
 
@@ -72,14 +80,33 @@ class Floor:
             "User-Agent": f"musicapi-async/{__version__}",
         }
         self.slots = asyncio.Semaphore(SUBMIT_CONCURRENCY)
+        # The create schedule is the SDK's own pacing policy, as the poll schedule is the
+        # SDK's CompletionModel: one create per 3 emulated seconds, a 429 pauses for its
+        # Retry-After and lowers the rate as it does for the SDK. A hand-rolled pacer
+        # would send on another schedule (more 429s, more bytes), not the same one.
+        self.governor = Governor()
+        self.governor.set_time_scale(speed)
+
+    async def create(self, index: int) -> str:
+        """Send create ``index`` at its turn (again after a 429); returns the task id."""
+        body = encode(index)
+        while True:
+            try:
+                async with self.governor.create():
+                    async with self.session.post(
+                        self.create_url, data=body, headers=self.headers
+                    ) as r:
+                        status, answer = r.status, await r.read()
+                        retry_after = r.headers.get("Retry-After")
+                    _refuse_if_throttled(status, retry_after)
+            except RateLimited:
+                continue
+            return str(json.loads(answer)["task_id"])
 
     async def job(self, index: int, meter: Meter | None, all_submitted: asyncio.Event) -> None:
         """Submit request ``index`` and poll its task until every clip is terminal."""
-        async with (
-            self.slots,
-            self.session.post(self.create_url, data=encode(index), headers=self.headers) as r,
-        ):
-            task_id = json.loads(await r.read())["task_id"]
+        async with self.slots:
+            task_id = await self.create(index)
         submitted = time.monotonic()
         if meter is not None:
             meter.submitted_at.append(submitted)

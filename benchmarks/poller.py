@@ -21,13 +21,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
 import anyio
 from aiohttp import web
 
-from musicapi_async import Governor, Job, MusicAPI, PollPolicy, SonicRequest
+from musicapi_async import Governor, Job, MusicAPI, PollPolicy, SonicRequest, SQLiteJournal
 
 from ._harness import (
     API_KEY,
@@ -54,39 +54,50 @@ def requests(count: int, start: int = 0) -> list[SonicRequest]:
     ]
 
 
-async def submit_all(
-    api: MusicAPI, batch: Sequence[SonicRequest], meter: Meter | None
+WaitOne = Callable[[Job], Coroutine[Any, Any, None]]
+
+
+async def run_all(
+    api: MusicAPI, batch: Sequence[SonicRequest], meter: Meter | None, wait_one: WaitOne
 ) -> list[Job]:
-    """Submit ``batch`` from ``SUBMIT_CONCURRENCY`` coroutines; returns the jobs."""
+    """Submit ``batch`` from ``SUBMIT_CONCURRENCY`` coroutines, waiting for each job from
+    the moment it is submitted (as the floor does): under the create pace, the first jobs
+    finish long before the last are sent."""
     jobs: list[Job] = []
     pending = iter(batch)
 
-    async def submitter() -> None:
-        for request in pending:
-            job = await api.submit(request)
-            jobs.append(job)
-            if meter is not None:
-                meter.submitted_at.append(time.monotonic())
-                meter.task_ids.add(job.task_id)
-
     async with anyio.create_task_group() as group:
+
+        async def submitter() -> None:
+            for request in pending:
+                job = await api.submit(request)
+                jobs.append(job)
+                if meter is not None:
+                    meter.submitted_at.append(time.monotonic())
+                    meter.task_ids.add(job.task_id)
+                    if len(jobs) == len(batch):
+                        meter.rss.mark("submitted")
+                group.start_soon(wait_one, job)
+
         for _ in range(SUBMIT_CONCURRENCY):
             group.start_soon(submitter)
     return jobs
 
 
-async def wait_sdk(api: MusicAPI, jobs: Sequence[Job], delivered: dict[str, float]) -> None:
-    """Wait for every job through the shared poller."""
-    async for job in api.as_completed(jobs, timeout=3600):
+def sdk_waiter(delivered: dict[str, float]) -> WaitOne:
+    """Wait for one job through the shared poller (``Job.wait``)."""
+
+    async def wait_one(job: Job) -> None:
+        await job.wait(timeout=3600)
         delivered[job.task_id] = time.monotonic()
 
+    return wait_one
 
-async def wait_fixed(
-    api: MusicAPI, jobs: Sequence[Job], delivered: dict[str, float], interval: float
-) -> None:
-    """Wait for every job with one fixed-interval loop per task."""
 
-    async def loop(job: Job) -> None:
+def fixed_waiter(api: MusicAPI, delivered: dict[str, float], interval: float) -> WaitOne:
+    """Wait for one job with its own fixed-interval loop."""
+
+    async def wait_one(job: Job) -> None:
         while True:
             await anyio.sleep(interval)
             snapshot = await api.get_task(job.task_id)
@@ -94,9 +105,7 @@ async def wait_fixed(
                 delivered[job.task_id] = time.monotonic()
                 return
 
-    async with anyio.create_task_group() as group:
-        for job in jobs:
-            group.start_soon(loop, job)
+    return wait_one
 
 
 @contextlib.asynccontextmanager
@@ -130,23 +139,29 @@ async def measure(emulator: EmulatorProcess, args: argparse.Namespace) -> dict[s
     hook = f"http://127.0.0.1:{hook_port}/hook" if mode == "push" else None
     async with (
         MusicAPI(API_KEY, base_url=emulator.url, poll=policy_for(args),
-                 governor=Governor.unlimited(),  # see emulator_process: no create pace
+                 governor=Governor.unlimited() if args.no_create_limit else Governor(),
                  max_concurrent_polls=MAX_CONCURRENT_POLLS, webhook_url=hook,
                  webhook_secret=WEBHOOK_SECRET if hook else None) as api,
         webhook_receiver(api, hook_port) if hook else contextlib.nullcontext(),
     ):  # fmt: skip
-        # The connection pool exists before the baseline is read.
+        # The connection pool exists before the baseline is read (and the client has
+        # seen the emulator's speed, so seeded windows land in its time scale).
         await api.get_credits()
+        if args.windows:
+            async with SQLiteJournal(args.windows) as journal:
+                api.poller.model.seed(await journal.load_windows())
         if args.warmup:
-            await wait_sdk(api, await submit_all(api, requests(args.warmup, jobs), None), {})
+            await run_all(api, requests(args.warmup, jobs), None, sdk_waiter({}))
         meter.start()
-        submitted = await submit_all(api, requests(jobs), meter)
-        meter.rss.mark("submitted")
         if mode == "fixed":
-            await wait_fixed(api, submitted, meter.delivered, args.interval / args.speed)
+            waiter = fixed_waiter(api, meter.delivered, args.interval / args.speed)
         else:
-            await wait_sdk(api, submitted, meter.delivered)
+            waiter = sdk_waiter(meter.delivered)
+        await run_all(api, requests(jobs), meter, waiter)
         meter.stop()
+        if args.windows:
+            async with SQLiteJournal(args.windows) as journal:
+                await journal.save_windows(api.poller.model.learned())
         meter.extra.update(mode=mode, warmup=args.warmup, poller=api.poller.stats.polls)
     if hook:
         meter.extra["webhooks"] = control(emulator.url, "webhooks")["counts"]
@@ -166,13 +181,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-interval", type=float, help="sdk mode: PollPolicy.max_interval")
     parser.add_argument("--label", help="the row's name in the report")
     parser.add_argument("--profile", metavar="PATH", help="write a CPU profile of the run")
+    parser.add_argument("--windows", metavar="PATH",
+                        help="a SQLiteJournal to start from the completion windows it holds "
+                        "and to save the learned ones to at the end")  # fmt: skip
+    parser.add_argument("--no-create-limit", action="store_true",
+                        help="turn the documented create pace off in the emulator and the "
+                        "client (only for what the pace makes impossible)")  # fmt: skip
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run one mode against a fresh emulator process and print its numbers as JSON."""
     args = build_parser().parse_args(argv)
-    with emulator_process(args.speed, webhooks=args.mode == "push") as emulator:
+    with emulator_process(args.speed, webhooks=args.mode == "push",
+                          create_limit=not args.no_create_limit) as emulator:  # fmt: skip
         with profiled(args.profile):
             result = anyio.run(measure, emulator, args)
         emit(result)

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectSendStream
 
     from ._client import AnyRequest, GenerationRequest, MusicAPI
-    from ._journal import Entry, Journal
+    from ._journal import Entry, Journal, WindowStore
 
 __all__ = ["Outcome", "as_completed", "generate_many"]
 
@@ -201,6 +201,10 @@ async def generate_many(
 
     async def produce() -> None:
         with scope:
+            store = _window_store(journal)
+            if store is not None:
+                # Start from what earlier runs learned: a second run polls as a warm one.
+                client.poller.model.seed(await store.load_windows())
             if preflight:
                 # Never plan to spend more than the account holds.
                 balance = (await client.get_credits()).total
@@ -214,6 +218,8 @@ async def generate_many(
                         hand_over(ready)
                     else:
                         group.start_soon(run_one, index, request, ready)
+            if store is not None:
+                await store.save_windows(client.poller.model.learned())
             hand_over(None)
 
     client.start_soon(produce)
@@ -226,6 +232,15 @@ async def generate_many(
         scope.cancel()
         send.close()
         receive.close()
+
+
+def _window_store(journal: Journal | None) -> WindowStore | None:
+    """``journal`` if it keeps learned completion windows (``SQLiteJournal`` does)."""
+    if journal is None:
+        return None
+    from ._journal import WindowStore
+
+    return journal if isinstance(journal, WindowStore) else None
 
 
 class _Batch:

@@ -146,6 +146,10 @@ class _Bucket:
         # callers cannot starve one that has been waiting for a token.
         self.lock = anyio.Lock()
         self.limiter = anyio.CapacityLimiter(budget.concurrency or math.inf)
+        # No concurrency cap (the polls' budget): a lease needs no slot, which spares
+        # every poll the limiter's bookkeeping (the poller's workers cap polls already).
+        self.uncapped = not budget.concurrency
+        self.unslotted = 0  # leases in flight that hold no slot (uncapped budgets)
 
     def refill(self, now: float) -> None:
         if math.isinf(self.rate):
@@ -213,7 +217,7 @@ class _Bucket:
     def state(self) -> BudgetState:
         self.refill(self.clock())
         return BudgetState(self.rate, self.tokens, self.paused_until,
-                           int(self.limiter.borrowed_tokens), self.grants,
+                           int(self.limiter.borrowed_tokens) + self.unslotted, self.grants,
                            self.throttles)  # fmt: skip
 
 
@@ -317,6 +321,18 @@ class Governor:
             RateLimited: re-raised from the block, after the throttle is recorded.
         """
         bucket = self._buckets[kind]
+        if bucket.uncapped:
+            epoch = await bucket.take(self._sleep)
+            bucket.unslotted += 1
+            try:
+                yield
+            except RateLimited as exc:
+                bucket.throttle(exc.retry_after, epoch)
+                raise
+            finally:
+                bucket.unslotted -= 1
+            bucket.succeed(epoch)
+            return
         # A fresh borrower per lease: one task may hold several leases (nested calls),
         # which CapacityLimiter refuses for a task borrowing in its own name.
         borrower = object()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
-from contextlib import aclosing
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Final, Protocol
 
@@ -129,6 +128,36 @@ class _StreamSubscriber:
         self.fail(closed_error(self._job))
 
 
+class _DoneSubscriber:
+    """Wakes ``Job.wait`` when the task ends: no stream, no generator, one wake-up.
+
+    ``wait`` needs only the last snapshot, so the events of a poll are folded into it
+    here, synchronously, instead of being queued and handed over one by one.
+    """
+
+    def __init__(self, job: Job) -> None:
+        self._job = job
+        self.ended = anyio.Event()
+        self.error: MusicAPIError | None = None
+
+    def deliver(self, events: Sequence[JobEvent]) -> None:
+        if not events or self.ended.is_set():
+            return
+        job = self._job
+        job.snapshot = events[-1].snapshot
+        job._report_unknown()
+        if isinstance(events[-1], TaskDone):
+            self.ended.set()
+
+    def fail(self, error: MusicAPIError) -> None:
+        if not self.ended.is_set():
+            self.error = error
+            self.ended.set()
+
+    def client_closed(self) -> None:
+        self.fail(closed_error(self._job))
+
+
 class Job:
     """A submitted generation task.
 
@@ -235,6 +264,32 @@ class Job:
             send.close()
             receive.close()
 
+    async def _until_done(self) -> None:
+        """What ``updates(playable=False)`` does for a waiter that wants only the end."""
+        if self.error is not None:
+            raise self.error
+        if self.snapshot is not None and self.snapshot.done:
+            return
+        client = self._client
+        poller = client.poller
+        if client._closing:  # e.g. a create finished (shielded) while the client closed
+            raise closed_error(self)
+        client._require_open()
+        subscriber = _DoneSubscriber(self)
+        client._waiters.add(subscriber)
+        poller.watch(self.task_id, self.family, subscriber, submitted_at=self.submitted_at,
+                     playable=False)  # fmt: skip
+        try:
+            await subscriber.ended.wait()
+        finally:
+            client._waiters.discard(subscriber)
+            poller.unwatch(self.task_id, subscriber, playable=False)
+        error = subscriber.error
+        if error is not None:
+            if not isinstance(error, ClientClosed):  # the task is not over after a close
+                self.error = error
+            raise error
+
     def _report_unknown(self) -> None:
         # A state the SDK does not know is kept (the clip is simply not terminal) and said
         # once, so that a task that never ends for that reason is not a mystery.
@@ -264,9 +319,7 @@ class Job:
         """
         try:
             with anyio.fail_after(timeout):
-                async with aclosing(self.updates(playable=False)) as events:
-                    async for _ in events:
-                        pass
+                await self._until_done()
         except TimeoutError as exc:
             if isinstance(exc, MusicAPIError):
                 raise

@@ -49,7 +49,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Protocol, Self, TypeVar, runtime_checkable
 
 import anyio
 import anyio.to_thread
@@ -57,6 +57,7 @@ import attrs
 
 from ._errors import JournalStateError
 from ._log import redact
+from ._polling import LearnedWindows
 
 if TYPE_CHECKING:
     import sqlite3
@@ -67,6 +68,7 @@ __all__ = [
     "Journal",
     "JournalStateError",
     "SQLiteJournal",
+    "WindowStore",
     "canonical_body",
     "fingerprint",
     "match_unresolved",
@@ -213,6 +215,25 @@ class Journal(Protocol):
         ...
 
 
+@runtime_checkable
+class WindowStore(Protocol):
+    """A journal that also keeps the poll schedule's learned completion windows.
+
+    ``generate_many`` seeds the client's poll model from it before the first create and
+    saves what the run learned at the end, so a second run (or a restarted backend)
+    polls as a warm client does from its first task. Optional: a ``Journal`` without
+    these methods just starts from the documented windows.
+    """
+
+    async def load_windows(self) -> LearnedWindows:
+        """What earlier runs learned (``CompletionModel.learned()``); empty if nothing."""
+        ...
+
+    async def save_windows(self, windows: LearnedWindows) -> None:
+        """Keep ``windows`` for the next run (each key replaces the stored one)."""
+        ...
+
+
 def _describe(error: str | BaseException) -> str:
     # Stored for good: never with a key a server echoed into its error text.
     return redact(error if isinstance(error, str) else f"{type(error).__name__}: {error}")
@@ -236,6 +257,11 @@ CREATE TABLE IF NOT EXISTS jobs (
     sending     INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, created_at);
+CREATE TABLE IF NOT EXISTS windows (
+    name       TEXT PRIMARY KEY,
+    samples    TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
 """
 _COLUMNS: Final = ("fingerprint, endpoint, body, key, state, task_id, result, error, session, "
                    "created_at, updated_at, sending")  # fmt: skip
@@ -504,6 +530,33 @@ class SQLiteJournal:
             JournalStateError: no such entry, or it is already finished.
         """
         await self._move(fingerprint, JobState.FAILED, error=_describe(error))
+
+    async def load_windows(self) -> LearnedWindows:
+        """What earlier runs learned about completion times (see ``WindowStore``)."""
+
+        def work(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+            return conn.execute("SELECT name, samples FROM windows").fetchall()
+
+        windows: LearnedWindows = {}
+        for name, text in await self._run(work):
+            try:
+                samples = json.loads(text)
+            except ValueError:  # a damaged row is skipped, never fatal
+                continue
+            if isinstance(samples, list):
+                windows[name] = samples
+        return windows
+
+    async def save_windows(self, windows: LearnedWindows) -> None:
+        """Keep ``windows`` for the next run (see ``WindowStore``)."""
+        rows = [(name, json.dumps([round(v, 3) for v in samples]), time.time())
+                for name, samples in windows.items()]  # fmt: skip
+
+        def work(conn: sqlite3.Connection) -> None:
+            with _Immediate(conn):
+                conn.executemany("INSERT OR REPLACE INTO windows VALUES (?, ?, ?)", rows)
+
+        await self._run(work)
 
     async def forget(self, fingerprint: str) -> None:
         """Delete the entry, so that ``begin`` takes the request as new again."""

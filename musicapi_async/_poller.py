@@ -135,9 +135,11 @@ class Poller:
 
     def set_policy(self, policy: PollPolicy) -> None:
         """Poll on ``policy`` from now on (the client does it when the emulator announces
-        its speed); what was learned in the old policy's time scale is dropped."""
+        its speed); what was learned carries over, converted to the new time scale."""
+        learned = self.model.learned()
         self._policy = policy
         self.model = CompletionModel(policy)
+        self.model.seed(learned)
 
     # ------------------------------------------------------------------ subscriptions
 

@@ -12,7 +12,9 @@ schedule here polls where completions actually happen:
    loop's.
 3. Past the window the gap backs off towards ``max_interval``.
 4. The windows are learned from the tasks this client has seen finish (5th and 95th
-   percentile of observed completion times), starting from the documented priors.
+   percentile of observed completion times), starting from the documented priors, or
+   from what an earlier process learned (``learned()`` / ``seed()``: a journal keeps
+   them), so that a restarted backend or a second bulk run starts warm.
 
 Every duration is divided by ``time_scale`` (see ``PollPolicy.scaled``), and every wait is
 jittered so that tasks submitted together drift apart instead of polling in lock-step.
@@ -20,16 +22,21 @@ jittered so that tasks submitted together drift apart instead of polling in lock
 
 from __future__ import annotations
 
+import math
 import random
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import attrs
 
 from ._models import Family
 
-__all__ = ["CompletionModel", "PollPolicy"]
+__all__ = ["CompletionModel", "LearnedWindows", "PollPolicy"]
+
+# What a model learned, portable between processes and speeds: "done:sonic" (or
+# "playable:sonic") -> observed offsets from submission, in the server's seconds.
+LearnedWindows = dict[str, list[float]]
 
 # Documented generation times (MUSICAPI.md §4.3, §7.2, §15): (low, high) seconds from
 # submission for completion, and for the first playable stream.
@@ -43,6 +50,7 @@ _PLAYABLE_WINDOW: Final[Mapping[Family, tuple[float, float]]] = {
     Family.NURO: (20.0, 60.0),
     Family.STUDIO: (60.0, 180.0),
 }
+_FAMILIES: Final = {family.value: family for family in Family}
 _MIN_SAMPLES: Final = 16
 _MAX_SAMPLES: Final = 512
 
@@ -134,6 +142,36 @@ class CompletionModel:
     def _add(self, table: dict[Family, deque[float]], family: Family, lo: float, hi: float) -> None:
         if self._policy.learn and 0 <= lo <= hi:
             table.setdefault(family, deque(maxlen=_MAX_SAMPLES)).append((lo + hi) / 2)
+
+    def learned(self) -> LearnedWindows:
+        """The observations so far, in the server's seconds (for ``seed`` in a later run)."""
+        scale = self._policy.time_scale
+        return {
+            f"{kind}:{family.value}": [offset * scale for offset in samples]
+            for kind, table in (("done", self._done), ("playable", self._playable))
+            for family, samples in table.items()
+        }
+
+    def seed(self, windows: Mapping[str, Sequence[float]]) -> int:
+        """Start from what an earlier run learned (``learned()``); returns the samples taken.
+
+        A stored file is outside input: unknown keys and values that are not finite,
+        non-negative numbers are skipped, and at most the newest ``_MAX_SAMPLES`` count.
+        """
+        if not self._policy.learn:
+            return 0
+        scale, taken = self._policy.time_scale, 0
+        for name, samples in windows.items():
+            kind, _, family_name = str(name).partition(":")
+            table = {"done": self._done, "playable": self._playable}.get(kind)
+            if table is None or family_name not in _FAMILIES or not isinstance(samples, list):
+                continue
+            queue = table.setdefault(_FAMILIES[family_name], deque(maxlen=_MAX_SAMPLES))
+            for value in samples[-_MAX_SAMPLES:]:
+                if isinstance(value, int | float) and math.isfinite(value) and value >= 0:
+                    queue.append(float(value) / scale)
+                    taken += 1
+        return taken
 
     def window(self, family: Family, *, playable: bool = False) -> tuple[float, float]:
         """The (low, high) offsets where a ``family`` task finishes (or first streams)."""

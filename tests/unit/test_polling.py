@@ -100,3 +100,30 @@ def test_jitter_stays_within_bounds() -> None:
     assert min(waits) >= 8.0
     assert max(waits) <= 12.0
     assert len(set(waits)) > 1
+
+
+def test_learned_windows_round_trip_across_speeds() -> None:
+    """What one model learned seeds another in server seconds, whatever either's speed."""
+    fast = CompletionModel(PollPolicy(jitter=0).scaled(10))
+    for i in range(40):
+        fast.observe_done(Family.SONIC, 15.0 + i / 10, 15.0 + i / 10)
+    learned = fast.learned()
+    assert min(learned["done:sonic"]) == pytest.approx(150.0)
+    slow = CompletionModel(PollPolicy(jitter=0))
+    assert slow.seed(learned) == 40
+    assert slow.window(Family.SONIC)[0] == pytest.approx(150.0, abs=1.0)
+    assert slow.first_poll(Family.SONIC, playable=False) == pytest.approx(150.0, abs=1.0)
+
+
+def test_seed_skips_what_is_not_a_sample() -> None:
+    """Unknown keys, families and values that are not finite non-negative numbers are skipped."""
+    model = CompletionModel(PollPolicy(jitter=0))
+    stored = {
+        "done:sonic": [130.0, float("nan"), -1, "x", True and 140],
+        "done:jazz": [1.0],
+        "later:sonic": [1.0],
+        "playable:nuro": "not a list",
+    }
+    assert model.seed(stored) == 2  # type: ignore[arg-type]
+    assert model.learned() == {"done:sonic": [130.0, 140.0]}
+    assert CompletionModel(PollPolicy(learn=False)).seed({"done:sonic": [130.0]}) == 0

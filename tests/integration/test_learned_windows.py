@@ -1,0 +1,48 @@
+"""A journal keeps the learned completion windows, so a second run starts warm."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from musicapi_async import Family, MusicAPI, PollPolicy, SonicRequest, SQLiteJournal
+from musicapi_async.emulator import Emulator
+
+SPEED = 600.0
+
+
+def song(i: int) -> SonicRequest:
+    return SonicRequest(custom_mode=False, mv="sonic-v5", gpt_description_prompt=f"song {i}")
+
+
+@pytest.mark.anyio
+async def test_second_journaled_run_starts_from_the_first_runs_windows(tmp_path: Path) -> None:
+    """generate_many saves what it learned in its journal and a new client starts from it."""
+    path = tmp_path / "runs.sqlite3"
+    policy = PollPolicy().scaled(SPEED)
+    async with Emulator(speed=SPEED, credits=100_000) as emu:
+        async with (
+            SQLiteJournal(path) as journal,
+            MusicAPI(emu.api_key, base_url=emu.url, poll=policy) as api,
+        ):
+            outcomes = [o async for o in api.generate_many(
+                (song(i) for i in range(20)), concurrency=20, journal=journal)]  # fmt: skip
+            assert all(o.ok for o in outcomes)
+            first = api.poller.model.learned()["done:sonic"]
+        assert len(first) == 20
+        # Stored in the server's seconds: inside the documented 2-4 minutes, give or take
+        # the gap between the two polls each observation lies between.
+        assert all(100 <= offset <= 300 for offset in first)
+        async with (
+            SQLiteJournal(path) as journal,
+            MusicAPI(emu.api_key, base_url=emu.url, poll=policy) as api,
+        ):
+            assert api.poller.model.window(Family.SONIC) == (120 / SPEED, 240 / SPEED)
+            async for outcome in api.generate_many([song(100)], journal=journal):
+                assert outcome.ok
+            second = api.poller.model.learned()["done:sonic"]
+            assert sorted(second[:20]) == pytest.approx(sorted(first), abs=0.01)
+            assert len(second) == 21
+        async with SQLiteJournal(path) as journal:
+            assert len((await journal.load_windows())["done:sonic"]) == 21
