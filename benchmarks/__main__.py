@@ -89,10 +89,12 @@ FULL: Final = Plan(jobs=600, speed=120, warmup=200, floor_pairs=2, peer_jobs=200
                    sweep_jobs=200, sweep_speed=120, sweep_fixed=(10, 20, 30),
                    sweep_policies=((15, 15), (15, 25), (25, 40)), import_runs=20,
                    profile_jobs=200)  # fmt: skip
-QUICK: Final = Plan(jobs=60, speed=120, warmup=20, floor_pairs=1, peer_jobs=60,
-                    peer_speed=120, peer_loop=False, scale_jobs=300, scale_speed=60,
-                    sweep_jobs=0, sweep_speed=120, sweep_fixed=(20,),
-                    sweep_policies=((15, 25),), import_runs=3, profile_jobs=0)  # fmt: skip
+# The smoke run proves every scenario runs end to end (the test suite runs it): a handful
+# of jobs at a high speed, measuring nothing worth reading.
+QUICK: Final = Plan(jobs=20, speed=600, warmup=8, floor_pairs=1, peer_jobs=20,
+                    peer_speed=600, peer_loop=False, scale_jobs=100, scale_speed=600,
+                    sweep_jobs=0, sweep_speed=600, sweep_fixed=(20,),
+                    sweep_policies=((15, 25),), import_runs=2, profile_jobs=0)  # fmt: skip
 
 
 class Runner:
