@@ -554,7 +554,14 @@ class MusicAPI:
                        _shown_body(request.body), _shown_body(response.body))  # fmt: skip
         self._follow_speed(response.headers)
         try:
-            return parse_response(ep, response, task_id=request.task_id, memo=self._snapshots)
+            task_type = getattr(request.model, "task_type", None)
+            return parse_response(
+                ep,
+                response,
+                task_id=request.task_id,
+                memo=self._snapshots,
+                operation=None if task_type is None else str(task_type),
+            )
         except RateLimited as exc:
             self.stats.throttled += 1
             kind = self._shared_kind(ep)
