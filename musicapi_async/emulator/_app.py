@@ -265,6 +265,11 @@ def _credits(st: EmulatorState, key: str, _: Body, __: str, now: float) -> tuple
 _sonic_task = behaviour("sonic_task")(_task_action(Family.SONIC))
 _nuro_task = behaviour("nuro_task")(_task_action(Family.NURO))
 _studio_task = behaviour("studio_task")(_task_action(Family.STUDIO))
+_producer_task = behaviour("producer_task")(_task_action(Family.PRODUCER))
+_riffusion_task = behaviour("riffusion_task")(_task_action(Family.RIFFUSION))
+
+# Producer and riffusion behaviours live in their own module, which registers them here.
+from . import _producer as _producer  # noqa: E402
 
 # Derived from the table: each row names its behaviour (a missing one fails at import).
 _ACTIONS: Final[Mapping[str, Action]] = {ep.name: _BEHAVIOURS[ep.emulate] for ep in ROWS}
