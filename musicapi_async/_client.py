@@ -636,8 +636,12 @@ class MusicAPI:
             InvalidRequest: ``request`` is not a generation request model.
         """
         ep = _task_row(request)
-        if (self.webhook_url is not None and not isinstance(request, StudioRequest | RiffusionRequest)
-                and request.webhook_url is None):  # fmt: skip
+        # Studio and riffusion document no webhooks.
+        if (
+            self.webhook_url is not None
+            and not isinstance(request, StudioRequest | RiffusionRequest)
+            and request.webhook_url is None
+        ):
             request = attrs.evolve(request, webhook_url=self.webhook_url,
                                    webhook_secret=self._webhook_secret)  # fmt: skip
         accepted = await self.call(ep, request)
