@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 
 from musicapi_async import (
+    AnyRequest,
     ClipState,
     EndpointGone,
     Family,
@@ -156,7 +157,10 @@ async def test_producer_and_riffusion_in_generate_many_with_a_journal(
     emu: Emulator, api: MusicAPI, tmp_path: Path
 ) -> None:
     """generate_many runs producer and riffusion requests, journaled, to their songs."""
-    requests = [ProducerRequest(sound="calm synth"), RiffusionRequest(prompt="a sunny song")]
+    requests: list[AnyRequest] = [
+        ProducerRequest(sound="calm synth"),
+        RiffusionRequest(prompt="a sunny song"),
+    ]
     async with SQLiteJournal(tmp_path / "journal.db") as journal:
         outcomes = [o async for o in api.generate_many(requests, journal=journal)]
         again = [o async for o in api.generate_many(requests, journal=journal)]
@@ -172,7 +176,8 @@ async def hook_url() -> AsyncIterator[tuple[str, list[MusicAPI]]]:
     clients: list[MusicAPI] = []
 
     async def hook(request: web.Request) -> web.StreamResponse:
-        return await clients[0].webhook_handler()(request)
+        response: web.StreamResponse = await clients[0].webhook_handler()(request)
+        return response
 
     app = web.Application()
     app.router.add_post("/hook", hook)
@@ -203,7 +208,7 @@ async def test_producer_jobs_complete_by_webhook(
 
 # ----------------------------------------------------------------------- riffusion
 
-RIFFUSION_EDITS = [
+RIFFUSION_EDITS: list[tuple[str, dict[str, Any]]] = [
     ("extend_music", {"continue_at": 30}),
     ("cover_music", {}),
     ("replace_music", {"replace_start_time": 5, "replace_end_time": 10}),

@@ -6,6 +6,7 @@ call runs in a worker thread; the emulator's clock is stopped and moved by the t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -68,9 +69,9 @@ async def test_vendor_producer_create_extend_replace(
             instruction="more drums",
         ),
     ):
-        submitted = await in_thread(lambda p=params: vendor.producer.create(p))
+        submitted = await in_thread(functools.partial(vendor.producer.create, params))
         emu.advance(LONG)
-        task = await in_thread(lambda s=submitted: vendor.producer.get_task(s.task_id))
+        task = await in_thread(functools.partial(vendor.producer.get_task, submitted.task_id))
         assert [s.state for s in task.data] == ["succeeded"]
     assert emu.stats.billed["producer.create"] == 3
     assert emu.balance().credits == 1000 - 10 - 12 - 12
