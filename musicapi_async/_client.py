@@ -68,6 +68,11 @@ from ._models import (
     NuroInstrumentalRequest,
     NuroVocalRequest,
     PersonaRequest,
+    ProducerDownloadRequest,
+    ProducerRequest,
+    ProducerUploadRequest,
+    RiffusionRequest,
+    RiffusionUploadRequest,
     SonicRequest,
     StudioRequest,
     TaskAccepted,
@@ -78,6 +83,7 @@ from ._poller import Poller
 from ._polling import PollPolicy
 from ._protocol import SnapshotMemo, build_request, decode_json, parse_response
 from ._resources import LyricsAPI, NuroAPI, SonicAPI, StudioAPI
+from ._resources_fuzz import ProducerAPI, RiffusionAPI
 from ._retry import RetryPolicy, retrying
 from ._transport import AiohttpTransport, Transport
 from ._validation import check_callback_url, check_task_id
@@ -95,9 +101,21 @@ __all__ = [
 
 DEFAULT_BASE_URL: Final = "https://api.musicapi.ai"
 
-GenerationRequest = SonicRequest | NuroVocalRequest | NuroInstrumentalRequest | StudioRequest
+GenerationRequest = (
+    SonicRequest
+    | NuroVocalRequest
+    | NuroInstrumentalRequest
+    | StudioRequest
+    # producer and riffusion
+    | ProducerRequest
+    | ProducerUploadRequest
+    | ProducerDownloadRequest
+    | RiffusionRequest
+)
 # Every request model generate_many takes: a type checker catches anything else.
-AnyRequest: TypeAlias = GenerationRequest | PersonaRequest | UploadRequest | LyricsRequest
+AnyRequest: TypeAlias = (
+    GenerationRequest | PersonaRequest | UploadRequest | LyricsRequest | RiffusionUploadRequest
+)
 
 # The emulator announces its speed (emulated seconds per wall second) on every answer;
 # the real API never sends it, so there nothing changes.
@@ -298,6 +316,8 @@ class MusicAPI:
         self.lyrics = LyricsAPI(self)
         self.nuro = NuroAPI(self)
         self.studio = StudioAPI(self)
+        self.producer = ProducerAPI(self)
+        self.riffusion = RiffusionAPI(self)
 
     def __repr__(self) -> str:
         return f"MusicAPI(base_url={self.base_url!r})"
@@ -554,7 +574,14 @@ class MusicAPI:
                        _shown_body(request.body), _shown_body(response.body))  # fmt: skip
         self._follow_speed(response.headers)
         try:
-            return parse_response(ep, response, task_id=request.task_id, memo=self._snapshots)
+            task_type = getattr(request.model, "task_type", None)
+            return parse_response(
+                ep,
+                response,
+                task_id=request.task_id,
+                memo=self._snapshots,
+                operation=None if task_type is None else str(task_type),
+            )
         except RateLimited as exc:
             self.stats.throttled += 1
             kind = self._shared_kind(ep)
@@ -609,8 +636,12 @@ class MusicAPI:
             InvalidRequest: ``request`` is not a generation request model.
         """
         ep = _task_row(request)
-        if (self.webhook_url is not None and not isinstance(request, StudioRequest)
-                and request.webhook_url is None):  # fmt: skip
+        # Studio and riffusion document no webhooks.
+        if (
+            self.webhook_url is not None
+            and not isinstance(request, StudioRequest | RiffusionRequest)
+            and request.webhook_url is None
+        ):
             request = attrs.evolve(request, webhook_url=self.webhook_url,
                                    webhook_secret=self._webhook_secret)  # fmt: skip
         accepted = await self.call(ep, request)

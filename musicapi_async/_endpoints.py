@@ -31,6 +31,7 @@ from urllib.parse import quote
 import attrs
 
 from . import _validation as v
+from . import _validation_fuzz as vf
 from ._models import (
     BpmRequest,
     BpmResult,
@@ -42,6 +43,11 @@ from ._models import (
     NuroVocalRequest,
     Persona,
     PersonaRequest,
+    ProducerDownloadRequest,
+    ProducerRequest,
+    ProducerUploadRequest,
+    RiffusionRequest,
+    RiffusionUploadRequest,
     SonicRequest,
     StudioRequest,
     TaskAccepted,
@@ -306,6 +312,111 @@ CREDITS: Final = Endpoint[None, Credits](
     emulate="credits",
 )
 
+# ----------------------------------------------------------- producer and riffusion
+# Prices (MUSICAPI.md §12): where sources conflict, the higher figure, so a budget is
+# never short. Producer create: 10 (sister site, the only figure); extend and replace:
+# 12 ([V4]); cover is undocumented and priced as an edit (12). Upload and download: 2
+# (§15.2, sister site). Riffusion: 12 (2025-06) over the sister site's 10.
+_PRODUCER_EDIT: Final = 12
+PRODUCER_CREATE: Final = Endpoint[ProducerRequest, TaskAccepted](
+    name="producer.create",
+    method="POST",
+    path="/api/v1/producer/create",
+    family=Family.PRODUCER,
+    request_types=(ProducerRequest,),
+    result=TaskAccepted,
+    parse=parse_accepted,
+    validator=vf.validate_producer,
+    cost=Cost(
+        credits=10,
+        by_task_type=dict.fromkeys(
+            (
+                "extend_music",
+                "extend_upload_music",
+                "replace_music",
+                "replace_upload_music",
+                "cover_music",
+            ),
+            _PRODUCER_EDIT,
+        ),
+    ),
+    billable=True,
+    answer=Answer.TASK,
+    polled_by="producer.task",
+    kinds={"producer": ProducerRequest},
+    emulate="producer_create",
+)
+PRODUCER_UPLOAD: Final = Endpoint[ProducerUploadRequest, TaskAccepted](
+    name="producer.upload",
+    method="POST",
+    path="/api/v1/producer/upload",
+    family=Family.PRODUCER,
+    request_types=(ProducerUploadRequest,),
+    result=TaskAccepted,
+    parse=parse_accepted,
+    validator=vf.validate_producer_upload,
+    cost=Cost(credits=2),
+    billable=True,
+    answer=Answer.TASK,
+    polled_by="producer.task",
+    kinds={"producer_upload": ProducerUploadRequest},
+    emulate="producer_upload",
+)
+PRODUCER_DOWNLOAD: Final = Endpoint[ProducerDownloadRequest, TaskAccepted](
+    name="producer.download",
+    method="POST",
+    path="/api/v1/producer/download",
+    family=Family.PRODUCER,
+    request_types=(ProducerDownloadRequest,),
+    result=TaskAccepted,
+    parse=parse_accepted,
+    validator=vf.validate_producer_download,
+    cost=Cost(credits=2),
+    billable=True,
+    answer=Answer.TASK,
+    polled_by="producer.task",
+    kinds={"producer_download": ProducerDownloadRequest},
+    emulate="producer_download",
+)
+PRODUCER_TASK: Final = _task_row(
+    Family.PRODUCER, "producer.task", "/api/v1/producer/task/{task_id}"
+)
+RIFFUSION_CREATE: Final = Endpoint[RiffusionRequest, TaskAccepted](
+    name="riffusion.create",
+    method="POST",
+    path="/api/v1/riffusion/create",
+    family=Family.RIFFUSION,
+    request_types=(RiffusionRequest,),
+    result=TaskAccepted,
+    parse=parse_accepted,
+    validator=vf.validate_riffusion,
+    cost=Cost(credits=12),
+    billable=True,
+    answer=Answer.TASK,
+    polled_by="riffusion.task",
+    kinds={"riffusion": RiffusionRequest},
+    emulate="riffusion_create",
+)
+RIFFUSION_UPLOAD: Final = Endpoint[RiffusionUploadRequest, UploadedClip](
+    name="riffusion.upload",
+    method="POST",
+    path="/api/v1/riffusion/upload",
+    family=Family.RIFFUSION,
+    request_types=(RiffusionUploadRequest,),
+    result=UploadedClip,
+    parse=value_parser(UploadedClip),
+    validator=vf.validate_riffusion_upload,
+    cost=Cost(credits=2),
+    billable=True,
+    answer=Answer.VALUE,
+    polled_by=None,
+    kinds={"riffusion_upload": RiffusionUploadRequest},
+    emulate="riffusion_upload",
+)
+RIFFUSION_TASK: Final = _task_row(
+    Family.RIFFUSION, "riffusion.task", "/api/v1/riffusion/task/{task_id}"
+)
+
 ROWS: Final[tuple[Endpoint[Any, Any], ...]] = (
     SONIC_CREATE,
     SONIC_PERSONA,
@@ -318,6 +429,14 @@ ROWS: Final[tuple[Endpoint[Any, Any], ...]] = (
     STUDIO_TASK,
     SONIC_BPM,
     CREDITS,
+    # producer and riffusion
+    PRODUCER_CREATE,
+    PRODUCER_UPLOAD,
+    PRODUCER_DOWNLOAD,
+    PRODUCER_TASK,
+    RIFFUSION_CREATE,
+    RIFFUSION_UPLOAD,
+    RIFFUSION_TASK,
 )
 
 # ------------------------------------------------------------ derived maps, never by hand

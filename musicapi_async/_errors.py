@@ -11,6 +11,8 @@
     │   ├── ContentRejected         403: moderation, copyright, lyrics format
     │   ├── BudgetExceeded          the next request would overspend the caller's budget
     │   ├── DownloadTooLarge        a download went past the caller's ``max_bytes``
+    │   ├── EndpointGone            410: the endpoint or task type is retired (never retried,
+    │   │                           never billed); the message says what replaces it
     │   └── JournalStateError       a journal change its table forbids (also a ValueError)
     ├── ServiceError                theirs: the service failed or refused for now
     │   ├── RateLimited             429, 403 "API QPS limit exceeded", "Queue is full"
@@ -58,6 +60,7 @@ __all__ = [
     "ContentRejected",
     "CoordinationError",
     "DownloadTooLarge",
+    "EndpointGone",
     "IncompleteDownload",
     "InsufficientCredits",
     "InvalidRequest",
@@ -171,6 +174,33 @@ class DownloadTooLarge(CallerError):
     def __init__(self, message: str, *, limit: int, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.limit = limit
+
+
+class EndpointGone(CallerError):
+    """The API answered 410 Gone: this endpoint (or this task type of it) is retired.
+
+    Sending it again cannot help and nothing was billed. The message names the retired
+    operation and, where the docs say it, what to use instead.
+
+    Attributes:
+        endpoint: the name of the endpoint that answered (``"nuro.create"``...).
+        operation: the retired ``task_type``, when the request named one.
+        instead: what the docs say to use instead, when they say it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str | None = None,
+        operation: str | None = None,
+        instead: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.endpoint = endpoint
+        self.operation = operation
+        self.instead = instead
 
 
 class JournalStateError(CallerError, ValueError):

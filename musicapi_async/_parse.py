@@ -115,6 +115,10 @@ def parse_snapshot(family: Family, data: Mapping[str, Any], *, task_id: str) -> 
         return _nuro_snapshot(data, task_id)
     if family is Family.STUDIO:
         return _studio_snapshot(data, task_id)
+    if family is Family.PRODUCER:
+        return _producer_snapshot(data, task_id)
+    if family is Family.RIFFUSION:
+        return _riffusion_snapshot(parse_snapshot(Family.SONIC, data, task_id=task_id))
     extra = {k: v for k, v in data.items() if k not in ("code", "message", "data", "type")}
     message = data.get("message") if isinstance(data.get("message"), str) else None
     clips = data.get("data")
@@ -176,6 +180,63 @@ def _studio_snapshot(data: Mapping[str, Any], task_id: str) -> TaskSnapshot:
                         progress=_percent(inner.get("progress")),
                         message=reason if isinstance(reason, str) and reason else None,
                         extra=extra)  # fmt: skip
+
+
+# ------------------------------------------------------------- producer and riffusion
+
+
+def _producer_snapshot(data: Mapping[str, Any], task_id: str) -> TaskSnapshot:
+    """Producer's own envelope: a task ``status`` and a ``data`` list of one song.
+
+    Songs may carry no ``state`` of their own: they take the task's. A task that ended
+    with no song (a failure) gets one terminal clip named by the task id, so a waiter
+    sees it end; its ``message`` (which says the credits were refunded) is kept.
+    """
+    raw_status = data.get("status")
+    status = raw_status if isinstance(raw_status, str) else None
+    task_state = _STUDIO_STATES.get((status or "").upper()) if status else None
+    if task_state is None and status:
+        task_state = ClipState(status.lower())
+    songs = data.get("data")
+    if songs is not None and not isinstance(songs, list):
+        raise TypeError("'data' is not a list of songs")
+    if songs is None and task_state is None:
+        raise ValueError("neither 'status' nor 'data' in a producer task answer")
+    clips: list[Clip] = []
+    for song in songs or ():
+        if not isinstance(song, Mapping) or not song.get("clip_id"):
+            raise ValueError("a producer song needs a 'clip_id'")
+        state = song.get("state") or (task_state or ClipState.PENDING).value
+        clips.append(structure_open({**song, "state": state}, Clip))
+    if not clips and task_state is not None and task_state.is_terminal:
+        clips.append(Clip(clip_id=task_id, state=task_state))
+    message = data.get("message") if isinstance(data.get("message"), str) else None
+    extra = {k: v for k, v in data.items() if k not in ("code", "message", "data", "status")}
+    return TaskSnapshot(
+        task_id=task_id,
+        family=Family.PRODUCER,
+        clips=tuple(clips),
+        status=status,
+        message=message,
+        extra=extra,
+    )
+
+
+def _riffusion_snapshot(sonic: TaskSnapshot) -> TaskSnapshot:
+    """Sonic's envelope, but done means both songs (MUSICAPI.md §15.1): "if you only
+    receive one song, you can continue to poll". A lone failed song ends it, though.
+    """
+    clips = sonic.clips
+    ready = sonic.ready and (len(clips) >= 2 or any(c.state is ClipState.FAILED for c in clips))
+    return TaskSnapshot(
+        task_id=sonic.task_id,
+        family=Family.RIFFUSION,
+        clips=clips,
+        ready=ready,
+        status=sonic.status,
+        message=sonic.message,
+        extra=sonic.extra,
+    )
 
 
 def snapshot_parser(family: Family) -> Parser[TaskSnapshot]:

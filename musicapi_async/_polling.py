@@ -44,11 +44,15 @@ _DONE_WINDOW: Final[Mapping[Family, tuple[float, float]]] = {
     Family.SONIC: (120.0, 240.0),
     Family.NURO: (20.0, 60.0),
     Family.STUDIO: (60.0, 180.0),
+    Family.PRODUCER: (20.0, 60.0),  # "~30 s average" (§14)
+    Family.RIFFUSION: (60.0, 180.0),  # undocumented: studio's
 }
 _PLAYABLE_WINDOW: Final[Mapping[Family, tuple[float, float]]] = {
     Family.SONIC: (30.0, 90.0),
     Family.NURO: (20.0, 60.0),
     Family.STUDIO: (60.0, 180.0),
+    Family.PRODUCER: (20.0, 60.0),
+    Family.RIFFUSION: (60.0, 180.0),
 }
 _FAMILIES: Final = {family.value: family for family in Family}
 _MIN_SAMPLES: Final = 16

@@ -30,6 +30,7 @@ from ._errors import (
     AuthenticationError,
     CallerError,
     ContentRejected,
+    EndpointGone,
     InsufficientCredits,
     InvalidRequest,
     MusicAPIError,
@@ -183,8 +184,36 @@ def _api_message(data: Any) -> str | None:
     return None
 
 
-def error_for(response: HttpResponse, *, task_id: str | None = None) -> MusicAPIError:
-    """The exception for an error answer (``status >= 400`` or an error ``code`` in 2xx)."""
+# What the docs say replaces a retired family (MUSICAPI.md §7.3: nuro answers 410 Gone,
+# "migrate vocals to sonic, BGM to producer"). Retired producer task types have no
+# documented replacement.
+_INSTEAD: Final[Mapping[str, str]] = {
+    "nuro": "use sonic for vocals (api.sonic.create) and producer for background music "
+    "(api.producer.create)",
+}
+
+
+def _gone(shown: str, endpoint: str | None, operation: str | None, **kwargs: Any) -> EndpointGone:
+    what = endpoint or "this endpoint"
+    if operation:
+        what = f"task type {operation!r} of {what}"
+    instead = _INSTEAD.get((endpoint or "").partition(".")[0])
+    message = f"Gone: {what} is retired ({shown})" + (f"; {instead}" if instead else "")
+    return EndpointGone(message, endpoint=endpoint, operation=operation, instead=instead, **kwargs)
+
+
+def error_for(
+    response: HttpResponse,
+    *,
+    task_id: str | None = None,
+    endpoint: str | None = None,
+    operation: str | None = None,
+) -> MusicAPIError:
+    """The exception for an error answer (``status >= 400`` or an error ``code`` in 2xx).
+
+    ``endpoint`` (a row's name) and ``operation`` (the request's ``task_type``) only
+    word a 410's ``EndpointGone``: what is retired and what replaces it.
+    """
     data = _decode_json(response.body)
     status = response.status
     if 200 <= status < 300 and isinstance(data, Mapping):
@@ -199,6 +228,8 @@ def error_for(response: HttpResponse, *, task_id: str | None = None) -> MusicAPI
         "raw_body": response.body,
     }
     shown = api_message or f"HTTP {status} with no message"
+    if status == 410:  # retired: sending again cannot help, and nothing was billed
+        return _gone(shown, endpoint, operation, **kwargs)
     if status == 401:
         return AuthenticationError(f"Authentication failed: {shown}", **kwargs)
     # Status decides before wording: a 5xx is a failure that may follow a billed create,
@@ -271,6 +302,7 @@ def parse_response(
     *,
     task_id: str | None = None,
     memo: SnapshotMemo | None = None,
+    operation: str | None = None,
 ) -> Res:
     """The result model for an answer from ``ep``, or the error it stands for.
 
@@ -279,6 +311,7 @@ def parse_response(
         response: the answer.
         task_id: the task asked about, for task endpoints.
         memo: where identical answers of a task endpoint are remembered.
+        operation: the request's ``task_type``, named by a 410's ``EndpointGone``.
 
     Raises:
         MusicAPIError: the subclass the answer stands for.
@@ -292,7 +325,7 @@ def parse_response(
             return cast(Res, cached)  # only this row's parser put it there
     data = _decode_json(response.body)
     if _is_error(response, data):
-        raise error_for(response, task_id=task_id)
+        raise error_for(response, task_id=task_id, endpoint=ep.name, operation=operation)
     if not isinstance(data, Mapping):
         raise _decode_error(f"{ep.name}: expected a JSON object (within {MAX_JSON_DEPTH} "
                             f"levels and {MAX_JSON_BYTES} bytes)", response)  # fmt: skip

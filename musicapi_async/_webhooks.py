@@ -42,6 +42,8 @@ _PLATFORMS: Final[Mapping[str, Family]] = {
     "sonic": Family.SONIC,
     "nuro": Family.NURO,
     "studio": Family.STUDIO,
+    "producer": Family.PRODUCER,
+    "riffusion": Family.RIFFUSION,
 }
 _KINDS: Final[Mapping[str, str]] = {
     "song.streaming": "streaming",

@@ -4,7 +4,8 @@ Formats (chosen by extension, ``--format``, or the first line's look):
 
 * JSONL (``.jsonl``, ``.ndjson``): one JSON object per line with MusicAPI's wire field
   names, plus ``"kind"`` (``sonic`` by default, ``persona``, ``upload``, ``lyrics``,
-  ``nuro_vocal``, ``nuro_instrumental``, ``studio``) and an optional ``"id"``.
+  ``nuro_vocal``, ``nuro_instrumental``, ``studio``, ``producer``, ``producer_upload``,
+  ``producer_download``, ``riffusion``, ``riffusion_upload``) and an optional ``"id"``.
 * CSV (``.csv``): a header row of the same names; empty cells are left out, and list or
   object fields (nuro ``genre``, studio ``config``) take JSON or ``;``-separated values.
 * Plain text (anything else): one description-mode sonic song per line.
@@ -24,7 +25,7 @@ References let a line use the result of another, found by its ``"id"``::
 
 ``@ID`` is the referenced line's natural id (a persona's ``persona_id``, an upload's
 ``clip_id``, a song's first clip id) and ``@ID.clips[N]`` the id of its clip ``N``.
-References are allowed in ``continue_clip_id``, ``persona_id`` and studio's
+References are allowed in ``continue_clip_id``, ``persona_id``, producer's ``clip_id`` and studio's
 ``config.source.song_id``. A line runs once everything it refers to has finished
 (``Plan.waves``); unknown ids, references of the wrong kind and cycles are input errors.
 """
@@ -50,6 +51,11 @@ from musicapi_async import (
     NuroInstrumentalRequest,
     NuroVocalRequest,
     PersonaRequest,
+    ProducerDownloadRequest,
+    ProducerRequest,
+    ProducerUploadRequest,
+    RiffusionRequest,
+    RiffusionUploadRequest,
     SonicRequest,
     StudioRequest,
     UploadRequest,
@@ -73,13 +79,19 @@ KINDS: Final[Mapping[str, type]] = {
     "nuro_vocal": NuroVocalRequest,
     "nuro_instrumental": NuroInstrumentalRequest,
     "studio": StudioRequest,
+    # producer and riffusion
+    "producer": ProducerRequest,
+    "producer_upload": ProducerUploadRequest,
+    "producer_download": ProducerDownloadRequest,
+    "riffusion": RiffusionRequest,
+    "riffusion_upload": RiffusionUploadRequest,
 }
 _NURO_TYPE: Final = {"nuro_vocal": "vocal", "nuro_instrumental": "bgm"}
 # Task types that take custom_mode (MUSICAPI.md §3.1): where it is inferred when missing.
 _CUSTOM_MODE_TYPES: Final = frozenset({"create_music", "extend_music", "cover_music",
                                        "persona_music", "extend_upload_music",
                                        "cover_upload_music"})  # fmt: skip
-_REF_PATHS: Final = frozenset({("continue_clip_id",), ("persona_id",),
+_REF_PATHS: Final = frozenset({("continue_clip_id",), ("persona_id",), ("clip_id",),
                                ("config", "source", "song_id")})  # fmt: skip
 _REF: Final = re.compile(r"^@([A-Za-z0-9_-]+)(?:\.clips\[(\d+)\])?$")
 _ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -418,10 +430,10 @@ def _check_ids(lines: list[Line]) -> list[Problem]:
 
 
 def clip_count(line: Line) -> int:
-    """How many clips a generation line's task makes (sonic 2, concat 1, nuro 1, studio 2)."""
+    """How many clips a line's task makes (sonic 2, concat 1, nuro 1, producer 1, else 2)."""
     if line.kind == "sonic":
         return 1 if line.fields.get("task_type") == "concat_music" else 2
-    return 1 if line.kind.startswith("nuro") else 2
+    return 1 if line.kind.startswith(("nuro", "producer")) else 2
 
 
 def _check_refs(lines: list[Line], broken: set[str]) -> list[Problem]:

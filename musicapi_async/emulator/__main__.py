@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--lenient", action="store_true", help="accept unknown request keys and models")
     add("--no-webhooks", action="store_true", help="never deliver webhooks")
+    add(
+        "--retire-nuro",
+        action="store_true",
+        help="answer nuro create and get with 410 Gone, "
+        "as the newest docs do (to test a migration to sonic and producer)",
+    )
     _add_fault_options(parser)
     return parser
 
@@ -148,7 +154,8 @@ def _fault_kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "review_words": args.review_words, "failure_style": args.failure_style,
             "rate_limit_status": args.rate_limit_status,
             "not_ready_status": args.not_ready_status,
-            "webhook_duplicates": args.webhook_duplicates}  # fmt: skip
+            "webhook_duplicates": args.webhook_duplicates,
+            "retire_nuro": args.retire_nuro}  # fmt: skip
 
 
 async def _serve(args: argparse.Namespace) -> None:

@@ -5,6 +5,7 @@ Every API request goes through one handler per endpoint, in this order:
 1. count it; apply refunds that fell due;
 2. a fault that acts before processing (429, 403s, 5xx, reset, slow) fires here;
 3. auth: ``Authorization: Bearer <key>`` for a key with an account (401 otherwise);
+   then a retired endpoint answers 410 Gone (nuro with ``retire_nuro``);
 4. the JSON body (400 if it is not a JSON object);
 5. creates only: the per-key create interval, 3 emulated seconds by default (429 with a
    ``Retry-After`` in emulated seconds, or 403 QPS);
@@ -54,6 +55,11 @@ _GATEWAY_PAGE: Final = (
     b"</body>\r\n</html>\r\n"
 )
 SPEED_HEADER: Final = "X-Emulator-Speed"
+# The sister site's answer once nuro was retired (MUSICAPI.md §7.3).
+NURO_GONE: Final = (
+    "Nuro has been deprecated and is no longer available. Please use sonic for vocals "
+    "and producer for background music."
+)
 
 Body = Mapping[str, Any]
 Action = Callable[[EmulatorState, str, Body, str, float], tuple[int, bytes]]
@@ -116,6 +122,11 @@ async def _json_body(request: web.Request) -> Body:
     if not isinstance(body, dict):
         raise Answer(400, "The request body should be a JSON object.")
     return body
+
+
+def _refuse_retired(st: EmulatorState, ep: Endpoint[Any, Any]) -> None:
+    if st.config.retire_nuro and ep.family is Family.NURO:
+        raise Answer(410, NURO_GONE)
 
 
 def _validate(st: EmulatorState, name: str, body: Body) -> None:
@@ -254,6 +265,11 @@ def _credits(st: EmulatorState, key: str, _: Body, __: str, now: float) -> tuple
 _sonic_task = behaviour("sonic_task")(_task_action(Family.SONIC))
 _nuro_task = behaviour("nuro_task")(_task_action(Family.NURO))
 _studio_task = behaviour("studio_task")(_task_action(Family.STUDIO))
+_producer_task = behaviour("producer_task")(_task_action(Family.PRODUCER))
+_riffusion_task = behaviour("riffusion_task")(_task_action(Family.RIFFUSION))
+
+# Producer and riffusion behaviours live in their own module, which registers them here.
+from . import _producer as _producer  # noqa: E402
 
 # Derived from the table: each row names its behaviour (a missing one fails at import).
 _ACTIONS: Final[Mapping[str, Action]] = {ep.name: _BEHAVIOURS[ep.emulate] for ep in ROWS}
@@ -323,6 +339,7 @@ def _api_handler(st: EmulatorState, ep: Endpoint[Any, Any], *, missing_id: bool 
             if answer is not None:
                 raise answer
             key = _authenticate(st, request.headers.get("Authorization"), missing_id)
+            _refuse_retired(st, ep)  # before any work: a 410 is never billed
             body = await _json_body(request) if is_post else {}
             if is_create:
                 _throttle(st, key, now)

@@ -61,6 +61,8 @@ class Emulator:
             ``"http_504"`` (their sonic polls answer the documented 504).
         not_ready_status: HTTP status of the first polls' ``{"type": "not_ready"}``:
             202 (what the vendor's SDK expects) or 200.
+        retire_nuro: answer nuro create and get with 410 Gone (never billed), as the
+            newest docs do, to test a migration to sonic and producer.
         host: a loopback address to bind.
         port: 0 picks a free port.
     """
@@ -88,6 +90,7 @@ class Emulator:
         review_words: Sequence[str] = (),
         failure_style: str = "clips",
         not_ready_status: int = 202,
+        retire_nuro: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -102,7 +105,8 @@ class Emulator:
                         banned_words=tuple(banned_words), copyrighted=tuple(copyrighted),
                         producer_tags=tuple(producer_tags), review_words=tuple(review_words),
                         failure_style=failure_style,
-                        not_ready_status=not_ready_status)  # fmt: skip
+                        not_ready_status=not_ready_status,
+                        retire_nuro=retire_nuro)  # fmt: skip
         plan = faults if isinstance(faults, FaultPlan) else FaultPlan(faults or (), seed=seed)
         self._state = EmulatorState(config, plan)
         self._host = host

@@ -47,6 +47,7 @@ class Config:
     review_words: tuple[str, ...] = ()
     failure_style: str = "clips"
     not_ready_status: int = 202
+    retire_nuro: bool = False
 
     @rate_limit_status.validator
     def _check_status(self, _: object, value: int) -> None:

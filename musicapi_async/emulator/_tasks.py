@@ -30,7 +30,7 @@ import bisect
 import enum
 import heapq
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
 import attrs
@@ -40,6 +40,7 @@ from ._ledger import Charge, Ledger
 
 __all__ = [
     "FAILED_MESSAGE",
+    "RENDERERS",
     "TRANSITIONS",
     "ClipKind",
     "ClipRecord",
@@ -193,6 +194,11 @@ def _dump(data: Any) -> bytes:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+# The task answers of families whose module keeps its own (producer, riffusion:
+# ``_producer``): ``(task, clip state indices) -> body``, always HTTP 200.
+RENDERERS: dict[Family, Callable[[Task, tuple[int, ...]], bytes]] = {}
+
+
 class TaskStore:
     """Every task, clip and persona of one emulator run.
 
@@ -258,6 +264,8 @@ class TaskStore:
                 body = _dump(self._nuro_dict(task, indices[0], progress))
             elif task.family is Family.STUDIO:
                 body = self._studio(task, indices, progress)
+            elif task.family in RENDERERS:
+                body = RENDERERS[task.family](task, indices)
             else:
                 body = self._sonic(task, indices)
             cached = (indices, progress, body)

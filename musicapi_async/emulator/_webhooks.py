@@ -199,6 +199,10 @@ class WebhookScheduler:
         if task.family is Family.NURO:
             data: dict[str, Any] = {"code": 200, "platform": "nuro",
                                     **self.store.nuro_object(task, due)}  # fmt: skip
+        elif task.family in (Family.PRODUCER, Family.RIFFUSION):
+            # Their own task answer, with the task id and platform a receiver routes by.
+            answer = json.loads(self.store.render(task, due)[1])
+            data = {**answer, "task_id": task.task_id, "platform": task.family.value}
         else:
             indices = task.indices(due)
             clips = [t.views[i] for t, i in zip(task.timelines, indices, strict=True)]
