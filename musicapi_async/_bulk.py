@@ -123,8 +123,7 @@ async def as_completed(
             subscriber = _DoneSubscriber(job, send)
             subscribers.append(subscriber)
             client._waiters.add(subscriber)
-            client.poller.watch(job.task_id, job.family, subscriber,
-                                submitted_at=job.submitted_at)  # fmt: skip
+            client.poller.watch(job.task_id, job.family, subscriber, submitted_at=job.submitted_at)
         for _ in range(len(pending)):
             try:
                 if deadline == math.inf:  # no cancel scope per job when there is no deadline
@@ -275,8 +274,12 @@ class _Batch:
             entry = await self.journal.get(fingerprint)
             if _shared_pending(self.journal, entry):  # [redis hook] another process sends it
                 return fingerprint
-            if (entry is not None and entry.state is JobState.PENDING and not entry.sending
-                    and entry.session != getattr(self.journal, "session", None)):  # fmt: skip
+            if (
+                entry is not None
+                and entry.state is JobState.PENDING
+                and not entry.sending
+                and entry.session != getattr(self.journal, "session", None)
+            ):
                 # Claimed by a run that died while the request waited for its turn: it
                 # was provably never sent (journal rule 2), so it is sent now.
                 await self.journal.forget(fingerprint)
@@ -321,8 +324,9 @@ class _Batch:
                 entry = await journal.get(fingerprint)
                 if entry is not None and entry.task_id is not None:
                     task_id = entry.task_id
-                elif (found := await journal.begin(fingerprint, endpoint,
-                                                   to_wire(request))) is not None:  # fmt: skip
+                elif (
+                    found := await journal.begin(fingerprint, endpoint, to_wire(request))
+                ) is not None:
                     ours = False
                     if _is_shared(journal):  # [redis hook] another process got there first
                         from ._journal import JobState
@@ -332,12 +336,15 @@ class _Batch:
                         if found.endpoint not in _SYNCHRONOUS_ENDPOINTS:
                             # None: its claimer died before sending; the claim is ours now.
                             task_id = found.task_id or await journal.wait_task_id(  # type: ignore[attr-defined]
-                                fingerprint)  # fmt: skip
+                                fingerprint
+                            )
                             ours = task_id is None
                     if task_id is None and not ours:
                         raise SubmissionOutcomeUnknown(
                             "journal: this request was begun elsewhere meanwhile",
-                            endpoint=endpoint, request=request)  # fmt: skip
+                            endpoint=endpoint,
+                            request=request,
+                        )
             if endpoint in _SYNCHRONOUS_ENDPOINTS:
                 result = await self._send_sync(endpoint, request, fingerprint)
                 return Outcome(index, request, result=result, cost=self._cost(endpoint, request))
@@ -371,14 +378,14 @@ class _Batch:
                 clips = tuple(await job.wait(timeout=timeout))
             except anyio.get_cancelled_exc_class():
                 # Left early (or the client closed): the task runs on upstream, billed.
-                _report_abandoned(Outcome(index, request, task_id=task_id),
-                                  journaled=journal is not None)  # fmt: skip
+                _report_abandoned(
+                    Outcome(index, request, task_id=task_id), journaled=journal is not None
+                )
                 raise
             if journal is not None and fingerprint is not None:
                 await journal.finished(fingerprint, result_to_json(clips))
             cost = 0 if resumed else self._cost(endpoint, request)
-            return Outcome(index, request, task_id=task_id, clips=clips, cost=cost,
-                           resumed=resumed)  # fmt: skip
+            return Outcome(index, request, task_id=task_id, clips=clips, cost=cost, resumed=resumed)
         except MusicAPIError as exc:
             return await self._failed(index, request, endpoint, fingerprint, task_id, exc)
 
@@ -424,9 +431,15 @@ class _Batch:
         cost, pool = cost_of(endpoint, to_wire(request))
         return cost if pool == "credits" else 0
 
-    async def _failed(self, index: int, request: object, endpoint: str,
-                      fingerprint: str | None, task_id: str | None,
-                      exc: MusicAPIError) -> Outcome:  # fmt: skip
+    async def _failed(
+        self,
+        index: int,
+        request: object,
+        endpoint: str,
+        fingerprint: str | None,
+        task_id: str | None,
+        exc: MusicAPIError,
+    ) -> Outcome:
         journal = self.journal
         accepted = task_id is not None
         task_id = task_id or getattr(exc, "task_id", None)
@@ -445,8 +458,11 @@ class _Batch:
         if not accepted and not isinstance(exc, SubmissionOutcomeUnknown):
             self.spent -= self._cost(endpoint, request) if self.budget is not None else 0
             paid_from = cost_of(endpoint, to_wire(request))[1]
-            if (isinstance(exc, InsufficientCredits) and exc.status is not None
-                    and paid_from == "credits"):  # fmt: skip
+            if (
+                isinstance(exc, InsufficientCredits)
+                and exc.status is not None
+                and paid_from == "credits"
+            ):
                 self.out_of_credits = exc.api_message or str(exc)
         cost = self._cost(endpoint, request) if accepted else 0
         return Outcome(index, request, task_id=task_id, clips=clips, error=exc, cost=cost)
@@ -458,13 +474,20 @@ def _report_abandoned(outcome: Outcome, *, journaled: bool) -> None:
         return  # never accepted (refused, or not sent): nothing to reconcile
     where = "the journal has it" if journaled else "keep this id to reconcile it"
     if outcome.task_id is not None:
-        logger.warning("generate_many was left while request #%d was in flight: it was "
-                       "accepted as task %s (%s)", outcome.index, outcome.task_id,
-                       where)  # fmt: skip
+        logger.warning(
+            "generate_many was left while request #%d was in flight: it was "
+            "accepted as task %s (%s)",
+            outcome.index,
+            outcome.task_id,
+            where,
+        )
     else:
-        logger.warning("generate_many was left while request #%d was in flight: its "
-                       "outcome is unknown, it may have been billed (%s)",
-                       outcome.index, outcome.error)  # fmt: skip
+        logger.warning(
+            "generate_many was left while request #%d was in flight: its "
+            "outcome is unknown, it may have been billed (%s)",
+            outcome.index,
+            outcome.error,
+        )
 
 
 def _is_shared(journal: Journal) -> bool:
@@ -477,8 +500,12 @@ def _shared_pending(journal: Journal, entry: Entry | None) -> bool:
     # [redis hook]
     from ._journal import JobState
 
-    return (entry is not None and entry.state is JobState.PENDING
-            and entry.endpoint not in _SYNCHRONOUS_ENDPOINTS and _is_shared(journal))  # fmt: skip
+    return (
+        entry is not None
+        and entry.state is JobState.PENDING
+        and entry.endpoint not in _SYNCHRONOUS_ENDPOINTS
+        and _is_shared(journal)
+    )
 
 
 def _endpoint_of(request: object) -> str | None:
@@ -507,7 +534,9 @@ def _from_journal(index: int, request: object, entry: Entry) -> Outcome:
     error = SubmissionOutcomeUnknown(
         "a previous run sent this request and its outcome is unknown "
         f"({entry.state.value}); reconcile it, then forget it in the journal to send again",
-        endpoint=entry.endpoint, request=request)  # fmt: skip
+        endpoint=entry.endpoint,
+        request=request,
+    )
     return Outcome(index, request, task_id=entry.task_id, error=error, resumed=True)
 
 

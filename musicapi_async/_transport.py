@@ -102,8 +102,7 @@ def _classify_raw(exc: BaseException) -> TransportFailure:
     # Everything after that (a reset, a read timeout, a half-read body) may follow a
     # request the server received and billed.
     if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
-        return TransportFailure(f"could not connect: {type(exc).__name__}", sent=False,
-                                cause=exc)  # fmt: skip
+        return TransportFailure(f"could not connect: {type(exc).__name__}", sent=False, cause=exc)
     if isinstance(exc, aiohttp.InvalidURL):
         return TransportFailure("invalid URL", sent=False, cause=exc)
     if isinstance(exc, asyncio.TimeoutError):
@@ -200,10 +199,15 @@ class AiohttpTransport:
         try:
             # The body is handed over as sent (not decompressed): only the caller can
             # then prove a gzip stream complete, which aiohttp's decoder does not check.
-            async with session.get(url, headers={"User-Agent": self._headers["User-Agent"],
-                                                 "Accept-Encoding": "gzip, deflate"},
-                                   allow_redirects=True,
-                                   auto_decompress=False) as response:  # fmt: skip
+            async with session.get(
+                url,
+                headers={
+                    "User-Agent": self._headers["User-Agent"],
+                    "Accept-Encoding": "gzip, deflate",
+                },
+                allow_redirects=True,
+                auto_decompress=False,
+            ) as response:
                 headers = {k.lower(): v for k, v in response.headers.items()}
                 await guarded(on_headers(response.status, headers))
                 async for chunk in response.content.iter_chunked(_CHUNK):
