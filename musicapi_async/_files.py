@@ -46,6 +46,7 @@ from ._errors import DownloadTooLarge, IncompleteDownload
 __all__ = [
     "AtomicFile",
     "atomic_write",
+    "atomic_write_bytes",
     "remove_stale_parts",
     "safe_filename",
     "unique_path",
@@ -332,6 +333,33 @@ def _fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Replace ``path`` with ``data`` completely or not at all (blocking; small files).
+
+    The synchronous sibling of ``atomic_write(path, on_exists="replace")``: the bytes go
+    to the same hidden temporary file, are fsynced, then renamed over ``path``; a reader
+    sees the old file or the new one, never half of either.
+
+    Returns:
+        ``path``, as a ``Path``.
+    """
+    target = Path(path)
+    _check_plain(target.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = _create_temp(target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_directory(target.parent)
+    return target
 
 
 class AtomicFile:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, aclosing
 from pathlib import Path
@@ -42,6 +40,7 @@ from musicapi_async import (
     SubmissionOutcomeUnknown,
     TaskDone,
     UploadedClip,
+    atomic_write_bytes,
     redact,
     to_wire,
 )
@@ -351,16 +350,8 @@ def _rows(tracker: Tracker) -> list[dict[str, Any]]:
 
 def write_manifest(rows: list[dict[str, Any]], path: Path) -> None:
     """Write ``rows`` as JSONL to ``path``, atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".manifest-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 # ------------------------------------------------------------------------------ command

@@ -439,16 +439,13 @@ async def _client(
 # ---------------------------------------------------------------------------- commands
 
 
+# The keys the JSON output has always shown, present (as null) even when unset.
+_CLIP_KEYS: Final = ("clip_id", "state", "title", "duration", "audio_url", "image_url")
+
+
 def _clip_json(clip: Clip, files: Sequence[Path] = ()) -> dict[str, Any]:
-    return {
-        "clip_id": clip.clip_id,
-        "state": clip.state.value,
-        "title": clip.title,
-        "duration": clip.duration,
-        "audio_url": clip.audio_url,
-        "image_url": clip.image_url,
-        "files": [str(p) for p in files],
-    }
+    """The clip as the API sent it (the package's one clip -> JSON), plus its files."""
+    return {**dict.fromkeys(_CLIP_KEYS), **clip_to_wire(clip), "files": [str(p) for p in files]}
 
 
 def _clip_line(clip: Clip) -> str:
@@ -627,7 +624,7 @@ async def _download(ctx: _Context) -> int:
                 1,
             )
         job = api.job(snapshot.task_id, snapshot.family)
-        job.snapshot = snapshot
+        job.observe(snapshot)
         return await _finish(ctx, api, snapshot.task_id, job.result)
 
 
