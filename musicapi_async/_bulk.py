@@ -10,8 +10,8 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Final, TypedDict, cast
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypedDict, TypeVar, cast
 
 import anyio
 import attrs
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 __all__ = ["Outcome", "as_completed", "generate_many"]
 
 # Derived from the table: the rows that answer at once (no task to poll).
+_T = TypeVar("_T")
+
 _SYNCHRONOUS_ENDPOINTS: Final = frozenset(
     ep.name for ep in ROWS if ep.answer is Answer.VALUE and ep.request_types
 )
@@ -353,18 +355,9 @@ class _Batch:
                 # A create still waiting for its turn is dropped when the run is left; one
                 # already sent finishes behind the client's shield, and its answer comes
                 # back here through the sink, so the journal keeps its task id either way.
-                watch = self._watch(fingerprint)
-                token = PAID_CALL_WATCH.set(watch)
-                try:
-                    # The row answers with a task (not _SYNCHRONOUS): a generation request.
-                    job = await self.client.submit(cast("GenerationRequest", request))
-                except anyio.get_cancelled_exc_class():
-                    if not watch.in_flight:  # never sent, or refused: nothing billed
-                        with anyio.CancelScope(shield=True):
-                            await self._settled(fingerprint, None)
-                    raise
-                finally:
-                    PAID_CALL_WATCH.reset(token)
+                # The row answers with a task (not _SYNCHRONOUS): a generation request.
+                generation = cast("GenerationRequest", request)
+                job = await self._paid(fingerprint, lambda: self.client.submit(generation))
                 task_id = job.task_id
                 if journal is not None and fingerprint is not None:
                     with anyio.CancelScope(shield=True):
@@ -389,6 +382,20 @@ class _Batch:
         except MusicAPIError as exc:
             return await self._failed(index, request, endpoint, fingerprint, task_id, exc)
 
+    async def _paid(self, fingerprint: str | None, send: Callable[[], Awaitable[_T]]) -> _T:
+        """Run one paid call under its watch: cancelled before it was sent, it is forgotten."""
+        watch = self._watch(fingerprint)
+        token = PAID_CALL_WATCH.set(watch)
+        try:
+            return await send()
+        except anyio.get_cancelled_exc_class():
+            if not watch.in_flight:  # never sent, or refused: nothing billed
+                with anyio.CancelScope(shield=True):
+                    await self._settled(fingerprint, None)
+            raise
+        finally:
+            PAID_CALL_WATCH.reset(token)
+
     def _watch(self, fingerprint: str | None) -> PaidCallWatch:
         """How the client reports back on one request's paid tries (see ``PaidCallWatch``)."""
         journal = self.journal
@@ -411,17 +418,8 @@ class _Batch:
             await self.journal.finished(fingerprint, result_to_json(orphan.result))
 
     async def _send_sync(self, endpoint: str, request: object, fingerprint: str | None) -> Any:
-        watch = self._watch(fingerprint)
-        token = PAID_CALL_WATCH.set(watch)
-        try:
-            result: Any = await self.client.call(ENDPOINTS[endpoint], request)
-        except anyio.get_cancelled_exc_class():
-            if not watch.in_flight:  # never sent, or refused: nothing billed
-                with anyio.CancelScope(shield=True):
-                    await self._settled(fingerprint, None)
-            raise
-        finally:
-            PAID_CALL_WATCH.reset(token)
+        row = ENDPOINTS[endpoint]
+        result: Any = await self._paid(fingerprint, lambda: self.client.call(row, request))
         with anyio.CancelScope(shield=True):
             if self.journal is not None and fingerprint is not None:
                 await self.journal.finished(fingerprint, result_to_json(result))
