@@ -32,17 +32,23 @@ from ._content import (
     make_title,
 )
 from ._ledger import Charge
-from ._tasks import FAILED_MESSAGE, ClipKind, ClipRecord, Task, TaskStore, Timeline, WebhookTarget
+from ._tasks import (
+    FAILED_MESSAGE,
+    OK,
+    ClipKind,
+    ClipRecord,
+    F,
+    P,
+    R,
+    S,
+    Task,
+    TaskStore,
+    Timeline,
+    WebhookTarget,
+)
 
 __all__ = ["Generator", "Rejected"]
 
-P, R, S, OK, F = (
-    ClipState.PENDING,
-    ClipState.RUNNING,
-    ClipState.STREAMING,
-    ClipState.SUCCEEDED,
-    ClipState.FAILED,
-)
 _LEGACY_MODELS: Final = frozenset({"sonic-v3-5", "sonic-v4", "chirp-v3-5", "chirp-v4"})
 _GENERATED_ONLY: Final = frozenset({"extend_music", "cover_music"})
 _UPLOADED_ONLY: Final = frozenset({"extend_upload_music", "cover_upload_music"})
