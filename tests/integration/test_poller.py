@@ -133,14 +133,12 @@ async def test_streaming_event_comes_before_done(api: MusicAPI) -> None:
 
 @pytest.mark.anyio
 async def test_waiters_on_one_task_share_its_polls(emu: Emulator, api: MusicAPI) -> None:
-    """Ten waiters on one task cost no more polls than one waiter on another."""
-    lone = await api.submit(song(0))
-    before = polls(emu)
-    await lone.wait(timeout=30)
-    lone_polls = polls(emu) - before
-
+    """Ten waiters on one task share one watch: each poll the server sees is that watch's."""
+    # Counted, not timed: comparing with another task's poll count depended on how the
+    # two timelines and the machine's load fell, and failed now and then under load.
     shared = await api.submit(song(1))
-    before = polls(emu)
+    before, sent_before = polls(emu), api.poller.stats.polls
+    watched_before = api.poller.stats.watched
     results: list[int] = []
 
     async def waiter() -> None:
@@ -150,7 +148,8 @@ async def test_waiters_on_one_task_share_its_polls(emu: Emulator, api: MusicAPI)
         for _ in range(10):
             group.start_soon(waiter)
     assert results == [2] * 10
-    assert polls(emu) - before <= lone_polls + 2
+    assert api.poller.stats.watched - watched_before == 1
+    assert polls(emu) - before == api.poller.stats.polls - sent_before >= 1
 
 
 @pytest.mark.anyio
