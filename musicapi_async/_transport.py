@@ -9,12 +9,12 @@ server — the fact that decides if a paid POST can ever be sent again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable
 from typing import Protocol, runtime_checkable
 
 import aiohttp
 
-from ._http import HttpRequest, HttpResponse, TransportFailure
+from ._http import HttpRequest, HttpResponse, OnHeaders, TransportFailure, WriteChunk
 from ._version import __version__
 
 __all__ = [
@@ -40,12 +40,7 @@ class Transport(Protocol):
         """Send ``request`` and return the complete answer, or raise ``TransportFailure``."""
         ...
 
-    async def fetch(
-        self,
-        url: str,
-        on_headers: Callable[[int, Mapping[str, str]], Awaitable[None]],
-        write: Callable[[bytes], Awaitable[None]],
-    ) -> None:
+    async def fetch(self, url: str, on_headers: OnHeaders, write: WriteChunk) -> None:
         """GET an absolute media URL, without credentials, streaming the body to ``write``.
 
         The body is passed on as it was sent, still in its ``Content-Encoding`` (the
@@ -172,12 +167,7 @@ class AiohttpTransport:
         # implicit __context__ (its repr holds the Authorization header).
         raise failure
 
-    async def fetch(
-        self,
-        url: str,
-        on_headers: Callable[[int, Mapping[str, str]], Awaitable[None]],
-        write: Callable[[bytes], Awaitable[None]],
-    ) -> None:
+    async def fetch(self, url: str, on_headers: OnHeaders, write: WriteChunk) -> None:
         """Stream a media file; see ``Transport.fetch``.
 
         No ``Authorization`` header is sent: media live on CDNs, and the API key must
