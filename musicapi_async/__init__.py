@@ -58,6 +58,7 @@ from ._events import (
     TaskDone,
     TaskPending,
 )
+from ._files import atomic_write_bytes
 from ._governor import Budget, Governor
 from ._http import HttpRequest, HttpResponse, TransportFailure
 from ._jobs import Job
@@ -225,6 +226,7 @@ __all__ = [
     "WebhookEvent",
     "WebhookVerificationError",
     "__version__",
+    "atomic_write_bytes",
     "clip_to_wire",
     "cost_of",
     "endpoint_of",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Final, TypedDict, cast
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypedDict, TypeVar, cast
 
 import anyio
 import attrs
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 __all__ = ["Outcome", "as_completed", "generate_many"]
 
 # Derived from the table: the rows that answer at once (no task to poll).
+_T = TypeVar("_T")
+
 _SYNCHRONOUS_ENDPOINTS: Final = frozenset(
     ep.name for ep in ROWS if ep.answer is Answer.VALUE and ep.request_types
 )
@@ -123,8 +125,7 @@ async def as_completed(
             subscriber = _DoneSubscriber(job, send)
             subscribers.append(subscriber)
             client._waiters.add(subscriber)
-            client.poller.watch(job.task_id, job.family, subscriber,
-                                submitted_at=job.submitted_at)  # fmt: skip
+            client.poller.watch(job.task_id, job.family, subscriber, submitted_at=job.submitted_at)
         for _ in range(len(pending)):
             try:
                 if deadline == math.inf:  # no cancel scope per job when there is no deadline
@@ -290,8 +291,12 @@ class _Batch:
             entry = await self.journal.get(fingerprint)
             if _shared_pending(self.journal, entry):  # [redis hook] another process sends it
                 return fingerprint
-            if (entry is not None and entry.state is JobState.PENDING and not entry.sending
-                    and entry.session != getattr(self.journal, "session", None)):  # fmt: skip
+            if (
+                entry is not None
+                and entry.state is JobState.PENDING
+                and not entry.sending
+                and entry.session != getattr(self.journal, "session", None)
+            ):
                 # Claimed by a run that died while the request waited for its turn: it
                 # was provably never sent (journal rule 2), so it is sent now.
                 await self.journal.forget(fingerprint)
@@ -336,8 +341,9 @@ class _Batch:
                 entry = await journal.get(fingerprint)
                 if entry is not None and entry.task_id is not None:
                     task_id = entry.task_id
-                elif (found := await journal.begin(fingerprint, endpoint,
-                                                   to_wire(request))) is not None:  # fmt: skip
+                elif (
+                    found := await journal.begin(fingerprint, endpoint, to_wire(request))
+                ) is not None:
                     ours = False
                     if _is_shared(journal):  # [redis hook] another process got there first
                         from ._journal import JobState
@@ -347,12 +353,15 @@ class _Batch:
                         if found.endpoint not in _SYNCHRONOUS_ENDPOINTS:
                             # None: its claimer died before sending; the claim is ours now.
                             task_id = found.task_id or await journal.wait_task_id(  # type: ignore[attr-defined]
-                                fingerprint)  # fmt: skip
+                                fingerprint
+                            )
                             ours = task_id is None
                     if task_id is None and not ours:
                         raise SubmissionOutcomeUnknown(
                             "journal: this request was begun elsewhere meanwhile",
-                            endpoint=endpoint, request=request)  # fmt: skip
+                            endpoint=endpoint,
+                            request=request,
+                        )
             if endpoint in _SYNCHRONOUS_ENDPOINTS:
                 result = await self._send_sync(endpoint, request, fingerprint)
                 return Outcome(index, request, result=result, cost=self._cost(endpoint, request))
@@ -361,18 +370,9 @@ class _Batch:
                 # A create still waiting for its turn is dropped when the run is left; one
                 # already sent finishes behind the client's shield, and its answer comes
                 # back here through the sink, so the journal keeps its task id either way.
-                watch = self._watch(fingerprint)
-                token = PAID_CALL_WATCH.set(watch)
-                try:
-                    # The row answers with a task (not _SYNCHRONOUS): a generation request.
-                    job = await self.client.submit(cast("GenerationRequest", request))
-                except anyio.get_cancelled_exc_class():
-                    if not watch.in_flight:  # never sent, or refused: nothing billed
-                        with anyio.CancelScope(shield=True):
-                            await self._settled(fingerprint, None)
-                    raise
-                finally:
-                    PAID_CALL_WATCH.reset(token)
+                # The row answers with a task (not _SYNCHRONOUS): a generation request.
+                generation = cast("GenerationRequest", request)
+                job = await self._paid(fingerprint, lambda: self.client.submit(generation))
                 task_id = job.task_id
                 if journal is not None and fingerprint is not None:
                     with anyio.CancelScope(shield=True):
@@ -386,16 +386,30 @@ class _Batch:
                 clips = tuple(await job.wait(timeout=timeout))
             except anyio.get_cancelled_exc_class():
                 # Left early (or the client closed): the task runs on upstream, billed.
-                _report_abandoned(Outcome(index, request, task_id=task_id),
-                                  journaled=journal is not None)  # fmt: skip
+                _report_abandoned(
+                    Outcome(index, request, task_id=task_id), journaled=journal is not None
+                )
                 raise
             if journal is not None and fingerprint is not None:
                 await journal.finished(fingerprint, result_to_json(clips))
             cost = 0 if resumed else self._cost(endpoint, request)
-            return Outcome(index, request, task_id=task_id, clips=clips, cost=cost,
-                           resumed=resumed)  # fmt: skip
+            return Outcome(index, request, task_id=task_id, clips=clips, cost=cost, resumed=resumed)
         except MusicAPIError as exc:
             return await self._failed(index, request, endpoint, fingerprint, task_id, exc)
+
+    async def _paid(self, fingerprint: str | None, send: Callable[[], Awaitable[_T]]) -> _T:
+        """Run one paid call under its watch: cancelled before it was sent, it is forgotten."""
+        watch = self._watch(fingerprint)
+        token = PAID_CALL_WATCH.set(watch)
+        try:
+            return await send()
+        except anyio.get_cancelled_exc_class():
+            if not watch.in_flight:  # never sent, or refused: nothing billed
+                with anyio.CancelScope(shield=True):
+                    await self._settled(fingerprint, None)
+            raise
+        finally:
+            PAID_CALL_WATCH.reset(token)
 
     def _watch(self, fingerprint: str | None) -> PaidCallWatch:
         """How the client reports back on one request's paid tries (see ``PaidCallWatch``)."""
@@ -419,17 +433,8 @@ class _Batch:
             await self.journal.finished(fingerprint, result_to_json(orphan.result))
 
     async def _send_sync(self, endpoint: str, request: object, fingerprint: str | None) -> Any:
-        watch = self._watch(fingerprint)
-        token = PAID_CALL_WATCH.set(watch)
-        try:
-            result: Any = await self.client.call(ENDPOINTS[endpoint], request)
-        except anyio.get_cancelled_exc_class():
-            if not watch.in_flight:  # never sent, or refused: nothing billed
-                with anyio.CancelScope(shield=True):
-                    await self._settled(fingerprint, None)
-            raise
-        finally:
-            PAID_CALL_WATCH.reset(token)
+        row = ENDPOINTS[endpoint]
+        result: Any = await self._paid(fingerprint, lambda: self.client.call(row, request))
         with anyio.CancelScope(shield=True):
             if self.journal is not None and fingerprint is not None:
                 await self.journal.finished(fingerprint, result_to_json(result))
@@ -439,9 +444,15 @@ class _Batch:
         cost, pool = cost_of(endpoint, to_wire(request))
         return cost if pool == "credits" else 0
 
-    async def _failed(self, index: int, request: object, endpoint: str,
-                      fingerprint: str | None, task_id: str | None,
-                      exc: MusicAPIError) -> Outcome:  # fmt: skip
+    async def _failed(
+        self,
+        index: int,
+        request: object,
+        endpoint: str,
+        fingerprint: str | None,
+        task_id: str | None,
+        exc: MusicAPIError,
+    ) -> Outcome:
         journal = self.journal
         accepted = task_id is not None
         task_id = task_id or getattr(exc, "task_id", None)
@@ -460,8 +471,11 @@ class _Batch:
         if not accepted and not isinstance(exc, SubmissionOutcomeUnknown):
             self.spent -= self._cost(endpoint, request) if self.budget is not None else 0
             paid_from = cost_of(endpoint, to_wire(request))[1]
-            if (isinstance(exc, InsufficientCredits) and exc.status is not None
-                    and paid_from == "credits"):  # fmt: skip
+            if (
+                isinstance(exc, InsufficientCredits)
+                and exc.status is not None
+                and paid_from == "credits"
+            ):
                 self.out_of_credits = exc.api_message or str(exc)
         cost = self._cost(endpoint, request) if accepted else 0
         return Outcome(index, request, task_id=task_id, clips=clips, error=exc, cost=cost)
@@ -473,13 +487,20 @@ def _report_abandoned(outcome: Outcome, *, journaled: bool) -> None:
         return  # never accepted (refused, or not sent): nothing to reconcile
     where = "the journal has it" if journaled else "keep this id to reconcile it"
     if outcome.task_id is not None:
-        logger.warning("generate_many was left while request #%d was in flight: it was "
-                       "accepted as task %s (%s)", outcome.index, outcome.task_id,
-                       where)  # fmt: skip
+        logger.warning(
+            "generate_many was left while request #%d was in flight: it was "
+            "accepted as task %s (%s)",
+            outcome.index,
+            outcome.task_id,
+            where,
+        )
     else:
-        logger.warning("generate_many was left while request #%d was in flight: its "
-                       "outcome is unknown, it may have been billed (%s)",
-                       outcome.index, outcome.error)  # fmt: skip
+        logger.warning(
+            "generate_many was left while request #%d was in flight: its "
+            "outcome is unknown, it may have been billed (%s)",
+            outcome.index,
+            outcome.error,
+        )
 
 
 def _is_shared(journal: Journal) -> bool:
@@ -492,8 +513,12 @@ def _shared_pending(journal: Journal, entry: Entry | None) -> bool:
     # [redis hook]
     from ._journal import JobState
 
-    return (entry is not None and entry.state is JobState.PENDING
-            and entry.endpoint not in _SYNCHRONOUS_ENDPOINTS and _is_shared(journal))  # fmt: skip
+    return (
+        entry is not None
+        and entry.state is JobState.PENDING
+        and entry.endpoint not in _SYNCHRONOUS_ENDPOINTS
+        and _is_shared(journal)
+    )
 
 
 def _endpoint_of(request: object) -> str | None:
@@ -522,7 +547,9 @@ def _from_journal(index: int, request: object, entry: Entry) -> Outcome:
     error = SubmissionOutcomeUnknown(
         "a previous run sent this request and its outcome is unknown "
         f"({entry.state.value}); reconcile it, then forget it in the journal to send again",
-        endpoint=entry.endpoint, request=request)  # fmt: skip
+        endpoint=entry.endpoint,
+        request=request,
+    )
     return Outcome(index, request, task_id=entry.task_id, error=error, resumed=True)
 
 

@@ -131,8 +131,9 @@ def _task_row(request: GenerationRequest) -> Endpoint[GenerationRequest, TaskAcc
     except KeyError:
         ep = None
     if ep is None or ep.answer is not Answer.TASK:
-        names = ", ".join(sorted(t.__name__ for r in CREATE_ENDPOINTS.values()
-                                 for t in r.request_types))  # fmt: skip
+        names = ", ".join(
+            sorted(t.__name__ for r in CREATE_ENDPOINTS.values() for t in r.request_types)
+        )
         raise InvalidRequest(f"submit() takes one of {names}, not {type(request).__name__}.")
     return ep
 
@@ -183,8 +184,10 @@ def _shown_body(body: bytes | None, limit: int = 2000) -> str:
         text = body.decode("utf-8", "replace")
     else:
         if isinstance(data, dict):
-            data = {k: "[redacted]" if any(s in k.lower() for s in _SECRET_FIELDS) else v
-                    for k, v in data.items()}  # fmt: skip
+            data = {
+                k: "[redacted]" if any(s in k.lower() for s in _SECRET_FIELDS) else v
+                for k, v in data.items()
+            }
         text = json.dumps(data, ensure_ascii=False)
     return text if len(text) <= limit else text[:limit] + "…"
 
@@ -210,12 +213,16 @@ def _check_key(key: object) -> None:
     if not isinstance(key, str):
         raise AuthenticationError(f"The API key should be a string, not {type(key).__name__}.")
     if key != key.strip() or any(not c.isprintable() or c.isspace() for c in key):
-        raise AuthenticationError("The API key contains spaces, a line break or control "
-                                  "characters (read from a file with its newline?): strip "
-                                  "it and try again.")  # fmt: skip
+        raise AuthenticationError(
+            "The API key contains spaces, a line break or control "
+            "characters (read from a file with its newline?): strip "
+            "it and try again."
+        )
     if not key.isascii():
-        raise AuthenticationError("The API key contains non-ASCII characters: it cannot be "
-                                  "sent in a header. Check that it was copied whole.")  # fmt: skip
+        raise AuthenticationError(
+            "The API key contains non-ASCII characters: it cannot be "
+            "sent in a header. Check that it was copied whole."
+        )
 
 
 class MusicAPI:
@@ -294,8 +301,10 @@ class MusicAPI:
             self.base_url, key or "", timeout=timeout
         )
         if webhook_url is not None and not webhook_secret:
-            raise InvalidRequest("webhook_url needs a webhook_secret to verify deliveries with",
-                                 field="webhook_secret")  # fmt: skip
+            raise InvalidRequest(
+                "webhook_url needs a webhook_secret to verify deliveries with",
+                field="webhook_secret",
+            )
         if webhook_url is not None:
             check_callback_url(webhook_url)  # said now, not at the first create
         self.webhook_url = webhook_url
@@ -303,9 +312,13 @@ class MusicAPI:
         self._dedupe = WebhookDeduplicator()
         # Identical answers of a task endpoint are parsed once, per client (per poller).
         self._snapshots = SnapshotMemo()
-        self.poller = Poller(self._poll, self.poll_policy,
-                             max_concurrent_polls=max_concurrent_polls,
-                             push=webhook_url is not None, clock=clock)  # fmt: skip
+        self.poller = Poller(
+            self._poll,
+            self.poll_policy,
+            max_concurrent_polls=max_concurrent_polls,
+            push=webhook_url is not None,
+            clock=clock,
+        )
         self._clock = clock
         self.coordination = coordination
         self._group: TaskGroup | None = None
@@ -422,15 +435,21 @@ class MusicAPI:
 
         def count_retry(attempt: int, error: Exception, wait: float) -> None:
             self.stats.retries += 1
-            logger.info("%s: try %d failed (%s); retrying in %.2f s", ep.name, attempt,
-                        type(error).__name__, wait)  # fmt: skip
+            logger.info(
+                "%s: try %d failed (%s); retrying in %.2f s",
+                ep.name,
+                attempt,
+                type(error).__name__,
+                wait,
+            )
 
         try:
             if not retry:
                 return await once()
             # Paced: a refused try waits in the governor, which honours Retry-After.
-            return await retrying(self.retry_policy, ep.billable, once, on_retry=count_retry,
-                                  paced=True)  # fmt: skip
+            return await retrying(
+                self.retry_policy, ep.billable, once, on_retry=count_retry, paced=True
+            )
         except TransportFailure as failure:
             if ep.billable and failure.sent:
                 lost = f"it was sent but its answer was lost ({failure})"
@@ -477,8 +496,7 @@ class MusicAPI:
                     try:
                         await watch.settled(orphan)
                     except Exception:  # noqa: BLE001 - the orphan stays in MusicAPI.orphans
-                        logger.exception("recording an orphan failed; it stays in "
-                                         "MusicAPI.orphans")  # fmt: skip
+                        logger.exception("recording an orphan failed; it stays in MusicAPI.orphans")
 
         async def run() -> None:
             with anyio.CancelScope(shield=True):
@@ -528,13 +546,16 @@ class MusicAPI:
             orphan = Orphan(ep.name, request.model, error=value)
         else:
             lost = f"it was sent but its answer was lost ({value})"
-            orphan = Orphan(ep.name, request.model, error=_outcome_unknown(ep, request.model,
-                                                                           lost))  # fmt: skip
+            orphan = Orphan(ep.name, request.model, error=_outcome_unknown(ep, request.model, lost))
         self.orphans.append(orphan)
-        logger.warning("%s: the caller was cancelled after the request was sent; %s "
-                       "(kept in MusicAPI.orphans)", ep.name,
-                       f"the server accepted it as task {orphan.task_id}" if orphan.task_id
-                       else "it may have been billed")  # fmt: skip
+        logger.warning(
+            "%s: the caller was cancelled after the request was sent; %s "
+            "(kept in MusicAPI.orphans)",
+            ep.name,
+            f"the server accepted it as task {orphan.task_id}"
+            if orphan.task_id
+            else "it may have been billed",
+        )
         if self._on_orphan is not None:
             try:
                 self._on_orphan(orphan)
@@ -567,11 +588,22 @@ class MusicAPI:
         """Send and parse; a paid call's 5xx or unreadable 2xx is an unknown outcome."""
         started = time.monotonic()
         response = await self._transport.send(request)
-        logger.debug("%s %s -> %d in %.0f ms", request.method, request.path, response.status,
-                     1000 * (time.monotonic() - started))  # fmt: skip
+        logger.debug(
+            "%s %s -> %d in %.0f ms",
+            request.method,
+            request.path,
+            response.status,
+            1000 * (time.monotonic() - started),
+        )
         if logger.isEnabledFor(BODIES):
-            logger.log(BODIES, "%s %s sent %s; answer %s", request.method, request.path,
-                       _shown_body(request.body), _shown_body(response.body))  # fmt: skip
+            logger.log(
+                BODIES,
+                "%s %s sent %s; answer %s",
+                request.method,
+                request.path,
+                _shown_body(request.body),
+                _shown_body(response.body),
+            )
         self._follow_speed(response.headers)
         try:
             task_type = getattr(request.model, "task_type", None)
@@ -642,8 +674,9 @@ class MusicAPI:
             and not isinstance(request, StudioRequest | RiffusionRequest)
             and request.webhook_url is None
         ):
-            request = attrs.evolve(request, webhook_url=self.webhook_url,
-                                   webhook_secret=self._webhook_secret)  # fmt: skip
+            request = attrs.evolve(
+                request, webhook_url=self.webhook_url, webhook_secret=self._webhook_secret
+            )
         accepted = await self.call(ep, request)
         family = ep.family
         return Job(self, accepted.task_id, family, request=request, submitted_at=self._clock())
@@ -670,8 +703,9 @@ class MusicAPI:
             WebhookVerificationError: the delivery is not authentic or not a task update
                 (answer its ``reply_status``, 401 or 400, and drop it).
         """
-        event = verify_webhook(body, headers, self._webhook_secret or "",
-                               legacy_signatures=legacy_signatures)  # fmt: skip
+        event = verify_webhook(
+            body, headers, self._webhook_secret or "", legacy_signatures=legacy_signatures
+        )
         if self._dedupe.seen_event(event):
             return None
         self.poller.publish(event.task_id, event.snapshot)
@@ -763,8 +797,9 @@ class MusicAPI:
         Raises:
             InvalidRequest: ``task_id`` cannot name a task (nothing is sent).
         """
-        return await self.call(TASK_ENDPOINTS[_family(family)], None,
-                               task_id=check_task_id(task_id))  # fmt: skip
+        return await self.call(
+            TASK_ENDPOINTS[_family(family)], None, task_id=check_task_id(task_id)
+        )
 
     async def _poll(self, task_id: str, family: Family) -> TaskSnapshot:
         if self.coordination is not None:  # [redis hook] one poller per task, fleet-wide
@@ -806,9 +841,15 @@ class MusicAPI:
         if max_bytes is None:
             max_bytes = DEFAULT_MAX_BYTES
         async with self._downloads:
-            return await download_clip(self._transport, clip, directory, kinds=kinds,
-                                       max_bytes=max_bytes, overwrite=overwrite,
-                                       retry=self.retry_policy)  # fmt: skip
+            return await download_clip(
+                self._transport,
+                clip,
+                directory,
+                kinds=kinds,
+                max_bytes=max_bytes,
+                overwrite=overwrite,
+                retry=self.retry_policy,
+            )
 
     async def get_credits(self) -> Credits:
         """The account's remaining credits (free)."""

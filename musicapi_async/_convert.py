@@ -179,8 +179,11 @@ def _studio_config(value: object) -> StudioConfig:
         raise InvalidRequest(f"Unknown field 'config.{min(unknown)}'.", field="config")
     source = value.get("source")
     song_id = source.get("song_id") if isinstance(source, Mapping) else None
-    return StudioConfig(mode=value.get("mode", "regular"), source_song_id=song_id,
-                        context_length=value.get("context_length"))  # fmt: skip
+    return StudioConfig(
+        mode=value.get("mode", "regular"),
+        source_song_id=song_id,
+        context_length=value.get("context_length"),
+    )
 
 
 def request_from_wire(cls: type[T], fields: Mapping[str, Any]) -> T:
@@ -213,11 +216,15 @@ def request_from_wire(cls: type[T], fields: Mapping[str, Any]) -> T:
     try:
         return cls(**out)
     except TypeError as exc:  # a missing required field
-        missing = [f.name for f in model_fields if f.init and f.default is attrs.NOTHING
-                   and f.name not in out]  # fmt: skip
+        missing = [
+            f.name
+            for f in model_fields
+            if f.init and f.default is attrs.NOTHING and f.name not in out
+        ]
         first = missing[0] if missing else None
-        raise InvalidRequest(f"The {first!r} field is required." if first else str(exc),
-                             field=first) from None  # fmt: skip
+        raise InvalidRequest(
+            f"The {first!r} field is required." if first else str(exc), field=first
+        ) from None
 
 
 def to_wire(request: object) -> dict[str, Any]:

@@ -75,8 +75,11 @@ def _check_status(url: str, status: int, headers: Mapping[str, str]) -> None:
         return
     where = urlsplit(url).netloc
     if status == 429:
-        raise RateLimited(f"media host {where} is throttling", status=status,
-                          retry_after=parse_retry_after(headers.get("retry-after")))  # fmt: skip
+        raise RateLimited(
+            f"media host {where} is throttling",
+            status=status,
+            retry_after=parse_retry_after(headers.get("retry-after")),
+        )
     if status >= 500:
         raise ServerError(f"media host {where} failed", status=status)
     raise InvalidRequest(f"media not available ({status}) at {where}", status=status)
@@ -102,8 +105,9 @@ class _Body:
             # 32 + MAX_WBITS: a gzip or zlib header, detected from the stream itself.
             self.decoder = zlib.decompressobj(32 + zlib.MAX_WBITS)
         elif encoding not in ("", "identity"):
-            raise ResponseDecodeError(f"media host {where} sent an unsupported "
-                                      f"Content-Encoding {encoding!r}")  # fmt: skip
+            raise ResponseDecodeError(
+                f"media host {where} sent an unsupported Content-Encoding {encoding!r}"
+            )
         if self.length is None and not chunked and self.decoder is None:
             raise IncompleteDownload(
                 f"media host {where} sent no Content-Length and no chunked framing: a "
@@ -116,8 +120,11 @@ class _Body:
     def decode(self, chunk: bytes) -> bytes:
         self.received += len(chunk)
         if self.length is not None and self.received > self.length:
-            raise IncompleteDownload(f"more bytes than the announced {self.length}",
-                                     expected=self.length, received=self.received)  # fmt: skip
+            raise IncompleteDownload(
+                f"more bytes than the announced {self.length}",
+                expected=self.length,
+                received=self.received,
+            )
         if self.decoder is None:
             return chunk
         try:
@@ -128,14 +135,20 @@ class _Body:
     def finish(self) -> bytes:
         """The bytes still held by the decoder; raises if the body was not complete."""
         if self.length is not None and self.received != self.length:
-            raise IncompleteDownload(f"{self.received} of {self.length} bytes arrived",
-                                     expected=self.length, received=self.received)  # fmt: skip
+            raise IncompleteDownload(
+                f"{self.received} of {self.length} bytes arrived",
+                expected=self.length,
+                received=self.received,
+            )
         if self.decoder is None:
             return b""
         rest = self.decoder.flush()
         if not self.decoder.eof:
-            raise IncompleteDownload("the compressed stream ended before its end marker",
-                                     expected=self.length, received=self.received)  # fmt: skip
+            raise IncompleteDownload(
+                "the compressed stream ended before its end marker",
+                expected=self.length,
+                received=self.received,
+            )
         return rest
 
 
@@ -158,15 +171,25 @@ async def _download_one(
             bodies.append(body)
             # The clip id is a tag, never cut: a long title is shortened instead, so the
             # clips of one song (same title) never share a file name.
-            name = safe_filename(clip.title or "untitled", tag=f" - {clip.clip_id[:8]}",
-                                 suffix=_suffix(url, headers.get("content-type"), kind),
-                                 fallback=clip.clip_id)  # fmt: skip
+            name = safe_filename(
+                clip.title or "untitled",
+                tag=f" - {clip.clip_id[:8]}",
+                suffix=_suffix(url, headers.get("content-type"), kind),
+                fallback=clip.clip_id,
+            )
             target = directory / name if overwrite else unique_path(directory, name)
             # An encoded body's length is not the file's: the raw bytes are checked instead.
             expected = body.length if body.decoder is None else None
-            holder.append(await stack.enter_async_context(atomic_write(
-                target, max_bytes=max_bytes, expected_size=expected,
-                on_exists="replace" if overwrite else "rename")))  # fmt: skip
+            holder.append(
+                await stack.enter_async_context(
+                    atomic_write(
+                        target,
+                        max_bytes=max_bytes,
+                        expected_size=expected,
+                        on_exists="replace" if overwrite else "rename",
+                    )
+                )
+            )
 
         async def write(chunk: bytes) -> None:
             data = bodies[0].decode(chunk)
@@ -179,9 +202,11 @@ async def _download_one(
             if not bodies:
                 raise
             # The answer had begun: whatever the network did, the file is incomplete.
-            raise IncompleteDownload(f"the transfer broke off after {bodies[0].received} "
-                                     f"bytes ({failure})", expected=bodies[0].length,
-                                     received=bodies[0].received) from failure.cause  # fmt: skip
+            raise IncompleteDownload(
+                f"the transfer broke off after {bodies[0].received} bytes ({failure})",
+                expected=bodies[0].length,
+                received=bodies[0].received,
+            ) from failure.cause
         # Still inside the stack: a failed check discards the temporary file.
         rest = bodies[0].finish()
         if rest:
@@ -217,8 +242,7 @@ async def download_clip(
 
         async def once(url: str = url, kind: MediaKind = kind) -> Path:
             try:
-                return await _download_one(transport, url, folder, clip, kind,
-                                           max_bytes, overwrite)  # fmt: skip
+                return await _download_one(transport, url, folder, clip, kind, max_bytes, overwrite)
             except TransportFailure as failure:
                 # A GET may be repeated at will: lost answers are plain network errors.
                 raise NetworkError(f"downloading {kind}: {failure}") from failure.cause

@@ -46,6 +46,7 @@ from ._errors import DownloadTooLarge, IncompleteDownload
 __all__ = [
     "AtomicFile",
     "atomic_write",
+    "atomic_write_bytes",
     "remove_stale_parts",
     "safe_filename",
     "unique_path",
@@ -65,9 +66,17 @@ _INVISIBLE: Final = frozenset(
 _ZWJ: Final = "\u200d"
 # Windows refuses these as a file's name before its first dot, in any case.
 _RESERVED: Final = frozenset(
-    ["con", "prn", "aux", "nul", "conin$", "conout$",
-     *(f"com{n}" for n in range(10)), *(f"lpt{n}" for n in range(10))]
-)  # fmt: skip
+    [
+        "con",
+        "prn",
+        "aux",
+        "nul",
+        "conin$",
+        "conout$",
+        *(f"com{n}" for n in range(10)),
+        *(f"lpt{n}" for n in range(10)),
+    ]
+)
 _MIN_STEM: Final = 8  # room for "_conout$", the longest reserved name with its prefix
 _UNIQUE_TRIES: Final = 10_000
 _PART_PREFIX: Final = ".musicapi-"
@@ -120,9 +129,8 @@ def _clean(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = "".join(" " if c.isspace() else c for c in text)
     text = "".join(
-        c for c in text
-        if unicodedata.category(c) not in ("Cc", "Cs") and ord(c) not in _INVISIBLE
-    )  # fmt: skip
+        c for c in text if unicodedata.category(c) not in ("Cc", "Cs") and ord(c) not in _INVISIBLE
+    )
     parts = [p for p in _SEPARATORS.split(text) if p.strip(" .")]
     text = _FORBIDDEN.sub("_", "_".join(parts))
     text = _SPACES.sub(" ", _DOTS.sub(".", text))
@@ -157,9 +165,17 @@ def safe_filename(
     if not _SUFFIX.fullmatch(suffix):
         raise ValueError(f"suffix must look like '.mp3', not {suffix!r}")
     # The tag keeps its spaces (" - 0123abcd") but loses anything unsafe in a name.
-    tag = _FORBIDDEN.sub("_", _SEPARATORS.sub("_", "".join(
-        c for c in unicodedata.normalize("NFKC", tag)
-        if c.isprintable() and ord(c) not in _INVISIBLE)))  # fmt: skip
+    tag = _FORBIDDEN.sub(
+        "_",
+        _SEPARATORS.sub(
+            "_",
+            "".join(
+                c
+                for c in unicodedata.normalize("NFKC", tag)
+                if c.isprintable() and ord(c) not in _INVISIBLE
+            ),
+        ),
+    )
     budget = max_length - len(suffix.encode()) - len(tag.encode())
     if budget < _MIN_STEM:
         raise ValueError(f"max_length {max_length} leaves no room for a name")
@@ -319,6 +335,33 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Replace ``path`` with ``data`` completely or not at all (blocking; small files).
+
+    The synchronous sibling of ``atomic_write(path, on_exists="replace")``: the bytes go
+    to the same hidden temporary file, are fsynced, then renamed over ``path``; a reader
+    sees the old file or the new one, never half of either.
+
+    Returns:
+        ``path``, as a ``Path``.
+    """
+    target = Path(path)
+    _check_plain(target.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = _create_temp(target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_directory(target.parent)
+    return target
+
+
 class AtomicFile:
     """The handle ``atomic_write`` yields: write bytes to it, in order.
 
@@ -327,8 +370,9 @@ class AtomicFile:
         bytes_written: bytes accepted so far.
     """
 
-    def __init__(self, fd: int, temp: Path, target: Path,
-                 max_bytes: int | None, expected_size: int | None) -> None:  # fmt: skip
+    def __init__(
+        self, fd: int, temp: Path, target: Path, max_bytes: int | None, expected_size: int | None
+    ) -> None:
         self._file = anyio.wrap_file(os.fdopen(fd, "wb"))
         self._temp = temp
         self.path = target
@@ -345,20 +389,25 @@ class AtomicFile:
         """
         total = self.bytes_written + len(data)
         if self._max_bytes is not None and total > self._max_bytes:
-            raise DownloadTooLarge(f"{self.path.name}: more than {self._max_bytes} bytes",
-                                   limit=self._max_bytes)  # fmt: skip
+            raise DownloadTooLarge(
+                f"{self.path.name}: more than {self._max_bytes} bytes", limit=self._max_bytes
+            )
         if self._expected is not None and total > self._expected:
-            raise IncompleteDownload(f"{self.path.name}: more bytes than the announced "
-                                     f"{self._expected}", expected=self._expected,
-                                     received=total)  # fmt: skip
+            raise IncompleteDownload(
+                f"{self.path.name}: more bytes than the announced {self._expected}",
+                expected=self._expected,
+                received=total,
+            )
         await self._file.write(data)
         self.bytes_written = total
 
     async def _commit(self, on_exists: Literal["rename", "replace", "error"]) -> None:
         if self._expected is not None and self.bytes_written != self._expected:
-            raise IncompleteDownload(f"{self.path.name}: {self.bytes_written} of "
-                                     f"{self._expected} bytes arrived", expected=self._expected,
-                                     received=self.bytes_written)  # fmt: skip
+            raise IncompleteDownload(
+                f"{self.path.name}: {self.bytes_written} of {self._expected} bytes arrived",
+                expected=self._expected,
+                received=self.bytes_written,
+            )
         self.path = await anyio.to_thread.run_sync(self._finish, on_exists)
 
     def _finish(self, on_exists: Literal["rename", "replace", "error"]) -> Path:
@@ -431,8 +480,10 @@ async def _atomic_write(
     _check_plain(target.name)
     if max_bytes is not None and expected_size is not None and expected_size > max_bytes:
         # Refused before a byte is downloaded.
-        raise DownloadTooLarge(f"{target.name}: {expected_size} bytes announced, more than "
-                               f"{max_bytes}", limit=max_bytes)  # fmt: skip
+        raise DownloadTooLarge(
+            f"{target.name}: {expected_size} bytes announced, more than {max_bytes}",
+            limit=max_bytes,
+        )
     fd, temp = await anyio.to_thread.run_sync(_create_temp, target.parent)
     out = AtomicFile(fd, temp, target, max_bytes, expected_size)
     try:

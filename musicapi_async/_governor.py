@@ -216,9 +216,14 @@ class _Bucket:
 
     def state(self) -> BudgetState:
         self.refill(self.clock())
-        return BudgetState(self.rate, self.tokens, self.paused_until,
-                           int(self.limiter.borrowed_tokens) + self.unslotted, self.grants,
-                           self.throttles)  # fmt: skip
+        return BudgetState(
+            self.rate,
+            self.tokens,
+            self.paused_until,
+            int(self.limiter.borrowed_tokens) + self.unslotted,
+            self.grants,
+            self.throttles,
+        )
 
 
 class Governor:

@@ -9,8 +9,8 @@ without pulling in a transport (httpx keeps its models below its transports the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 
@@ -19,7 +19,12 @@ from ._errors import MusicAPIError
 if TYPE_CHECKING:  # annotation only: the table sits above this module
     from ._endpoints import Endpoint
 
-__all__ = ["HttpRequest", "HttpResponse", "TransportFailure"]
+__all__ = ["HttpRequest", "HttpResponse", "OnHeaders", "TransportFailure", "WriteChunk"]
+
+# A media download's two callbacks (``Transport.fetch``): the status and headers first,
+# then the body's chunks, in order.
+OnHeaders: TypeAlias = Callable[[int, Mapping[str, str]], Awaitable[None]]
+WriteChunk: TypeAlias = Callable[[bytes], Awaitable[None]]
 
 
 @attrs.frozen

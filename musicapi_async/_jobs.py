@@ -99,9 +99,12 @@ class Waiter(Protocol):
 
 def closed_error(job: Job) -> ClientClosed:
     """The error that ends a wait on ``job`` when its client closes."""
-    return ClientClosed(f"task {job.task_id}: the client was closed while waiting on it; "
-                        "the task goes on upstream, wait again from an open client",
-                        task_id=job.task_id, snapshot=job.snapshot)  # fmt: skip
+    return ClientClosed(
+        f"task {job.task_id}: the client was closed while waiting on it; "
+        "the task goes on upstream, wait again from an open client",
+        task_id=job.task_id,
+        snapshot=job.snapshot,
+    )
 
 
 def _unknown_states(snapshot: TaskSnapshot | None) -> list[str]:
@@ -244,8 +247,9 @@ class Job:
         send, receive = anyio.create_memory_object_stream[JobEvent | MusicAPIError](math.inf)
         subscriber = _StreamSubscriber(self, send)
         client._waiters.add(subscriber)
-        poller.watch(self.task_id, self.family, subscriber, submitted_at=self.submitted_at,
-                     playable=playable)  # fmt: skip
+        poller.watch(
+            self.task_id, self.family, subscriber, submitted_at=self.submitted_at, playable=playable
+        )
         try:
             async for item in receive:
                 if isinstance(item, ClientClosed):
@@ -296,9 +300,12 @@ class Job:
         for state in _unknown_states(self.snapshot):
             if state not in self._reported:
                 self._reported.add(state)
-                logger.warning("task %s: a clip is in the state %r, which this SDK does "
-                               "not know; it is not treated as finished",
-                               self.task_id, state)  # fmt: skip
+                logger.warning(
+                    "task %s: a clip is in the state %r, which this SDK does "
+                    "not know; it is not treated as finished",
+                    self.task_id,
+                    state,
+                )
 
     async def wait(self, timeout: float | None = DEFAULT_WAIT_TIMEOUT) -> list[Clip]:
         """Wait until every clip is terminal and return the clips.

@@ -139,8 +139,9 @@ class Entry:
 def canonical_body(body: Mapping[str, Any]) -> str:
     """``body`` as canonical JSON (sorted keys, no spaces), ``webhook_secret`` left out."""
     kept = {k: v for k, v in body.items() if k not in _SECRET_FIELDS}
-    return json.dumps(kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)  # fmt: skip
+    return json.dumps(
+        kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def fingerprint(endpoint: str, body: Mapping[str, Any], *, key: str | None = None) -> str:
@@ -155,8 +156,9 @@ def fingerprint(endpoint: str, body: Mapping[str, Any], *, key: str | None = Non
     Returns:
         64 lower-case hex digits.
     """
-    text = json.dumps([endpoint, canonical_body(body), key], separators=(",", ":"),
-                      ensure_ascii=False)  # fmt: skip
+    text = json.dumps(
+        [endpoint, canonical_body(body), key], separators=(",", ":"), ensure_ascii=False
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -263,16 +265,28 @@ CREATE TABLE IF NOT EXISTS windows (
     updated_at REAL NOT NULL
 );
 """
-_COLUMNS: Final = ("fingerprint, endpoint, body, key, state, task_id, result, error, session, "
-                   "created_at, updated_at, sending")  # fmt: skip
+_COLUMNS: Final = (
+    "fingerprint, endpoint, body, key, state, task_id, result, error, session, "
+    "created_at, updated_at, sending"
+)
 
 
 def _entry(row: tuple[Any, ...]) -> Entry:
     fp, endpoint, body, key, state, task_id, result, error, session, created, updated, sent = row
-    return Entry(fingerprint=fp, endpoint=endpoint, body=json.loads(body), key=key,
-                 state=JobState(state), task_id=task_id, result=result, error=error,
-                 session=session, created_at=created, updated_at=updated,
-                 sending=bool(sent))  # fmt: skip
+    return Entry(
+        fingerprint=fp,
+        endpoint=endpoint,
+        body=json.loads(body),
+        key=key,
+        state=JobState(state),
+        task_id=task_id,
+        result=result,
+        error=error,
+        session=session,
+        created_at=created,
+        updated_at=updated,
+        sending=bool(sent),
+    )
 
 
 class _Immediate:
@@ -301,8 +315,9 @@ def _prepare(conn: sqlite3.Connection, path: str) -> None:
     with _Immediate(conn):
         (version,) = conn.execute("PRAGMA user_version").fetchone()
         if version > _SCHEMA_VERSION:
-            raise RuntimeError(f"{path}: journal schema {version} is newer than this "
-                               f"package's {_SCHEMA_VERSION}")  # fmt: skip
+            raise RuntimeError(
+                f"{path}: journal schema {version} is newer than this package's {_SCHEMA_VERSION}"
+            )
         for statement in _SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
@@ -362,8 +377,9 @@ class SQLiteJournal:
 
         # isolation_level=None: no implicit transactions; _Immediate makes them explicit.
         # timeout: how long to wait for another process's write lock.
-        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False,
-                               timeout=30.0)  # fmt: skip
+        conn = sqlite3.connect(
+            self._path, isolation_level=None, check_same_thread=False, timeout=30.0
+        )
         try:
             _prepare(conn, self._path)
         except BaseException:
@@ -396,8 +412,9 @@ class SQLiteJournal:
         """The entry for ``fingerprint``, or ``None``."""
 
         def work(conn: sqlite3.Connection) -> Entry | None:
-            row = conn.execute(f"SELECT {_COLUMNS} FROM jobs WHERE fingerprint = ?",
-                               (fingerprint,)).fetchone()  # fmt: skip
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM jobs WHERE fingerprint = ?", (fingerprint,)
+            ).fetchone()
             return None if row is None else _entry(row)
 
         return await self._run(work)
@@ -406,9 +423,10 @@ class SQLiteJournal:
         marks = ", ".join("?" * len(states))
 
         def work(conn: sqlite3.Connection) -> list[Entry]:
-            rows = conn.execute(f"SELECT {_COLUMNS} FROM jobs WHERE state IN ({marks}) "
-                                "ORDER BY created_at, rowid",
-                                [s.value for s in states]).fetchall()  # fmt: skip
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM jobs WHERE state IN ({marks}) ORDER BY created_at, rowid",
+                [s.value for s in states],
+            ).fetchall()
             return [_entry(row) for row in rows]
 
         return await self._run(work)
@@ -451,8 +469,9 @@ class SQLiteJournal:
                 ).rowcount
                 if inserted:
                     return None
-                row = conn.execute(f"SELECT {_COLUMNS} FROM jobs WHERE fingerprint = ?",
-                                   (fingerprint,)).fetchone()  # fmt: skip
+                row = conn.execute(
+                    f"SELECT {_COLUMNS} FROM jobs WHERE fingerprint = ?", (fingerprint,)
+                ).fetchone()
                 return _entry(row)
 
         return await self._run(work)
@@ -465,17 +484,20 @@ class SQLiteJournal:
 
         def work(conn: sqlite3.Connection) -> None:
             with _Immediate(conn):
-                conn.execute("UPDATE jobs SET sending = 1, updated_at = ? "
-                             "WHERE fingerprint = ? AND state = 'pending'",
-                             (time.time(), fingerprint))  # fmt: skip
+                conn.execute(
+                    "UPDATE jobs SET sending = 1, updated_at = ? "
+                    "WHERE fingerprint = ? AND state = 'pending'",
+                    (time.time(), fingerprint),
+                )
 
         await self._run(work)
 
     async def _move(self, fingerprint: str, target: JobState, **values: str | None) -> None:
         def work(conn: sqlite3.Connection) -> None:
             with _Immediate(conn):
-                row = conn.execute("SELECT state, task_id FROM jobs WHERE fingerprint = ?",
-                                   (fingerprint,)).fetchone()  # fmt: skip
+                row = conn.execute(
+                    "SELECT state, task_id FROM jobs WHERE fingerprint = ?", (fingerprint,)
+                ).fetchone()
                 if row is None:
                     raise JournalStateError(f"no journal entry {fingerprint}: begin() first")
                 current, task_id = JobState(row[0]), row[1]
@@ -484,13 +506,14 @@ class SQLiteJournal:
                 if target not in _MOVES[current]:
                     # Among others: a second, different task id for one request, which
                     # would mean it was billed twice. Refuse rather than overwrite.
-                    raise JournalStateError(f"{fingerprint}: cannot go from {current.value} "
-                                            f"to {target.value}")  # fmt: skip
+                    raise JournalStateError(
+                        f"{fingerprint}: cannot go from {current.value} to {target.value}"
+                    )
                 sets = "".join(f", {name} = ?" for name in values)
-                conn.execute(f"UPDATE jobs SET state = ?, updated_at = ?{sets} "
-                             "WHERE fingerprint = ?",
-                             (target.value, time.time(), *values.values(),
-                              fingerprint))  # fmt: skip
+                conn.execute(
+                    f"UPDATE jobs SET state = ?, updated_at = ?{sets} WHERE fingerprint = ?",
+                    (target.value, time.time(), *values.values(), fingerprint),
+                )
 
         await self._run(work)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 
-from ._http import HttpRequest, HttpResponse, TransportFailure
+from ._http import HttpRequest, HttpResponse, OnHeaders, TransportFailure, WriteChunk
 
 __all__ = ["MockTransport"]
 
@@ -46,12 +46,7 @@ class MockTransport:
             return await result
         return result
 
-    async def fetch(
-        self,
-        url: str,
-        on_headers: Callable[[int, Mapping[str, str]], Awaitable[None]],
-        write: Callable[[bytes], Awaitable[None]],
-    ) -> None:
+    async def fetch(self, url: str, on_headers: OnHeaders, write: WriteChunk) -> None:
         """Answer a media download from ``media(url)``, in two chunks."""
         self.fetched.append(url)
         if self._media is None:

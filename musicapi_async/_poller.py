@@ -234,8 +234,7 @@ class Poller:
         if self.push:
             delay, watch.gap = self.model.safety_net_next(watch.gap)
         else:
-            delay, watch.gap = self.model.next_poll(watch.family, offset, watch.gap,
-                                                    playable=wants)  # fmt: skip
+            delay, watch.gap = self.model.next_poll(watch.family, offset, watch.gap, playable=wants)
         self._schedule(watch, now + delay)
 
     def _close(self, watch: _Watch) -> None:
@@ -302,8 +301,7 @@ class Poller:
             # A bug or a hostile answer we failed to type must end this task's watch,
             # never the worker (and with it the client's task group and every waiter).
             self.stats.poll_errors += 1
-            error = MusicAPIError(f"polling task {watch.task_id} failed: "
-                                  f"{type(exc).__name__}")  # fmt: skip
+            error = MusicAPIError(f"polling task {watch.task_id} failed: {type(exc).__name__}")
             error.__cause__ = exc
             self._end(watch, error)
             return

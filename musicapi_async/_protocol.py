@@ -327,8 +327,11 @@ def parse_response(
     if _is_error(response, data):
         raise error_for(response, task_id=task_id, endpoint=ep.name, operation=operation)
     if not isinstance(data, Mapping):
-        raise _decode_error(f"{ep.name}: expected a JSON object (within {MAX_JSON_DEPTH} "
-                            f"levels and {MAX_JSON_BYTES} bytes)", response)  # fmt: skip
+        raise _decode_error(
+            f"{ep.name}: expected a JSON object (within {MAX_JSON_DEPTH} "
+            f"levels and {MAX_JSON_BYTES} bytes)",
+            response,
+        )
     try:
         parsed = ep.parse(data, task_id or "")
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:

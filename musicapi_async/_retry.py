@@ -339,9 +339,16 @@ async def retrying(
             if is_refusal(error) and refused_since is None:
                 refused_since = now
             refused_for = 0.0 if refused_since is None else now - refused_since
-            wait = decide(policy, billable=billable, attempt=attempt, elapsed=now - start,
-                          error=error, rng=rng, refused_for=refused_for,
-                          paced=paced)  # fmt: skip
+            wait = decide(
+                policy,
+                billable=billable,
+                attempt=attempt,
+                elapsed=now - start,
+                error=error,
+                rng=rng,
+                refused_for=refused_for,
+                paced=paced,
+            )
             if wait is None:
                 raise
             if on_retry is not None:

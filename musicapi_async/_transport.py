@@ -9,12 +9,12 @@ server — the fact that decides if a paid POST can ever be sent again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable
 from typing import Protocol, runtime_checkable
 
 import aiohttp
 
-from ._http import HttpRequest, HttpResponse, TransportFailure
+from ._http import HttpRequest, HttpResponse, OnHeaders, TransportFailure, WriteChunk
 from ._version import __version__
 
 __all__ = [
@@ -40,12 +40,7 @@ class Transport(Protocol):
         """Send ``request`` and return the complete answer, or raise ``TransportFailure``."""
         ...
 
-    async def fetch(
-        self,
-        url: str,
-        on_headers: Callable[[int, Mapping[str, str]], Awaitable[None]],
-        write: Callable[[bytes], Awaitable[None]],
-    ) -> None:
+    async def fetch(self, url: str, on_headers: OnHeaders, write: WriteChunk) -> None:
         """GET an absolute media URL, without credentials, streaming the body to ``write``.
 
         The body is passed on as it was sent, still in its ``Content-Encoding`` (the
@@ -102,8 +97,7 @@ def _classify_raw(exc: BaseException) -> TransportFailure:
     # Everything after that (a reset, a read timeout, a half-read body) may follow a
     # request the server received and billed.
     if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
-        return TransportFailure(f"could not connect: {type(exc).__name__}", sent=False,
-                                cause=exc)  # fmt: skip
+        return TransportFailure(f"could not connect: {type(exc).__name__}", sent=False, cause=exc)
     if isinstance(exc, aiohttp.InvalidURL):
         return TransportFailure("invalid URL", sent=False, cause=exc)
     if isinstance(exc, asyncio.TimeoutError):
@@ -173,12 +167,7 @@ class AiohttpTransport:
         # implicit __context__ (its repr holds the Authorization header).
         raise failure
 
-    async def fetch(
-        self,
-        url: str,
-        on_headers: Callable[[int, Mapping[str, str]], Awaitable[None]],
-        write: Callable[[bytes], Awaitable[None]],
-    ) -> None:
+    async def fetch(self, url: str, on_headers: OnHeaders, write: WriteChunk) -> None:
         """Stream a media file; see ``Transport.fetch``.
 
         No ``Authorization`` header is sent: media live on CDNs, and the API key must
@@ -200,10 +189,15 @@ class AiohttpTransport:
         try:
             # The body is handed over as sent (not decompressed): only the caller can
             # then prove a gzip stream complete, which aiohttp's decoder does not check.
-            async with session.get(url, headers={"User-Agent": self._headers["User-Agent"],
-                                                 "Accept-Encoding": "gzip, deflate"},
-                                   allow_redirects=True,
-                                   auto_decompress=False) as response:  # fmt: skip
+            async with session.get(
+                url,
+                headers={
+                    "User-Agent": self._headers["User-Agent"],
+                    "Accept-Encoding": "gzip, deflate",
+                },
+                allow_redirects=True,
+                auto_decompress=False,
+            ) as response:
                 headers = {k.lower(): v for k, v in response.headers.items()}
                 await guarded(on_headers(response.status, headers))
                 async for chunk in response.content.iter_chunked(_CHUNK):

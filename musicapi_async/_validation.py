@@ -82,8 +82,11 @@ _NEEDS_CLIP: Final = _TASK_TYPES - {"create_music", "persona_music"}
 _NEEDS_CONTINUE_AT: Final = frozenset({"extend_music", "extend_upload_music"})
 # §3.1: remaster and add_* need only a clip and a model (add_vocals also its lyrics).
 _NEEDS_CUSTOM_MODE: Final = _TASK_TYPES - {
-    "concat_music", "remaster", "add_instrumental", "add_vocals"
-}  # fmt: skip
+    "concat_music",
+    "remaster",
+    "add_instrumental",
+    "add_vocals",
+}
 
 _SONIC_FIELDS: Final = frozenset(
     {
@@ -291,10 +294,17 @@ def _check_url(body: Mapping[str, Any], field: str, limit: int = 1024) -> None:
         host = (parts.hostname or "") if parts is not None else ""
     except ValueError:
         host = ""
-    if (len(url) > limit or not host or scheme not in ("https", "http")
-            or (scheme == "http" and not _is_loopback(host))):  # fmt: skip
-        raise _fail(f"The '{field}' field should be an HTTPS URL of at most {limit} "
-                    "characters (plain http only to localhost).", field)  # fmt: skip
+    if (
+        len(url) > limit
+        or not host
+        or scheme not in ("https", "http")
+        or (scheme == "http" and not _is_loopback(host))
+    ):
+        raise _fail(
+            f"The '{field}' field should be an HTTPS URL of at most {limit} "
+            "characters (plain http only to localhost).",
+            field,
+        )
 
 
 def check_callback_url(url: object, field: str = "webhook_url") -> None:
@@ -349,21 +359,28 @@ def _check_sonic_options(body: Mapping[str, Any], task_type: str) -> None:
         raise _fail("The 'auto_lyrics' field needs custom_mode = true.", "auto_lyrics")
     if body.get("variation_category") is not None:
         if task_type != "remaster":
-            raise _fail("The 'variation_category' field is only for task_type = remaster.",
-                        "variation_category")  # fmt: skip
+            raise _fail(
+                "The 'variation_category' field is only for task_type = remaster.",
+                "variation_category",
+            )
         if body.get("mv") not in _VARIATION_MODELS:
-            raise _fail("The 'variation_category' field needs sonic-v5 or newer.",
-                        "variation_category")  # fmt: skip
+            raise _fail(
+                "The 'variation_category' field needs sonic-v5 or newer.", "variation_category"
+            )
     start, end = body.get("overpainting_start_s"), body.get("overpainting_end_s")
     if start is None and end is None:
         return
     if task_type not in _OVERPAINTING_TASKS:
-        raise _fail("The 'overpainting_start_s' and 'overpainting_end_s' fields are only for "
-                    "task_type = add_instrumental or add_vocals.",
-                    "overpainting_start_s")  # fmt: skip
+        raise _fail(
+            "The 'overpainting_start_s' and 'overpainting_end_s' fields are only for "
+            "task_type = add_instrumental or add_vocals.",
+            "overpainting_start_s",
+        )
     if start is not None and end is not None and not start < end:
-        raise _fail("The 'overpainting_start_s' field must be less than "
-                    "'overpainting_end_s'.", "overpainting_start_s")  # fmt: skip
+        raise _fail(
+            "The 'overpainting_start_s' field must be less than 'overpainting_end_s'.",
+            "overpainting_start_s",
+        )
 
 
 def validate_sonic(body: Mapping[str, Any], *, strict: bool) -> None:
@@ -376,19 +393,23 @@ def validate_sonic(body: Mapping[str, Any], *, strict: bool) -> None:
     for field in ("make_instrumental", "auto_lyrics", "use_suno_cdn"):
         _check_bool(body, field)
     if task_type in _NEEDS_CLIP and not _check_str(body, "continue_clip_id"):
-        raise _fail(f"The 'continue_clip_id' field is required when task_type = {task_type}.",
-                    "continue_clip_id")  # fmt: skip
+        raise _fail(
+            f"The 'continue_clip_id' field is required when task_type = {task_type}.",
+            "continue_clip_id",
+        )
     if task_type == "concat_music":
         return
     _check_bool(body, "custom_mode", required=task_type in _NEEDS_CUSTOM_MODE)
     limits = model_limits(body.get("mv"))
     if task_type == "persona_music" and not _check_str(body, "persona_id"):
-        raise _fail("The 'persona_id' field is required when task_type = persona_music.",
-                    "persona_id")  # fmt: skip
+        raise _fail(
+            "The 'persona_id' field is required when task_type = persona_music.", "persona_id"
+        )
     if task_type in _NEEDS_CONTINUE_AT:
         if body.get("continue_at") is None:
-            raise _fail(f"The 'continue_at' field is required when task_type = {task_type}.",
-                        "continue_at")  # fmt: skip
+            raise _fail(
+                f"The 'continue_at' field is required when task_type = {task_type}.", "continue_at"
+            )
         _check_range(body, "continue_at", 0, 86400)
     prompt = _check_str(body, "prompt")
     description = _check_str(body, "gpt_description_prompt")
@@ -396,8 +417,10 @@ def validate_sonic(body: Mapping[str, Any], *, strict: bool) -> None:
         if not prompt and not body.get("make_instrumental"):
             raise _fail("The 'prompt' field is required when custom_mode = true.", "prompt")
     elif task_type == "create_music" and not description:
-        raise _fail("The 'gpt_description_prompt' field is required when custom_mode = "
-                    "false.", "gpt_description_prompt")  # fmt: skip
+        raise _fail(
+            "The 'gpt_description_prompt' field is required when custom_mode = false.",
+            "gpt_description_prompt",
+        )
     if task_type == "add_vocals" and not prompt:
         raise _fail("The 'prompt' field is required when task_type = add_vocals.", "prompt")
     _check_len(
@@ -415,8 +438,12 @@ def validate_sonic(body: Mapping[str, Any], *, strict: bool) -> None:
         "The tags character length should be less than {limit}.",
         "tags",
     )
-    _check_len(_check_str(body, "title"), limits.title,
-               "The title character length should be less than {limit}.", "title")  # fmt: skip
+    _check_len(
+        _check_str(body, "title"),
+        limits.title,
+        "The title character length should be less than {limit}.",
+        "title",
+    )
     _check_str(body, "negative_tags")
     _check_choice(body, "vocal_gender", ("f", "m"))
     if body.get("vocal_gender") is not None and not limits.vocal_gender:
@@ -471,10 +498,12 @@ def validate_upload(body: Mapping[str, Any], *, strict: bool) -> None:
     _check_types(body, {"url": "str", "callback_url": "str"})
     url = _check_str(body, "url")
     if not url or not _URL.match(url):
-        raise _fail("Audio URL is not accessible. Please provide a public direct audio "
-                    "file URL.", "url")  # fmt: skip
-    _check_len(url, UPLOAD_URL_LIMIT, "The 'url' field should be at most {limit} characters.",
-               "url")  # fmt: skip
+        raise _fail(
+            "Audio URL is not accessible. Please provide a public direct audio file URL.", "url"
+        )
+    _check_len(
+        url, UPLOAD_URL_LIMIT, "The 'url' field should be at most {limit} characters.", "url"
+    )
     _check_url(body, "callback_url")
 
 
@@ -494,9 +523,12 @@ def validate_lyrics(body: Mapping[str, Any], *, strict: bool) -> None:
     description = _check_str(body, "description")
     if not description:
         raise _fail("description is required.", "description")
-    _check_len(description, 120,
-               "The description character length should be less than {limit}.",
-               "description")  # fmt: skip
+    _check_len(
+        description,
+        120,
+        "The description character length should be less than {limit}.",
+        "description",
+    )
 
 
 _NURO_VOCAL_FIELDS: Final = frozenset(
@@ -528,8 +560,9 @@ def validate_nuro(body: Mapping[str, Any], *, strict: bool) -> None:
         lyrics = _check_str(body, "lyrics")
         if not lyrics:
             raise _fail("The 'lyrics' field is required when type = vocal.", "lyrics")
-        _check_len(lyrics, 2000, "The lyrics character length should be less than {limit}.",
-                   "lyrics")  # fmt: skip
+        _check_len(
+            lyrics, 2000, "The lyrics character length should be less than {limit}.", "lyrics"
+        )
         _check_choice(body, "gender", ("Female", "Male"))
         _check_choice(body, "genre", NURO_VOCAL_GENRES)
         _check_choice(body, "mood", NURO_VOCAL_MOODS)
@@ -554,8 +587,9 @@ def validate_nuro(body: Mapping[str, Any], *, strict: bool) -> None:
             or not isinstance(segments, Sequence)
             or not all(isinstance(s, Mapping) and "name" in s for s in segments)
         ):
-            raise _fail("The 'segments' field should be a list of {name, duration} objects.",
-                        "segments")  # fmt: skip
+            raise _fail(
+                "The 'segments' field should be a list of {name, duration} objects.", "segments"
+            )
     else:
         raise _fail("The 'type' field should be 'vocal' or 'bgm'.", "type")
     _check_webhook(body)
@@ -595,13 +629,16 @@ def validate_studio(body: Mapping[str, Any], *, strict: bool) -> None:
     _check_choice(body, "model_type", ("studio130-v1.5", "studio32-v1.5"))
     if body.get("model_type") is None:
         raise _fail("The 'model_type' field is required.", "model_type")
-    for field in ("prompt_strength", "clarity_strength", "lyrics_strength",
-                  "generation_quality"):  # fmt: skip
+    for field in ("prompt_strength", "clarity_strength", "lyrics_strength", "generation_quality"):
         if body.get(field) is None:
             raise _fail(f"The '{field}' field is required.", field)
         _check_range(body, field, 0, 1)
-    for field in ("song_section_start", "song_section_end", "lyrics_placement_start",
-                  "lyrics_placement_end"):  # fmt: skip
+    for field in (
+        "song_section_start",
+        "song_section_end",
+        "lyrics_placement_start",
+        "lyrics_placement_end",
+    ):
         _check_range(body, field, 0, 1)
     _check_bool(body, "bypass_prompt_optimization")
     config = body.get("config")
@@ -614,8 +651,9 @@ def validate_studio(body: Mapping[str, Any], *, strict: bool) -> None:
         raise _fail("The 'config.mode' field is required.", "config")
     source = config.get("source")
     if mode != "regular" and not (isinstance(source, Mapping) and source.get("song_id")):
-        raise _fail(f"The 'config.source.song_id' field is required when config.mode = "
-                    f"{mode}.", "config")  # fmt: skip
+        raise _fail(
+            f"The 'config.source.song_id' field is required when config.mode = {mode}.", "config"
+        )
 
 
 # A validator checks one endpoint's wire body; the table (``_endpoints``) names each row's.
@@ -638,12 +676,14 @@ def check_task_id(task_id: object) -> str:
     if isinstance(task_id, str) and _PLAIN_TASK_ID.fullmatch(task_id):
         return task_id  # the usual UUID-like id: one regex instead of a loop per character
     if not isinstance(task_id, str):
-        raise _fail(f"The task id should be a string, not {type(task_id).__name__}.",
-                    "task_id")  # fmt: skip
+        raise _fail(f"The task id should be a string, not {type(task_id).__name__}.", "task_id")
     if not task_id.strip():
         raise _fail("missing task id.", "task_id")
-    if (len(task_id) > _TASK_ID_LIMIT or task_id in (".", "..")
-            or any(c in "/\\" or c.isspace() or not c.isprintable() for c in task_id)):  # fmt: skip
+    if (
+        len(task_id) > _TASK_ID_LIMIT
+        or task_id in (".", "..")
+        or any(c in "/\\" or c.isspace() or not c.isprintable() for c in task_id)
+    ):
         raise _fail(f"Not a valid task id: {task_id[:40]!r}.", "task_id")
     return task_id
 

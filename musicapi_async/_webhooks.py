@@ -91,8 +91,14 @@ def _refuse(message: str, *, malformed: bool = False) -> WebhookVerificationErro
     return WebhookVerificationError(message, reply_status=400 if malformed else 401)
 
 
-def _check_signature(body: bytes, headers: Mapping[str, str], secret: str, tolerance: float,
-                     now: float, legacy_signatures: bool) -> tuple[int | None, str]:  # fmt: skip
+def _check_signature(
+    body: bytes,
+    headers: Mapping[str, str],
+    secret: str,
+    tolerance: float,
+    now: float,
+    legacy_signatures: bool,
+) -> tuple[int | None, str]:
     """The signed timestamp (``None`` for the legacy scheme) and the signed digest."""
     signature = _header(headers, "X-Webhook-Signature")
     if signature is not None:
@@ -109,9 +115,11 @@ def _check_signature(body: bytes, headers: Mapping[str, str], secret: str, toler
     if legacy is None:
         raise _refuse("the webhook carries no signature header")
     if not legacy_signatures:
-        raise _refuse("the webhook is signed with the legacy X-Signature scheme (no "
-                      "timestamp, replayable forever); pass legacy_signatures=True to "
-                      "accept it")  # fmt: skip
+        raise _refuse(
+            "the webhook is signed with the legacy X-Signature scheme (no "
+            "timestamp, replayable forever); pass legacy_signatures=True to "
+            "accept it"
+        )
     digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     provided = legacy.strip().removeprefix("sha256=")
     if not hmac.compare_digest(digest.encode(), provided.encode("utf-8", "replace")):
@@ -165,9 +173,9 @@ def verify_webhook(
     """
     if not secret:
         raise WebhookVerificationError("no webhook secret to verify with")
-    timestamp, signed_digest = _check_signature(body, headers, secret, tolerance,
-                                                time.time() if now is None else now,
-                                                legacy_signatures)  # fmt: skip
+    timestamp, signed_digest = _check_signature(
+        body, headers, secret, tolerance, time.time() if now is None else now, legacy_signatures
+    )
     event_id = _header(headers, "X-Webhook-Id") or _header(headers, "Idempotency-Key")
     if not event_id:
         raise _refuse("the webhook carries no X-Webhook-Id", malformed=True)
@@ -185,8 +193,9 @@ def verify_webhook(
         raise _refuse(f"the webhook body is not a task update: {exc}", malformed=True) from exc
     except MusicAPIError as exc:
         raise _refuse(f"the webhook body is not a task update: {exc}", malformed=True) from exc
-    return WebhookEvent(event_id, _KINDS.get(name, name), task_id, snapshot, timestamp,
-                        signed_digest)  # fmt: skip
+    return WebhookEvent(
+        event_id, _KINDS.get(name, name), task_id, snapshot, timestamp, signed_digest
+    )
 
 
 class WebhookDeduplicator:

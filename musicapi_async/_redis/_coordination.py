@@ -195,13 +195,23 @@ class RedisCoordination:
         self._lease_ms = max(1, int(lease_ttl * 1000))
         self._snapshot_ttl = max(1, int(snapshot_ttl))
         self._channel = f"{namespace}:snapshots"
-        self.journal = RedisJournal(url, namespace=namespace, session=self.session,
-                                    session_ttl=max(3 * lease_ttl, 1.0),
-                                    redis=self._redis)  # fmt: skip
-        self._rates = RedisRateStore(self._redis, url, namespace=namespace,
-                                     create_rate=create_rate, create_burst=create_burst,
-                                     poll_rate=poll_rate, poll_burst=poll_burst,
-                                     margin=create_margin)  # fmt: skip
+        self.journal = RedisJournal(
+            url,
+            namespace=namespace,
+            session=self.session,
+            session_ttl=max(3 * lease_ttl, 1.0),
+            redis=self._redis,
+        )
+        self._rates = RedisRateStore(
+            self._redis,
+            url,
+            namespace=namespace,
+            create_rate=create_rate,
+            create_burst=create_burst,
+            poll_rate=poll_rate,
+            poll_burst=poll_burst,
+            margin=create_margin,
+        )
         self._rates.set_time_scale(speed)
         self._claiming = _ClaimingRates(self._rates)
         self._tick: AsyncScript = self._redis.register_script(_TICK)
@@ -248,8 +258,10 @@ class RedisCoordination:
         try:
             with anyio.CancelScope(shield=True), anyio.move_on_after(2):
                 if held:
-                    await self._leases(keys=[self._key("lease", t) for t in held],
-                                       args=[self.session, self._lease_ms, "release"])  # fmt: skip
+                    await self._leases(
+                        keys=[self._key("lease", t) for t in held],
+                        args=[self.session, self._lease_ms, "release"],
+                    )
                 await self._redis.delete(self.journal.session_key(self.session))
         except Exception as exc:  # noqa: BLE001 - closing: the leases expire on their own
             logger.warning("could not release leases on close: %s", exc)
@@ -277,8 +289,10 @@ class RedisCoordination:
             tasks, self._releasing = list(self._releasing), set()
             try:
                 with guarded(self._url, "releasing poll leases"):
-                    await self._leases(keys=[self._key("lease", t) for t in tasks],
-                                       args=[self.session, self._lease_ms, "release"])  # fmt: skip
+                    await self._leases(
+                        keys=[self._key("lease", t) for t in tasks],
+                        args=[self.session, self._lease_ms, "release"],
+                    )
             except CoordinationError as exc:
                 logger.warning("%s (the leases lapse on their own)", exc)
 
@@ -303,8 +317,10 @@ class RedisCoordination:
             return
         tasks = list(self._held)
         with guarded(self._url, "renewing poll leases"):
-            kept = await self._leases(keys=[self._key("lease", t) for t in tasks],
-                                      args=[self.session, self._lease_ms, "renew"])  # fmt: skip
+            kept = await self._leases(
+                keys=[self._key("lease", t) for t in tasks],
+                args=[self.session, self._lease_ms, "renew"],
+            )
         keep = {tasks[int(i) - 1] for i in kept}
         for task_id in tasks:
             if task_id not in keep:
@@ -368,9 +384,10 @@ class RedisCoordination:
             CoordinationError: Redis cannot be reached (the poller tries again later).
         """
         with guarded(self._url, f"taking the poll lease of task {task_id}"):
-            held, stored = await self._tick(keys=[self._key("snap", task_id),
-                                                  self._key("lease", task_id)],
-                                            args=[self.session, self._lease_ms])  # fmt: skip
+            held, stored = await self._tick(
+                keys=[self._key("snap", task_id), self._key("lease", task_id)],
+                args=[self.session, self._lease_ms],
+            )
         if not int(held):
             self._held.pop(task_id, None)
             self.stats.relayed += 1
@@ -398,9 +415,10 @@ class RedisCoordination:
         if snapshot.done:
             self._held.pop(task_id, None)
         with guarded(self._url, f"publishing task {task_id}"):
-            await self._publish(keys=[self._key("snap", task_id), self._key("lease", task_id),
-                                      self._channel],
-                                args=[payload, self._snapshot_ttl, self.session])  # fmt: skip
+            await self._publish(
+                keys=[self._key("snap", task_id), self._key("lease", task_id), self._channel],
+                args=[payload, self._snapshot_ttl, self.session],
+            )
 
     async def clear(self) -> None:
         """Delete every key of this namespace (tests, a finished run)."""

@@ -132,12 +132,19 @@ def _text(value: bytes | str | None) -> str | None:
 
 def _entry(fields: Mapping[Any, Any]) -> Entry:
     data = {_text(k): _text(v) for k, v in fields.items()}
-    return Entry(fingerprint=str(data["fingerprint"]), endpoint=str(data["endpoint"]),
-                 body=json.loads(str(data["body"])), key=json.loads(str(data["key"])),
-                 state=JobState(data["state"]), task_id=data.get("task_id"),
-                 result=data.get("result"), error=data.get("error"),
-                 session=str(data["session"]), created_at=float(str(data["created_at"])),
-                 updated_at=float(str(data["updated_at"])))  # fmt: skip
+    return Entry(
+        fingerprint=str(data["fingerprint"]),
+        endpoint=str(data["endpoint"]),
+        body=json.loads(str(data["body"])),
+        key=json.loads(str(data["key"])),
+        state=JobState(data["state"]),
+        task_id=data.get("task_id"),
+        result=data.get("result"),
+        error=data.get("error"),
+        session=str(data["session"]),
+        created_at=float(str(data["created_at"])),
+        updated_at=float(str(data["updated_at"])),
+    )
 
 
 def _describe(error: str | BaseException) -> str:
@@ -244,8 +251,9 @@ class RedisJournal:
         with guarded(self._url, "reading the journal"):
             scored: list[tuple[float, str]] = []
             for state in states:
-                members: list[Any] = await redis.zrange(f"{self._prefix}:state:{state.value}",
-                                                        0, -1, withscores=True)  # fmt: skip
+                members: list[Any] = await redis.zrange(
+                    f"{self._prefix}:state:{state.value}", 0, -1, withscores=True
+                )
                 scored.extend((float(score), _text(member) or "") for member, score in members)
             scored.sort()
             entries = []
@@ -296,7 +304,8 @@ class RedisJournal:
                 # Three fields, not the whole entry: many waiters may be asking at once.
                 with guarded(self._url, "reading the journal"):
                     state, task_id, session = await self._client().hmget(
-                        key, ["state", "task_id", "session"])  # fmt: skip
+                        key, ["state", "task_id", "session"]
+                    )
                 if state is None:
                     raise JournalStateError(f"no journal entry {fingerprint}")
                 if task_id is not None:
@@ -317,7 +326,8 @@ class RedisJournal:
                         f"journal: request {fingerprint[:12]} was sent by another process "
                         f"and its outcome is unknown ({_text(state)}); reconcile it",
                         endpoint=entry.endpoint if entry else "",
-                        request=entry.body if entry else None)  # fmt: skip
+                        request=entry.body if entry else None,
+                    )
                 # Woken by the change's announcement; the timeout is the fallback for
                 # a missed one (a claimer that dies announces nothing).
                 with anyio.move_on_after(delay):
@@ -345,11 +355,16 @@ class RedisJournal:
         Raises:
             CoordinationError: the claim could not be recorded: send nothing.
         """
-        args: list[str | int] = [fingerprint, endpoint, canonical_body(body), json.dumps(key),
-                self.session,
-                repr(time.time()), self._session_ttl_ms]  # fmt: skip
-        keys = [self._entry_key(fingerprint), self.session_key(self.session),
-                *self._state_keys()]  # fmt: skip
+        args: list[str | int] = [
+            fingerprint,
+            endpoint,
+            canonical_body(body),
+            json.dumps(key),
+            self.session,
+            repr(time.time()),
+            self._session_ttl_ms,
+        ]
+        keys = [self._entry_key(fingerprint), self.session_key(self.session), *self._state_keys()]
         with guarded(self._url, "claiming a request: nothing was sent"):
             found = await self._script("begin", _BEGIN)(keys=keys, args=args)
         if not found:
@@ -358,15 +373,24 @@ class RedisJournal:
         pairs = iter(found)
         return _entry(dict(zip(pairs, pairs, strict=True)))
 
-    async def _move(self, fingerprint: str, target: JobState, *, task_id: str = "",
-                    field: str = "", value: str = "", clear_error: bool = False,
-                    accepted: str | None = None) -> None:  # fmt: skip
+    async def _move(
+        self,
+        fingerprint: str,
+        target: JobState,
+        *,
+        task_id: str = "",
+        field: str = "",
+        value: str = "",
+        clear_error: bool = False,
+        accepted: str | None = None,
+    ) -> None:
         if (claim := _CLAIM.get()) is not None and claim[1] == fingerprint:
             _CLAIM.set(None)  # its answer is being recorded: nothing left to mark
         keys = [self._entry_key(fingerprint), *self._state_keys()]
         args = [target.value, repr(time.time()), task_id, field, value, "1" if clear_error else "0"]
-        with guarded(self._url, f"recording {fingerprint[:12]} as {target.value}",
-                     task_id=accepted):  # fmt: skip
+        with guarded(
+            self._url, f"recording {fingerprint[:12]} as {target.value}", task_id=accepted
+        ):
             answer = _text(await self._script("move", _MOVE)(keys=keys, args=args))
             if answer == "ok":
                 await self._client().publish(self.channel, fingerprint)
@@ -387,17 +411,30 @@ class RedisJournal:
                 this process's (it stalled so long that another took it over): do not send.
         """
         with guarded(self._url, "marking a request as being sent: nothing was sent"):
-            answer = _text(await self._script("sending", _SENDING)(
-                keys=[self._entry_key(fingerprint)], args=[self.session]))  # fmt: skip
+            answer = _text(
+                await self._script("sending", _SENDING)(
+                    keys=[self._entry_key(fingerprint)], args=[self.session]
+                )
+            )
         if answer == "lost":
-            raise CoordinationError(f"journal: request {fingerprint[:12]} was taken over by "
-                                    "another process; nothing was sent")  # fmt: skip
+            raise CoordinationError(
+                f"journal: request {fingerprint[:12]} was taken over by "
+                "another process; nothing was sent"
+            )
 
     async def _take_over(self, fingerprint: str, session: str) -> bool:
-        keys = [self._entry_key(fingerprint), self.session_key(session),
-                self.session_key(self.session)]  # fmt: skip
-        args: list[str | int] = [session, self.session, repr(time.time()), self._session_ttl_ms,
-                                 *sorted(_CREATE_ENDPOINTS)]  # fmt: skip
+        keys = [
+            self._entry_key(fingerprint),
+            self.session_key(session),
+            self.session_key(self.session),
+        ]
+        args: list[str | int] = [
+            session,
+            self.session,
+            repr(time.time()),
+            self._session_ttl_ms,
+            *sorted(_CREATE_ENDPOINTS),
+        ]
         with guarded(self._url, "taking over a claim: nothing was sent"):
             taken = int(await self._script("take_over", _TAKE_OVER)(keys=keys, args=args))
         if taken:
@@ -427,8 +464,9 @@ class RedisJournal:
             ValueError: ``result_json`` is not JSON.
         """
         json.loads(result_json)  # what is journaled must be readable on the way back
-        await self._move(fingerprint, JobState.DONE, field="result", value=result_json,
-                         clear_error=True)  # fmt: skip
+        await self._move(
+            fingerprint, JobState.DONE, field="result", value=result_json, clear_error=True
+        )
 
     async def failed(self, fingerprint: str, error: str | BaseException) -> None:
         """Record a final error."""

@@ -164,8 +164,9 @@ class RedisRateStore:
             wait = int(await self._take(keys=keys, args=[repr(rate), burst]))
         return max(0, wait) / 1000
 
-    async def acquire(self, kind: RateKind, *,
-                      before: Callable[[], Awaitable[None]] | None = None) -> None:  # fmt: skip
+    async def acquire(
+        self, kind: RateKind, *, before: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
         """Wait for a ``kind`` slot of the shared schedule.
 
         Args:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, aclosing
 from pathlib import Path
@@ -42,6 +40,7 @@ from musicapi_async import (
     SubmissionOutcomeUnknown,
     TaskDone,
     UploadedClip,
+    atomic_write_bytes,
     redact,
     to_wire,
 )
@@ -101,8 +100,14 @@ async def run_plan(
 class _Run:
     """One bulk run's state: the lines by id, the stream watchers, and a lack of credits."""
 
-    def __init__(self, api: MusicAPI, tracker: Tracker, options: BulkOptions,
-                 journal: Journal | None, side: TaskGroup) -> None:  # fmt: skip
+    def __init__(
+        self,
+        api: MusicAPI,
+        tracker: Tracker,
+        options: BulkOptions,
+        journal: Journal | None,
+        side: TaskGroup,
+    ) -> None:
         self.api, self.tracker, self.options, self.journal = api, tracker, options, journal
         self.side = side
         self.items = {item.line.ident: item for item in tracker.items if item.line.ident}
@@ -116,10 +121,13 @@ class _Run:
             try:
                 async with aclosing(job.updates(playable=True)) as events:
                     async for event in events:
-                        if (isinstance(event, ClipPlayable)
-                                and event.clip.state is ClipState.STREAMING):  # fmt: skip
-                            self.tracker.streaming(job.task_id, event.clip.audio_url,
-                                                   event.clip.title)  # fmt: skip
+                        if (
+                            isinstance(event, ClipPlayable)
+                            and event.clip.state is ClipState.STREAMING
+                        ):
+                            self.tracker.streaming(
+                                job.task_id, event.clip.audio_url, event.clip.title
+                            )
                             return  # stop the early polls; generate_many waits on
                         if isinstance(event, TaskDone):
                             return
@@ -138,8 +146,9 @@ class _Run:
         for line in wave:
             reason = _blocked(line, self.items) or (
                 f"not sent: the account ran out of credits ({self.no_credits})"
-                if self.no_credits is not None and line.cost() else None
-            )  # fmt: skip
+                if self.no_credits is not None and line.cost()
+                else None
+            )
             values: dict[tuple[str, ...], str] = {}
             if reason is None:
                 try:
@@ -164,10 +173,14 @@ class _Run:
                 tracker.submitted(batch[index][0].number, job.task_id)
             self.follow(job)
 
-        outcomes = self.api.generate_many([cast(AnyRequest, r) for _, r in batch],
-                                          concurrency=options.concurrency,
-                                          timeout=options.timeout, journal=self.journal,
-                                          budget=budget, on_accepted=accepted)  # fmt: skip
+        outcomes = self.api.generate_many(
+            [cast(AnyRequest, r) for _, r in batch],
+            concurrency=options.concurrency,
+            timeout=options.timeout,
+            journal=self.journal,
+            budget=budget,
+            on_accepted=accepted,
+        )
         async with aclosing(outcomes):
             async for outcome in outcomes:
                 line, request = batch[outcome.index]
@@ -176,8 +189,7 @@ class _Run:
     def record(self, line: Line, request: object, outcome: Outcome) -> None:
         item = _record(self.tracker, line, request, outcome)
         if isinstance(outcome.error, InsufficientCredits):
-            self.no_credits = self.no_credits or (outcome.error.api_message
-                                                  or str(outcome.error))  # fmt: skip
+            self.no_credits = self.no_credits or (outcome.error.api_message or str(outcome.error))
         if item.task_id in self.watchers:
             self.watchers.pop(item.task_id).cancel()
         if self.options.download and item.clips and item.phase is Phase.DONE:
@@ -222,12 +234,24 @@ def not_sent(error: BaseException | None) -> bool:
 def _record(tracker: Tracker, line: Line, request: object, outcome: Outcome) -> Item:
     item = tracker.by_number[line.number]
     if not_sent(outcome.error):
-        return tracker.finish(line.number, Phase.SKIPPED, request=request, error=outcome.error,
-                              reason=str(outcome.error))  # fmt: skip
-    return tracker.finish(line.number, Phase.DONE if outcome.ok else Phase.FAILED,
-                          request=request, task_id=outcome.task_id or item.task_id,
-                          clips=outcome.clips, result=outcome.result, error=outcome.error,
-                          cost=outcome.cost, resumed=outcome.resumed)  # fmt: skip
+        return tracker.finish(
+            line.number,
+            Phase.SKIPPED,
+            request=request,
+            error=outcome.error,
+            reason=str(outcome.error),
+        )
+    return tracker.finish(
+        line.number,
+        Phase.DONE if outcome.ok else Phase.FAILED,
+        request=request,
+        task_id=outcome.task_id or item.task_id,
+        clips=outcome.clips,
+        result=outcome.result,
+        error=outcome.error,
+        cost=outcome.cost,
+        resumed=outcome.resumed,
+    )
 
 
 async def _download(api: MusicAPI, tracker: Tracker, item: Item, options: BulkOptions) -> None:
@@ -235,9 +259,9 @@ async def _download(api: MusicAPI, tracker: Tracker, item: Item, options: BulkOp
     try:
         for clip in item.clips:
             # Names carry the clip id, so a resumed run overwrites its own files only.
-            item.files[clip.clip_id] = await api.download(clip, options.out,
-                                                          kinds=options.kinds,
-                                                          overwrite=True)  # fmt: skip
+            item.files[clip.clip_id] = await api.download(
+                clip, options.out, kinds=options.kinds, overwrite=True
+            )
     except (MusicAPIError, OSError) as exc:
         item.download_error = f"{type(exc).__name__}: {exc}"
     finally:
@@ -289,42 +313,45 @@ def _rows(tracker: Tracker) -> list[dict[str, Any]]:
         request = item.request if item.request is not None else line.request()
         wire = {k: v for k, v in to_wire(request).items() if k != "webhook_secret"}
         error = item.error
-        rows.append({
-            "line": line.number,
-            "id": line.ident,
-            "kind": line.kind,
-            "request": wire,
-            "task_id": item.task_id,
-            "status": _status(item, tracker.interrupted),
-            "resumed": item.resumed,
-            "clips": [{"clip_id": c.clip_id, "title": c.title, "duration": c.duration,
-                       "state": c.state.value, "audio_url": c.audio_url,
-                       "image_url": c.image_url,
-                       "files": [str(p) for p in item.files.get(c.clip_id, [])]}
-                      for c in item.clips],
-            "result": _result(item.result),
-            "cost": item.cost,
-            "error": None if error is None and item.reason is None else {
-                "type": type(error).__name__ if error is not None else "Skipped",
-                "message": str(error) if error is not None else item.reason,
-            },
-            "download_error": item.download_error,
-        })  # fmt: skip
+        rows.append(
+            {
+                "line": line.number,
+                "id": line.ident,
+                "kind": line.kind,
+                "request": wire,
+                "task_id": item.task_id,
+                "status": _status(item, tracker.interrupted),
+                "resumed": item.resumed,
+                "clips": [
+                    {
+                        "clip_id": c.clip_id,
+                        "title": c.title,
+                        "duration": c.duration,
+                        "state": c.state.value,
+                        "audio_url": c.audio_url,
+                        "image_url": c.image_url,
+                        "files": [str(p) for p in item.files.get(c.clip_id, [])],
+                    }
+                    for c in item.clips
+                ],
+                "result": _result(item.result),
+                "cost": item.cost,
+                "error": None
+                if error is None and item.reason is None
+                else {
+                    "type": type(error).__name__ if error is not None else "Skipped",
+                    "message": str(error) if error is not None else item.reason,
+                },
+                "download_error": item.download_error,
+            }
+        )
     return rows
 
 
 def write_manifest(rows: list[dict[str, Any]], path: Path) -> None:
     """Write ``rows`` as JSONL to ``path``, atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".manifest-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 # ------------------------------------------------------------------------------ command
@@ -374,22 +401,36 @@ async def bulk_command(
         _print_json(tracker, code, manifest, held, rows)
     elif console is not None:
         console.print()
-        print_summary(tracker, console, out=options.out if args.download else None,
-                      manifest=manifest)  # fmt: skip
+        print_summary(
+            tracker, console, out=options.out if args.download else None, manifest=manifest
+        )
         if held:
             print(held["message"], file=sys.stderr)
     _unknown_hint(args, tracker)
     return code
 
 
-def _print_json(tracker: Tracker, code: int, manifest: Path, held: dict[str, Any],
-                rows: list[dict[str, Any]]) -> None:  # fmt: skip
+def _print_json(
+    tracker: Tracker, code: int, manifest: Path, held: dict[str, Any], rows: list[dict[str, Any]]
+) -> None:
     """The whole run as one JSON document (``--json``)."""
-    print(json.dumps({"ok": code == 0, "exit_code": code, "input": tracker.plan.path,
-                      "counts": dict(tracker.counts()), "credits": tracker.spent,
-                      "elapsed": round(tracker.elapsed, 3), "manifest": str(manifest),
-                      **({"not_sent": held} if held else {}),
-                      "results": rows}, ensure_ascii=False, indent=2))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "ok": code == 0,
+                "exit_code": code,
+                "input": tracker.plan.path,
+                "counts": dict(tracker.counts()),
+                "credits": tracker.spent,
+                "elapsed": round(tracker.elapsed, 3),
+                "manifest": str(manifest),
+                **({"not_sent": held} if held else {}),
+                "results": rows,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
 
 
 def read_plan(args: argparse.Namespace) -> Plan | int:
@@ -408,8 +449,11 @@ def _load(args: argparse.Namespace) -> Plan | int:
     if isinstance(plan, int):
         return plan
     if args.concurrency < 1 or (args.budget is not None and args.budget < 0):
-        return _bad_input(args, args.file, [Problem(0, "--concurrency must be at least 1 and "
-                                                       "--budget not negative")])  # fmt: skip
+        return _bad_input(
+            args,
+            args.file,
+            [Problem(0, "--concurrency must be at least 1 and --budget not negative")],
+        )
     return plan
 
 
@@ -418,9 +462,14 @@ def _options(args: argparse.Namespace) -> BulkOptions | None:
     kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
     if not set(kinds) <= {"audio", "image", "video"}:
         return None
-    return BulkOptions(concurrency=args.concurrency, timeout=args.timeout,
-                       budget=args.budget, out=Path(args.out), download=args.download,
-                       kinds=kinds)  # fmt: skip
+    return BulkOptions(
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        budget=args.budget,
+        out=Path(args.out),
+        download=args.download,
+        kinds=kinds,
+    )
 
 
 def _display(tracker: Tracker, console: Any) -> Display:
@@ -444,8 +493,9 @@ async def _execute(
     if args.journal:
         Path(args.journal).parent.mkdir(parents=True, exist_ok=True)
     async with AsyncExitStack() as stack:
-        journal = (await stack.enter_async_context(SQLiteJournal(args.journal))
-                   if args.journal else None)  # fmt: skip
+        journal = (
+            await stack.enter_async_context(SQLiteJournal(args.journal)) if args.journal else None
+        )
         api = await stack.enter_async_context(open_client(MusicAPI))
         credits = await api.get_credits()  # a refused key stops here, before any request
         tracker.target = f" · {where} · {credits.total} credits"
@@ -470,11 +520,16 @@ def _unknown_hint(args: argparse.Namespace, tracker: Tracker) -> None:
     if unknown and not args.json:
         from ._reconcile import reconcile_hint
 
-        print(f"musicapi: {len(unknown)} line(s) were sent but their outcome is unknown "
-              "(they may have been billed); they are never sent again by themselves. "
-              + (f"Settle them with:\n  {reconcile_hint(args.journal)}" if args.journal
-                 else "Check the dashboard before sending them again."),
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"musicapi: {len(unknown)} line(s) were sent but their outcome is unknown "
+            "(they may have been billed); they are never sent again by themselves. "
+            + (
+                f"Settle them with:\n  {reconcile_hint(args.journal)}"
+                if args.journal
+                else "Check the dashboard before sending them again."
+            ),
+            file=sys.stderr,
+        )
 
 
 def _held_back_items(tracker: Tracker) -> list[Item]:
@@ -498,9 +553,13 @@ def exit_status(tracker: Tracker) -> int:
     """0 every line done; 1 a line failed (or its files did); 3 none failed but some were
     held back by ``--budget`` or an account out of credits (run again to send them)."""
     held = {id(i) for i in _held_back_items(tracker)}
-    if any(i.phase is Phase.FAILED or (i.phase is Phase.DONE and i.download_error)
-           or (i.phase is Phase.SKIPPED and id(i) not in held)
-           or not i.phase.finished for i in tracker.items):  # fmt: skip
+    if any(
+        i.phase is Phase.FAILED
+        or (i.phase is Phase.DONE and i.download_error)
+        or (i.phase is Phase.SKIPPED and id(i) not in held)
+        or not i.phase.finished
+        for i in tracker.items
+    ):
         return 1
     return 3 if held else 0
 
@@ -508,8 +567,11 @@ def exit_status(tracker: Tracker) -> int:
 def _held_back(tracker: Tracker, args: argparse.Namespace, resume: str) -> dict[str, Any]:
     """What was not sent for lack of budget or credits, and how to send it later."""
     held = _held_back_items(tracker)
-    refused = [i for i in tracker.items
-               if isinstance(i.error, InsufficientCredits) and not not_sent(i.error)]  # fmt: skip
+    refused = [
+        i
+        for i in tracker.items
+        if isinstance(i.error, InsufficientCredits) and not not_sent(i.error)
+    ]
     if not held and not refused:
         return {}
     lines = [i.line.number for i in (*refused, *held)]
@@ -543,16 +605,25 @@ def _held_back(tracker: Tracker, args: argparse.Namespace, resume: str) -> dict[
 
 def _bad_input(args: argparse.Namespace, path: str, problems: list[Problem]) -> int:
     if args.json:
-        print(json.dumps({"ok": False, "exit_code": 2, "input": path,
-                          "problems": [{"line": p.number, "message": p.message}
-                                       for p in problems]}, indent=2))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "ok": False,
+                    "exit_code": 2,
+                    "input": path,
+                    "problems": [{"line": p.number, "message": p.message} for p in problems],
+                },
+                indent=2,
+            )
+        )
         return 2
     for problem in problems:
         where = f"{path}:{problem.number}" if problem.number else f"musicapi: error: {path}"
         print(f"{where}: {problem.message}", file=sys.stderr)
     if any(p.number for p in problems):
-        print(f"musicapi: {len(problems)} bad line(s) in {path}; nothing was sent.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"musicapi: {len(problems)} bad line(s) in {path}; nothing was sent.", file=sys.stderr
+        )
     return 2
 
 
@@ -578,26 +649,50 @@ def budget_fit(plan: Plan, budget: int | None) -> list[Line]:
 
 
 def _dry_run(args: argparse.Namespace, plan: Plan) -> int:
-    waves = [[{"line": line.number, "id": line.ident, "kind": line.kind,
-               "request": to_wire(line.request()), "credits": line.cost()} for line in wave]
-             for wave in plan.waves]  # fmt: skip
+    waves = [
+        [
+            {
+                "line": line.number,
+                "id": line.ident,
+                "kind": line.kind,
+                "request": to_wire(line.request()),
+                "credits": line.cost(),
+            }
+            for line in wave
+        ]
+        for wave in plan.waves
+    ]
     held = budget_fit(plan, args.budget)
     warning = None
     if held:
-        warning = (f"over budget: the plan costs {plan.cost()} credits and --budget is "
-                   f"{args.budget}; {len(held)} line(s) would not be sent: "
-                   + ", ".join(line.name for line in held))  # fmt: skip
+        warning = (
+            f"over budget: the plan costs {plan.cost()} credits and --budget is "
+            f"{args.budget}; {len(held)} line(s) would not be sent: "
+            + ", ".join(line.name for line in held)
+        )
     if args.json:
-        print(json.dumps({"ok": True, "input": plan.path, "requests": len(plan.lines),
-                          "credits": plan.cost(), "budget": args.budget,
-                          "not_sent": [line.number for line in held],
-                          **({"warning": warning} if warning else {}),
-                          "waves": waves}, indent=2))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "ok": True,
+                    "input": plan.path,
+                    "requests": len(plan.lines),
+                    "credits": plan.cost(),
+                    "budget": args.budget,
+                    "not_sent": [line.number for line in held],
+                    **({"warning": warning} if warning else {}),
+                    "waves": waves,
+                },
+                indent=2,
+            )
+        )
         return 0
     for number, wave in enumerate(plan.waves, start=1):
         print(f"Wave {number}: " + ", ".join(line.name for line in wave))
-    print(f"{len(plan.lines)} requests in {len(plan.waves)} wave(s), {plan.cost()} credits at "
-          "the documented prices; nothing was sent (--dry-run).")  # fmt: skip
+    print(
+        f"{len(plan.lines)} requests in {len(plan.waves)} wave(s), {plan.cost()} credits at "
+        "the documented prices; nothing was sent (--dry-run)."
+    )
     if warning:
         print(f"musicapi: warning: {warning}", file=sys.stderr)
     return 0
@@ -614,13 +709,17 @@ def _interrupted(tracker: Tracker, args: argparse.Namespace, resume: str, manife
         for item, task_id in flying:
             say(f"  {item.line.name if item else 'an earlier run'}: task {task_id}")
     if args.emulator:
-        say("They ran on the in-process emulator, which stopped with this run. Against a "
-            "server that outlives the run, resume with --journal.")  # fmt: skip
+        say(
+            "They ran on the in-process emulator, which stopped with this run. Against a "
+            "server that outlives the run, resume with --journal."
+        )
     elif args.journal:
         say("Resume with the same command; nothing already accepted is sent again:")
         say(f"  {resume}")
     else:
-        say("Without --journal a rerun sends every request again; follow these tasks with "
+        say(
+            "Without --journal a rerun sends every request again; follow these tasks with "
             "`musicapi wait TASK_ID`, and add --journal PATH next time to make runs "
-            "resumable.")  # fmt: skip
+            "resumable."
+        )
     say(f"Manifest so far: {manifest}")

@@ -73,16 +73,34 @@ def add_fleet_args(parser: argparse.ArgumentParser) -> None:
     """The ``bulk`` options of a fleet run."""
     group = parser.add_argument_group("fleet (several processes or machines, one run)")
     add = group.add_argument
-    add("--redis", default=None, metavar="URL",
+    add(
+        "--redis",
+        default=None,
+        metavar="URL",
         help="share this run through Redis with every process started with the same "
-        "command and URL: lines are handed out, nothing is sent twice, one manifest")  # fmt: skip
-    add("--run", default=None, metavar="NAME",
-        help="the fleet run's name (default: from the file's content)")  # fmt: skip
-    add("--reclaim-after", type=float, default=60.0, metavar="SECONDS",
-        help="take over the lines of a process silent for this long (default: 60)")  # fmt: skip
-    add("--create-rate", type=float, default=None, metavar="PER_SECOND",
+        "command and URL: lines are handed out, nothing is sent twice, one manifest",
+    )
+    add(
+        "--run",
+        default=None,
+        metavar="NAME",
+        help="the fleet run's name (default: from the file's content)",
+    )
+    add(
+        "--reclaim-after",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="take over the lines of a process silent for this long (default: 60)",
+    )
+    add(
+        "--create-rate",
+        type=float,
+        default=None,
+        metavar="PER_SECOND",
         help="creates per second for the whole fleet, in the server's time (default: "
-        "1/3, the documented pace, which the emulator enforces too)")  # fmt: skip
+        "1/3, the documented pace, which the emulator enforces too)",
+    )
 
 
 def _say(args: argparse.Namespace, text: str, *, live: bool = False) -> None:
@@ -90,8 +108,9 @@ def _say(args: argparse.Namespace, text: str, *, live: bool = False) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
-async def fleet_command(args: argparse.Namespace, open_client: OpenFleetClient, *,
-                        base_url: str) -> int:  # fmt: skip
+async def fleet_command(
+    args: argparse.Namespace, open_client: OpenFleetClient, *, base_url: str
+) -> int:
     """Run (a share of) the fleet run of ``args.file``; returns the exit status."""
     from musicapi_async._redis._store import connect  # the fleet's own Redis commands
 
@@ -103,8 +122,9 @@ async def fleet_command(args: argparse.Namespace, open_client: OpenFleetClient, 
     refused = _refuse(args, plan)
     if refused is not None:
         return refused
-    digest = hashlib.sha256(json.dumps([str(to_wire(line.request())) for line in plan.lines])
-                            .encode()).hexdigest()[:16]  # fmt: skip
+    digest = hashlib.sha256(
+        json.dumps([str(to_wire(line.request())) for line in plan.lines]).encode()
+    ).hexdigest()[:16]
     run = args.run or digest
     namespace = f"musicapi-bulk:{run}"
     coordination = _coordination(args, namespace)
@@ -141,13 +161,31 @@ def _refuse(args: argparse.Namespace, plan: Plan) -> int | None:
 
     if len(plan.waves) > 1:
         # Not yet: a line's @ reference needs the result of a line another worker may run.
-        return _bad_input(args, args.file, [Problem(0, "--redis does not support @ "
-                          "references yet: run the lines they refer to first (one fleet "
-                          "run), then the lines that refer to them with their task ids "
-                          "filled in, or run the file without --redis")])  # fmt: skip
+        return _bad_input(
+            args,
+            args.file,
+            [
+                Problem(
+                    0,
+                    "--redis does not support @ "
+                    "references yet: run the lines they refer to first (one fleet "
+                    "run), then the lines that refer to them with their task ids "
+                    "filled in, or run the file without --redis",
+                )
+            ],
+        )
     if args.emulator or args.dry_run or args.budget is not None:
-        return _bad_input(args, args.file, [Problem(0, "--redis runs against a shared "
-                          "server (not --emulator), without --dry-run or --budget")])  # fmt: skip
+        return _bad_input(
+            args,
+            args.file,
+            [
+                Problem(
+                    0,
+                    "--redis runs against a shared "
+                    "server (not --emulator), without --dry-run or --budget",
+                )
+            ],
+        )
     return None
 
 
@@ -160,8 +198,9 @@ def _coordination(args: argparse.Namespace, namespace: str) -> RedisCoordination
     rate = 1 / 3 if args.create_rate is None else args.create_rate
     # A worker's leases (and its claims' liveness) lapse well within --reclaim-after.
     lease = min(15.0, max(0.5, args.reclaim_after / 2))
-    return Coordination(args.redis, namespace=namespace, create_rate=rate,
-                             lease_ttl=lease, speed=args.speed or 1.0)  # fmt: skip
+    return Coordination(
+        args.redis, namespace=namespace, create_rate=rate, lease_ttl=lease, speed=args.speed or 1.0
+    )
 
 
 def _live_display(args: argparse.Namespace, fleet: _Fleet, plan: Plan, run: str) -> None:
@@ -174,27 +213,53 @@ def _live_display(args: argparse.Namespace, fleet: _Fleet, plan: Plan, run: str)
         fleet.tracker.listen(fleet.display.event)
 
 
-def _report(args: argparse.Namespace, fleet: _Fleet, run: str, rows: list[dict[str, Any]],
-            manifest: Path | None) -> int:  # fmt: skip
+def _report(
+    args: argparse.Namespace,
+    fleet: _Fleet,
+    run: str,
+    rows: list[dict[str, Any]],
+    manifest: Path | None,
+) -> int:
     """Say how the fleet run ended; returns the exit status."""
     failed = sum(row["status"] != "done" for row in rows)
     code = 1 if failed else 0
     where = f"written to {manifest}" if manifest is not None else "written by another worker"
     if args.json:
         written = str(manifest) if manifest is not None else None
-        print(json.dumps({"ok": code == 0, "exit_code": code, "run": run, "worker": fleet.me,
-                          "lines": len(rows), "failed": failed, "mine": fleet.mine,
-                          "manifest": written}))  # fmt: skip
-    _say(args, f"fleet run {run}: {len(rows) - failed} done, {failed} not; this worker did "
-         f"{fleet.mine}; manifest {where}")  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "ok": code == 0,
+                    "exit_code": code,
+                    "run": run,
+                    "worker": fleet.me,
+                    "lines": len(rows),
+                    "failed": failed,
+                    "mine": fleet.mine,
+                    "manifest": written,
+                }
+            )
+        )
+    _say(
+        args,
+        f"fleet run {run}: {len(rows) - failed} done, {failed} not; this worker did "
+        f"{fleet.mine}; manifest {where}",
+    )
     return code
 
 
 class _Fleet:
     """One process's part of a fleet run."""
 
-    def __init__(self, args: argparse.Namespace, redis: Redis, journal: RedisJournal,
-                 namespace: str, run: str, lines: tuple[Line, ...]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        redis: Redis,
+        journal: RedisJournal,
+        namespace: str,
+        run: str,
+        lines: tuple[Line, ...],
+    ) -> None:
         self.args = args
         self.redis = redis
         self.journal = journal
@@ -213,8 +278,9 @@ class _Fleet:
     async def seed(self) -> None:
         """Put every line in the stream, unless another process did."""
         numbers = [str(n) for n in self.lines]
-        await self.redis.eval(_SEED, 3, self.keys["seeded"], self.stream, self.keys["total"],
-                              *numbers)  # fmt: skip
+        await self.redis.eval(
+            _SEED, 3, self.keys["seeded"], self.stream, self.keys["total"], *numbers
+        )
         await self._until_seeded()
 
     async def _until_seeded(self) -> None:
@@ -253,12 +319,14 @@ class _Fleet:
 
     async def _take(self, count: int) -> list[tuple[str, int]]:
         """Lines a dead worker left (``XAUTOCLAIM``), else new ones (``XREADGROUP``)."""
-        claimed = await self.redis.xautoclaim(self.stream, _GROUP, self.me, self.idle_ms,
-                                              "0-0", count=count)  # fmt: skip
+        claimed = await self.redis.xautoclaim(
+            self.stream, _GROUP, self.me, self.idle_ms, "0-0", count=count
+        )
         entries = [e for e in claimed[1] if e and e[1]]
         if not entries:
-            read: Any = await self.redis.xreadgroup(_GROUP, self.me, {self.stream: ">"},
-                                                    count=count, block=200)  # fmt: skip
+            read: Any = await self.redis.xreadgroup(
+                _GROUP, self.me, {self.stream: ">"}, count=count, block=200
+            )
             # RESP3 answers {stream: [entries]}; RESP2 [[stream, entries]].
             found = list(read.values()) if isinstance(read, dict) else [e for _, e in read or ()]
             entries = [entry for batch in found for entry in batch]
@@ -274,8 +342,9 @@ class _Fleet:
         while True:
             await anyio.sleep(self.idle_ms / 3000)
             if self.active:
-                await self.redis.xclaim(self.stream, _GROUP, self.me, 0, list(self.active),
-                                        justid=True)  # fmt: skip
+                await self.redis.xclaim(
+                    self.stream, _GROUP, self.me, 0, list(self.active), justid=True
+                )
 
     async def _progress(self) -> None:
         if self.tracker is not None:
@@ -286,9 +355,12 @@ class _Fleet:
             done = await self.redis.hlen(self.keys["rows"])
             pending = await self.redis.xpending(self.stream, _GROUP)
             workers = len(pending.get("consumers") or ())
-            _say(self.args, f"fleet {self.run}: {done}/{total} lines finished, "
-                 f"{pending.get('pending', 0)} in progress on {workers} worker(s)",
-                 live=self.display is not None)  # fmt: skip
+            _say(
+                self.args,
+                f"fleet {self.run}: {done}/{total} lines finished, "
+                f"{pending.get('pending', 0)} in progress on {workers} worker(s)",
+                live=self.display is not None,
+            )
 
     async def _follow_fleet(self, tracker: Tracker) -> None:
         # Lines other workers finished reach this display through the stored rows.
@@ -303,11 +375,17 @@ class _Fleet:
     def _track(self, tracker: Tracker, number: int, row: dict[str, Any]) -> None:
         self._shown.add(number)
         phase = Phase.DONE if row.get("status") == "done" else Phase.FAILED
-        tracker.finish(number, phase, task_id=row.get("task_id"), cost=row.get("cost", 0),
-                       reason=(row.get("error") or {}).get("message"))  # fmt: skip
+        tracker.finish(
+            number,
+            phase,
+            task_id=row.get("task_id"),
+            cost=row.get("cost", 0),
+            reason=(row.get("error") or {}).get("message"),
+        )
 
-    async def _line(self, api: MusicAPI, entry_id: str, number: int,
-                    slots: anyio.Semaphore) -> None:  # fmt: skip
+    async def _line(
+        self, api: MusicAPI, entry_id: str, number: int, slots: anyio.Semaphore
+    ) -> None:
         try:
             row = await self._run_line(api, self.lines[number])
             row["worker"] = self.me
@@ -324,11 +402,18 @@ class _Fleet:
         request = line.request()
         endpoint = endpoint_of(request)  # load_plan builds only requests bulk can run
         wire = to_wire(request)
-        row: dict[str, Any] = {"line": line.number, "id": line.ident, "kind": line.kind,
-                               "request": {k: v for k, v in wire.items()
-                                           if k != "webhook_secret"},
-                               "task_id": None, "status": "done", "clips": [], "result": None,
-                               "cost": 0, "error": None}  # fmt: skip
+        row: dict[str, Any] = {
+            "line": line.number,
+            "id": line.ident,
+            "kind": line.kind,
+            "request": {k: v for k, v in wire.items() if k != "webhook_secret"},
+            "task_id": None,
+            "status": "done",
+            "clips": [],
+            "result": None,
+            "cost": 0,
+            "error": None,
+        }
         fp = fingerprint(endpoint, wire, key=f"{self.run} line {line.number}")
         journal = self.journal
         task_id: str | None = None
@@ -367,8 +452,15 @@ class _Fleet:
             clips = await job.wait(timeout=self.args.timeout)
             await journal.finished(fp, result_to_json(tuple(clips)))
             row["result"] = json.loads(result_to_json(tuple(clips)))
-            row["clips"] = [{"clip_id": c.clip_id, "title": c.title, "audio_url": c.audio_url,
-                             "state": c.state.value} for c in clips]  # fmt: skip
+            row["clips"] = [
+                {
+                    "clip_id": c.clip_id,
+                    "title": c.title,
+                    "audio_url": c.audio_url,
+                    "state": c.state.value,
+                }
+                for c in clips
+            ]
             if self.args.download:
                 for clip in clips:
                     await api.download(clip, self.args.out, overwrite=True)
@@ -379,8 +471,11 @@ class _Fleet:
             if task_id is None and mine and current and current.state is JobState.PENDING:
                 await journal.unknown(fp, exc)
         except MusicAPIError as exc:
-            row.update(status="failed", task_id=task_id,
-                       error={"type": type(exc).__name__, "message": str(exc)})  # fmt: skip
+            row.update(
+                status="failed",
+                task_id=task_id,
+                error={"type": type(exc).__name__, "message": str(exc)},
+            )
             current = await journal.get(fp)
             if current is not None and current.session == journal.session and task_id is None:
                 await journal.forget(fp)  # refused before acceptance: nothing was billed

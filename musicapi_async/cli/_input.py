@@ -298,8 +298,13 @@ def _csv_records(text: str, problems: list[Problem]) -> Iterator[tuple[int, Any]
             continue
         kind = cells.get("kind", "sonic")
         cls = KINDS.get(kind)
-        yield start, {k: v if k in kinds or cls is None else _from_cell(cls, k, v)
-                      for k, v in cells.items()}  # fmt: skip
+        yield (
+            start,
+            {
+                k: v if k in kinds or cls is None else _from_cell(cls, k, v)
+                for k, v in cells.items()
+            },
+        )
 
 
 def _from_cell(cls: type, name: str, cell: str) -> Any:
@@ -309,8 +314,9 @@ def _from_cell(cls: type, name: str, cell: str) -> Any:
     wanted = set(typing.get_args(hints[name]) or (hints[name],)) if name in hints else {str}
     text = cell.strip()
     if bool in wanted:
-        return {"true": True, "yes": True, "1": True, "false": False, "no": False,
-                "0": False}.get(text.lower(), cell)  # fmt: skip
+        return {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}.get(
+            text.lower(), cell
+        )
     for number in (int, float):
         if number in wanted:
             try:
@@ -352,8 +358,7 @@ def _line(number: int, raw: Any, mv: str) -> Line:
         if isinstance(value, str) and value.startswith("@"):
             match = _REF.match(value)
             if match is None:
-                raise _Bad(f"{'.'.join(path)}: bad reference {value!r}; write @ID or "
-                           "@ID.clips[N]")  # fmt: skip
+                raise _Bad(f"{'.'.join(path)}: bad reference {value!r}; write @ID or @ID.clips[N]")
             index = None if match.group(2) is None else int(match.group(2))
             refs[path] = Ref(match.group(1), index, value)
     line = Line(number, ident, kind, fields, refs)
@@ -376,8 +381,7 @@ def _build(kind: str, fields: dict[str, Any]) -> object:
             close = difflib.get_close_matches(name, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise _Bad(f"unknown field {name!r} for a {kind} request{hint}")
-    required = [a.name for a in attrs.fields(cls)
-                if a.init and a.default is attrs.NOTHING]  # fmt: skip
+    required = [a.name for a in attrs.fields(cls) if a.init and a.default is attrs.NOTHING]
     missing = [name for name in required if name not in fields]
     if missing:
         raise _Bad(f"missing field(s) for a {kind} request: {', '.join(missing)}")
@@ -422,8 +426,11 @@ def _check_ids(lines: list[Line]) -> list[Problem]:
         if line.ident is None:
             continue
         if line.ident in seen:
-            problems.append(Problem(line.number, f"the id {line.ident!r} is already used on "
-                                                 f"line {seen[line.ident]}"))  # fmt: skip
+            problems.append(
+                Problem(
+                    line.number, f"the id {line.ident!r} is already used on line {seen[line.ident]}"
+                )
+            )
         else:
             seen[line.ident] = line.number
     return problems
@@ -448,8 +455,9 @@ def _check_refs(lines: list[Line], broken: set[str]) -> list[Problem]:
             if target is None:
                 close = difflib.get_close_matches(ref.target, list(by_id), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                problems.append(Problem(line.number, f"{field}: no line has the id "
-                                                     f"{ref.target!r}{hint}"))  # fmt: skip
+                problems.append(
+                    Problem(line.number, f"{field}: no line has the id {ref.target!r}{hint}")
+                )
                 continue
             problem = _ref_problem(path, ref, target)
             if problem:

@@ -61,8 +61,9 @@ __all__ = ["build_parser", "main"]
 
 # The demo input ships in the wheel, so `musicapi demo` works wherever the package does.
 DEMO_FILE: Final = Path(__file__).parent.with_name("_data") / "demo.jsonl"
-NEEDS_RICH: Final = ("this command draws with rich, which is not installed: "
-                     "pip install 'musicapi-async[cli]'")  # fmt: skip
+NEEDS_RICH: Final = (
+    "this command draws with rich, which is not installed: pip install 'musicapi-async[cli]'"
+)
 EMULATOR_SPEED: Final = 30.0  # the demo's two dozen songs (three waves deep) in ~30 s
 _API = TypeVar("_API", bound=MusicAPI)
 
@@ -91,8 +92,9 @@ class _Context:
     @property
     def speed(self) -> float:
         speed = self.args.speed
-        return float(speed) if speed is not None else (EMULATOR_SPEED if self.args.emulator
-                                                       else 1.0)  # fmt: skip
+        return (
+            float(speed) if speed is not None else (EMULATOR_SPEED if self.args.emulator else 1.0)
+        )
 
 
 # ------------------------------------------------------------------------------ parser
@@ -134,9 +136,12 @@ def _sonic_options(parser: argparse.ArgumentParser) -> None:
         flag = "--" + field.name.replace("_", "-")
         kinds = set(typing.get_args(hints[field.name])) or {hints[field.name]}
         if field.name == "task_type":
-            group.add_argument(flag, default="create_music",
-                               choices=[t.value for t in SonicTaskType],
-                               help="default: create_music")  # fmt: skip
+            group.add_argument(
+                flag,
+                default="create_music",
+                choices=[t.value for t in SonicTaskType],
+                help="default: create_music",
+            )
         elif bool in kinds:
             group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
         else:
@@ -149,19 +154,31 @@ _Command = Callable[[str, str], argparse.ArgumentParser]
 
 def _task_args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("task_id", metavar="TASK_ID")
-    sub.add_argument("--family", choices=[f.value for f in Family], default=None,
-                     help="the task's product family (default: found by polling "
-                     "sonic, then nuro, then studio; polls are free)")  # fmt: skip
+    sub.add_argument(
+        "--family",
+        choices=[f.value for f in Family],
+        default=None,
+        help="the task's product family (default: found by polling "
+        "sonic, then nuro, then studio; polls are free)",
+    )
 
 
 def _output_args(sub: argparse.ArgumentParser, out: str) -> None:
-    sub.add_argument("--out", default=out, metavar="DIR",
-                     help=f"where files are saved (default: {out})")  # fmt: skip
-    sub.add_argument("--download", action=argparse.BooleanOptionalAction, default=True,
-                     help="download the finished files (default: yes)")  # fmt: skip
-    sub.add_argument("--kinds", default="audio,image", metavar="LIST",
-                     help="files to download: audio, image, video "
-                     "(default: audio,image)")  # fmt: skip
+    sub.add_argument(
+        "--out", default=out, metavar="DIR", help=f"where files are saved (default: {out})"
+    )
+    sub.add_argument(
+        "--download",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="download the finished files (default: yes)",
+    )
+    sub.add_argument(
+        "--kinds",
+        default="audio,image",
+        metavar="LIST",
+        help="files to download: audio, image, video (default: audio,image)",
+    )
 
 
 def _bulk_parser(command: _Command) -> None:
@@ -195,8 +212,10 @@ def _bulk_parser(command: _Command) -> None:
 
 
 def _generate_parser(command: _Command) -> None:
-    gen = command("generate", "Create one sonic song, print its stream URL as soon as one "
-                  "exists, wait, and download it.")  # fmt: skip
+    gen = command(
+        "generate",
+        "Create one sonic song, print its stream URL as soon as one exists, wait, and download it.",
+    )
     _sonic_options(gen)
     gen.add_argument("--timeout", type=float, default=1800, metavar="SECONDS")
     _output_args(gen, ".")
@@ -227,16 +246,28 @@ def _other_parsers(command: _Command, subs: Any) -> None:
 
     from ._reconcile import add_reconcile_parser
 
-    add_reconcile_parser(command("reconcile", "Settle the requests a bulk journal marks as "
-                                 "sent with no answer (maybe billed): list them, look them "
-                                 "up, or record what you found."))  # fmt: skip
-    demo = command("demo", "Run the bundled demo (two dozen songs of every kind) on the "
-                   "in-process emulator: no key, no credits. Same as `musicapi bulk "
-                   "DEMO_FILE --emulator --concurrency 16 --out musicapi-demo`.")  # fmt: skip
+    add_reconcile_parser(
+        command(
+            "reconcile",
+            "Settle the requests a bulk journal marks as "
+            "sent with no answer (maybe billed): list them, look them "
+            "up, or record what you found.",
+        )
+    )
+    demo = command(
+        "demo",
+        "Run the bundled demo (two dozen songs of every kind) on the "
+        "in-process emulator: no key, no credits. Same as `musicapi bulk "
+        "DEMO_FILE --emulator --concurrency 16 --out musicapi-demo`.",
+    )
     demo.epilog = "It takes every option of `musicapi bulk`, e.g. --out DIR or --dry-run."
-    subs.add_parser("emulator", parents=[emulator_parser()], add_help=False,
-                    help="Serve the MusicAPI emulator (as python -m musicapi_async.emulator).",
-                    description="Serve a local emulation of MusicAPI.")  # fmt: skip
+    subs.add_parser(
+        "emulator",
+        parents=[emulator_parser()],
+        add_help=False,
+        help="Serve the MusicAPI emulator (as python -m musicapi_async.emulator).",
+        description="Serve a local emulation of MusicAPI.",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -375,8 +406,10 @@ def _logging(verbose: int) -> None:
 def _credentials(args: argparse.Namespace) -> tuple[str, str | None]:
     key = args.api_key or os.environ.get("MUSICAPI_API_KEY")
     if not key:
-        raise _Usage("no API key: pass --api-key KEY or set MUSICAPI_API_KEY "
-                     "(or add --emulator to try it locally without one)")  # fmt: skip
+        raise _Usage(
+            "no API key: pass --api-key KEY or set MUSICAPI_API_KEY "
+            "(or add --emulator to try it locally without one)"
+        )
     return key, args.base_url or os.environ.get("MUSICAPI_BASE_URL")
 
 
@@ -396,8 +429,9 @@ async def _client(
             key, base_url = emulator.api_key, emulator.url
         else:
             key, base_url = _credentials(ctx.args)
-        api = cls(key, base_url=base_url, poll=PollPolicy().scaled(ctx.speed),
-                  coordination=coordination)  # fmt: skip
+        api = cls(
+            key, base_url=base_url, poll=PollPolicy().scaled(ctx.speed), coordination=coordination
+        )
         await stack.enter_async_context(api)
         yield api
 
@@ -405,16 +439,20 @@ async def _client(
 # ---------------------------------------------------------------------------- commands
 
 
+# The keys the JSON output has always shown, present (as null) even when unset.
+_CLIP_KEYS: Final = ("clip_id", "state", "title", "duration", "audio_url", "image_url")
+
+
 def _clip_json(clip: Clip, files: Sequence[Path] = ()) -> dict[str, Any]:
-    return {"clip_id": clip.clip_id, "state": clip.state.value, "title": clip.title,
-            "duration": clip.duration, "audio_url": clip.audio_url,
-            "image_url": clip.image_url, "files": [str(p) for p in files]}  # fmt: skip
+    """The clip as the API sent it (the package's one clip -> JSON), plus its files."""
+    return {**dict.fromkeys(_CLIP_KEYS), **clip_to_wire(clip), "files": [str(p) for p in files]}
 
 
 def _clip_line(clip: Clip) -> str:
     length = f"{int(clip.duration) // 60}:{int(clip.duration) % 60:02d}" if clip.duration else "-"
     return f"  {clip.clip_id}  {clip.state.value:<9}  {length:>5}  {clip.title or ''}" + (
-        f"\n      {clip.audio_url}" if clip.audio_url else "")  # fmt: skip
+        f"\n      {clip.audio_url}" if clip.audio_url else ""
+    )
 
 
 def _kinds(text: str) -> tuple[Any, ...]:
@@ -440,21 +478,30 @@ async def _follow(ctx: _Context, api: MusicAPI, job: Job) -> int:
                     elif isinstance(event, TaskDone):
                         break
     except TimeoutError:
-        raise TaskTimeout(f"task {job.task_id} was not finished after {args.timeout:g} s; "
-                          f"resume with: musicapi wait {job.task_id}",
-                          task_id=job.task_id) from None  # fmt: skip
+        raise TaskTimeout(
+            f"task {job.task_id} was not finished after {args.timeout:g} s; "
+            f"resume with: musicapi wait {job.task_id}",
+            task_id=job.task_id,
+        ) from None
     ctx.in_flight.remove(job.task_id)
     return await _finish(ctx, api, job.task_id, job.result)
 
 
-async def _finish(ctx: _Context, api: MusicAPI, task_id: str,
-                  result: Callable[[], list[Clip]]) -> int:  # fmt: skip
+async def _finish(
+    ctx: _Context, api: MusicAPI, task_id: str, result: Callable[[], list[Clip]]
+) -> int:
     """Show (and download) the clips of a finished task."""
     try:
         clips = result()
     except TaskFailed as exc:
-        ctx.result({"ok": False, "task_id": task_id, "error": str(exc),
-                    "clips": [_clip_json(c) for c in exc.clips]})  # fmt: skip
+        ctx.result(
+            {
+                "ok": False,
+                "task_id": task_id,
+                "error": str(exc),
+                "clips": [_clip_json(c) for c in exc.clips],
+            }
+        )
         print(f"musicapi: task {task_id} failed: {exc}", file=sys.stderr)
         return 1
     files: dict[str, list[Path]] = {}
@@ -464,19 +511,28 @@ async def _finish(ctx: _Context, api: MusicAPI, task_id: str,
     if getattr(ctx.args, "download", False):  # `wait` has no --download: it only shows
         kinds = _kinds(ctx.args.kinds)
         for clip in clips:
-            files[clip.clip_id] = await api.download(clip, ctx.args.out, kinds=kinds,
-                                                     overwrite=True)  # fmt: skip
+            files[clip.clip_id] = await api.download(
+                clip, ctx.args.out, kinds=kinds, overwrite=True
+            )
             for path in files[clip.clip_id]:
                 ctx.say(f"Saved {path}")
-    ctx.result({"ok": True, "task_id": task_id,
-                "clips": [_clip_json(c, files.get(c.clip_id, ())) for c in clips]})  # fmt: skip
+    ctx.result(
+        {
+            "ok": True,
+            "task_id": task_id,
+            "clips": [_clip_json(c, files.get(c.clip_id, ())) for c in clips],
+        }
+    )
     return 0
 
 
 async def _generate(ctx: _Context) -> int:
     args = ctx.args
-    fields = {f.name: getattr(args, f.name) for f in attrs.fields(SonicRequest)
-              if getattr(args, f.name) is not None}  # fmt: skip
+    fields = {
+        f.name: getattr(args, f.name)
+        for f in attrs.fields(SonicRequest)
+        if getattr(args, f.name) is not None
+    }
     task_type = SonicTaskType(fields.pop("task_type"))
     if task_type != "concat_music":
         fields.setdefault("mv", "sonic-v5")
@@ -493,10 +549,12 @@ async def _generate(ctx: _Context) -> int:
 def _no_emulator(ctx: _Context) -> None:
     """Refuse ``--emulator`` for a command about an existing task: it could never exist."""
     if ctx.args.emulator:
-        raise _Usage(f"--emulator starts a fresh, empty emulator for each command, so it "
-                     f"cannot know task {ctx.args.task_id}. Run `musicapi emulator` in "
-                     "another terminal, then give every command --base-url "
-                     "http://127.0.0.1:8000 --api-key test-key instead of --emulator.")  # fmt: skip
+        raise _Usage(
+            f"--emulator starts a fresh, empty emulator for each command, so it "
+            f"cannot know task {ctx.args.task_id}. Run `musicapi emulator` in "
+            "another terminal, then give every command --base-url "
+            "http://127.0.0.1:8000 --api-key test-key instead of --emulator."
+        )
 
 
 async def _find_task(ctx: _Context, api: MusicAPI) -> TaskSnapshot:
@@ -513,10 +571,13 @@ async def _find_task(ctx: _Context, api: MusicAPI) -> TaskSnapshot:
                 raise
             last = exc
     families = ", ".join(f.value for f in Family)
-    raise TaskNotFound(f"no family ({families}) knows task {task_id}; check the id and that "
-                       "--base-url and the key are the ones that created it, or pass "
-                       "--family", task_id=task_id,
-                       status=last.status if last else None)  # fmt: skip
+    raise TaskNotFound(
+        f"no family ({families}) knows task {task_id}; check the id and that "
+        "--base-url and the key are the ones that created it, or pass "
+        "--family",
+        task_id=task_id,
+        status=last.status if last else None,
+    )
 
 
 async def _wait(ctx: _Context) -> int:
@@ -527,10 +588,15 @@ async def _wait(ctx: _Context) -> int:
 
 
 def _snapshot_json(snapshot: TaskSnapshot) -> dict[str, Any]:
-    return {"task_id": snapshot.task_id, "family": snapshot.family.value,
-            "ready": snapshot.ready, "done": snapshot.done, "status": snapshot.status,
-            "progress": snapshot.progress,
-            "clips": [clip_to_wire(c) for c in snapshot.clips]}  # fmt: skip
+    return {
+        "task_id": snapshot.task_id,
+        "family": snapshot.family.value,
+        "ready": snapshot.ready,
+        "done": snapshot.done,
+        "status": snapshot.status,
+        "progress": snapshot.progress,
+        "clips": [clip_to_wire(c) for c in snapshot.clips],
+    }
 
 
 async def _status(ctx: _Context) -> int:
@@ -551,20 +617,26 @@ async def _download(ctx: _Context) -> int:
     async with _client(ctx, MusicAPI) as api:
         snapshot = await _find_task(ctx, api)
         if not snapshot.done:
-            return _error(ctx, f"task {snapshot.task_id} is not finished yet; wait for it "
-                          f"with: musicapi wait {snapshot.task_id}", 1)  # fmt: skip
+            return _error(
+                ctx,
+                f"task {snapshot.task_id} is not finished yet; wait for it "
+                f"with: musicapi wait {snapshot.task_id}",
+                1,
+            )
         job = api.job(snapshot.task_id, snapshot.family)
-        job.snapshot = snapshot
+        job.observe(snapshot)
         return await _finish(ctx, api, snapshot.task_id, job.result)
 
 
 async def _credits(ctx: _Context) -> int:
     async with _client(ctx, MusicAPI) as api:
         credits = await api.get_credits()
-    ctx.say(f"{credits.total} credits ({credits.credits} subscription, "
-            f"{credits.extra_credits} extra)")  # fmt: skip
-    ctx.result({"credits": credits.credits, "extra_credits": credits.extra_credits,
-                "total": credits.total})  # fmt: skip
+    ctx.say(
+        f"{credits.total} credits ({credits.credits} subscription, {credits.extra_credits} extra)"
+    )
+    ctx.result(
+        {"credits": credits.credits, "extra_credits": credits.extra_credits, "total": credits.total}
+    )
     return 0
 
 
@@ -579,16 +651,24 @@ async def _lyrics(ctx: _Context) -> int:
 
 async def _persona(ctx: _Context) -> int:
     args = ctx.args
-    request = PersonaRequest(name=args.name, continue_clip_id=args.clip_id,
-                             description=args.description, styles=args.styles)  # fmt: skip
+    request = PersonaRequest(
+        name=args.name,
+        continue_clip_id=args.clip_id,
+        description=args.description,
+        styles=args.styles,
+    )
     validate_body(endpoint_of(request), to_wire(request))
     async with _client(ctx, MusicAPI) as api:
-        persona = await api.sonic.create_persona(name=args.name, continue_clip_id=args.clip_id,
-                                                 description=args.description,
-                                                 **({"styles": args.styles} if args.styles
-                                                    else {}))  # fmt: skip
-    ctx.say(f"Persona {persona.persona_id} created; use it with "
-            f"--task-type persona_music --persona-id {persona.persona_id}")  # fmt: skip
+        persona = await api.sonic.create_persona(
+            name=args.name,
+            continue_clip_id=args.clip_id,
+            description=args.description,
+            **({"styles": args.styles} if args.styles else {}),
+        )
+    ctx.say(
+        f"Persona {persona.persona_id} created; use it with "
+        f"--task-type persona_music --persona-id {persona.persona_id}"
+    )
     ctx.result({"persona_id": persona.persona_id})
     return 0
 
@@ -603,16 +683,19 @@ async def _bulk(ctx: _Context) -> int:
         from ._fleet import fleet_command
 
         base_url = ctx.args.base_url or os.environ.get("MUSICAPI_BASE_URL") or DEFAULT_BASE_URL
-        return await fleet_command(ctx.args, lambda c: _client(ctx, MusicAPI, c),
-                                   base_url=base_url)  # fmt: skip
+        return await fleet_command(ctx.args, lambda c: _client(ctx, MusicAPI, c), base_url=base_url)
     where = (
         f"emulator at {ctx.speed:g}x speed"
         if ctx.args.emulator
         else (ctx.args.base_url or os.environ.get("MUSICAPI_BASE_URL") or "api.musicapi.ai")
     )
-    return await bulk_command(ctx.args, lambda cls: _client(ctx, cls), where=where,
-                              resume=_shown_command(ctx.argv, ctx.args.api_key),
-                              on_interrupt=on_interrupt)  # fmt: skip
+    return await bulk_command(
+        ctx.args,
+        lambda cls: _client(ctx, cls),
+        where=where,
+        resume=_shown_command(ctx.argv, ctx.args.api_key),
+        on_interrupt=on_interrupt,
+    )
 
 
 async def _reconcile(ctx: _Context) -> int:

@@ -95,8 +95,15 @@ class Item:
     def summary(self) -> str:
         """A few words about the request: its title, name or the start of its prompt."""
         fields = self.line.fields
-        for key in ("title", "name", "gpt_description_prompt", "description", "prompt",
-                    "lyrics", "url"):  # fmt: skip
+        for key in (
+            "title",
+            "name",
+            "gpt_description_prompt",
+            "description",
+            "prompt",
+            "lyrics",
+            "url",
+        ):
             value = fields.get(key)
             if isinstance(value, str) and value.strip():
                 text = " ".join(value.split())
@@ -198,9 +205,8 @@ class Tracker:
     def in_flight(self) -> list[tuple[Item | None, str]]:
         """``(item, task id)`` of every task accepted and not finished."""
         flying: list[tuple[Item | None, str]] = [
-            (item, item.task_id) for item in self.items
-            if item.task_id and not item.phase.finished
-        ]  # fmt: skip
+            (item, item.task_id) for item in self.items if item.task_id and not item.phase.finished
+        ]
         flying.extend((None, task_id) for task_id in sorted(self.resuming))
         return flying
 
@@ -274,8 +280,7 @@ def make_console(file: TextIO | None = None) -> Console:
 
     stream = file or sys.stdout
     terminal = stream.isatty()
-    return Console(file=stream, width=None if terminal else 120, highlight=False,
-                   soft_wrap=False)  # fmt: skip
+    return Console(file=stream, width=None if terminal else 120, highlight=False, soft_wrap=False)
 
 
 def _clock(seconds: float) -> str:
@@ -334,8 +339,10 @@ class PlainDisplay:
         """Say what is about to run."""
         plan = self.tracker.plan
         waves = len(plan.waves)
-        self._print(f"{len(plan.lines)} requests from {plan.path} in {waves} "
-                    f"wave{'s' if waves != 1 else ''}{self.tracker.target}")  # fmt: skip
+        self._print(
+            f"{len(plan.lines)} requests from {plan.path} in {waves} "
+            f"wave{'s' if waves != 1 else ''}{self.tracker.target}"
+        )
 
     def stop(self) -> None:
         """Nothing to restore."""
@@ -378,8 +385,9 @@ class LiveDisplay:
         self.tracker = tracker
         self.console = console
         self.recent: deque[Item] = deque(maxlen=4)
-        self._live = Live(get_renderable=self._render, console=console,
-                          refresh_per_second=8, transient=False)  # fmt: skip
+        self._live = Live(
+            get_renderable=self._render, console=console, refresh_per_second=8, transient=False
+        )
 
     def start(self) -> None:
         """Take over the bottom of the terminal."""
@@ -429,18 +437,28 @@ class LiveDisplay:
             detail, link = _flight_detail(item)
             if link is not None and len(links) < streams:
                 links.append(link)
-            row(Spinner("dots", style=_STYLE[item.phase]), item, (item.task_id or "")[:8],
-                _clock(now - (item.started or now)), detail)  # fmt: skip
+            row(
+                Spinner("dots", style=_STYLE[item.phase]),
+                item,
+                (item.task_id or "")[:8],
+                _clock(now - (item.started or now)),
+                detail,
+            )
         if len(flying) > room:
             rows.add_row("", "", Text(f"… {len(flying) - room} more", style="grey50"))
         if tracker.resuming:
-            rows.add_row("↻", "", Text(f"{len(tracker.resuming)} task(s) of an earlier "
-                                       "run", style="grey50"))  # fmt: skip
+            rows.add_row(
+                "↻", "", Text(f"{len(tracker.resuming)} task(s) of an earlier run", style="grey50")
+            )
         for item in self.recent:
             ok = item.phase is Phase.DONE
-            row(Text("✓" if ok else "✗", style=_STYLE[item.phase]), item,
-                (item.task_id or "")[:8], "",
-                Text(_outcome_text(item), style="grey50" if ok else "red"))  # fmt: skip
+            row(
+                Text("✓" if ok else "✗", style=_STYLE[item.phase]),
+                item,
+                (item.task_id or "")[:8],
+                "",
+                Text(_outcome_text(item), style="grey50" if ok else "red"),
+            )
         return rows, links
 
 
@@ -452,18 +470,25 @@ def _header(tracker: Tracker) -> tuple[Text, Table, Text]:
 
     plan = tracker.plan
     total, finished, waves = len(plan.lines), tracker.finished, len(plan.waves)
-    head = Text.assemble(("musicapi bulk ", "bold"), (plan.path, "bold cyan"),
-                         f"  {total} requests · wave {min(tracker.wave + 1, waves)}/{waves}",
-                         (tracker.target, "grey50"))  # fmt: skip
+    head = Text.assemble(
+        ("musicapi bulk ", "bold"),
+        (plan.path, "bold cyan"),
+        f"  {total} requests · wave {min(tracker.wave + 1, waves)}/{waves}",
+        (tracker.target, "grey50"),
+    )
     eta = tracker.eta()
     bar = Table.grid(expand=True, padding=(0, 1))
     bar.add_column(ratio=1)
     bar.add_column(justify="right", no_wrap=True)
-    bar.add_row(ProgressBar(total=total, completed=finished),
-                Text.assemble((f"{finished}/{total}", "bold"),
-                              f" {100 * finished // max(total, 1):3d}%  ",
-                              f"{_clock(tracker.elapsed)} elapsed",
-                              f" · ETA {_clock(eta)}" if eta is not None else ""))  # fmt: skip
+    bar.add_row(
+        ProgressBar(total=total, completed=finished),
+        Text.assemble(
+            (f"{finished}/{total}", "bold"),
+            f" {100 * finished // max(total, 1):3d}%  ",
+            f"{_clock(tracker.elapsed)} elapsed",
+            f" · ETA {_clock(eta)}" if eta is not None else "",
+        ),
+    )
     counts = tracker.counts()
     tally = Text()
     for phase in ("queued", "running", "streaming", "done", "failed"):
@@ -492,8 +517,15 @@ def _flight_table(*, wide: bool) -> tuple[Table, Callable[..., None]]:
     rows.add_column("", no_wrap=True, overflow="ellipsis", ratio=1)
 
     def row(mark: Any, item: Item, task: str, took: str, detail: Any) -> None:
-        cells = [mark, str(item.line.number), item.line.ident or "", item.line.label,
-                 task, took, detail]  # fmt: skip
+        cells = [
+            mark,
+            str(item.line.number),
+            item.line.ident or "",
+            item.line.label,
+            task,
+            took,
+            detail,
+        ]
         rows.add_row(*(cells if wide else [*cells[:2], cells[3], *cells[5:]]))
 
     return rows, row
@@ -512,8 +544,9 @@ def _flight_detail(item: Item) -> tuple[Text, Text | None]:
     if not url:
         return detail, None
     # The URL alone on its line: copyable whole.
-    return detail, Text.assemble(("▶ ", "cyan"), f"{item.line.name}, {title}\n  ",
-                                 (url, "cyan"), overflow="fold")  # fmt: skip
+    return detail, Text.assemble(
+        ("▶ ", "cyan"), f"{item.line.name}, {title}\n  ", (url, "cyan"), overflow="fold"
+    )
 
 
 # ------------------------------------------------------------------------------ summary
@@ -542,8 +575,9 @@ def _summary_columns(rows: list[dict[str, Any]], width: int) -> list[str]:
         return _need(rows, name)
 
     # Empty columns go first (a run without ids has no use for an id column).
-    names = [n for n in _SUMMARY
-             if n in ("line", "status", "result") or any(str(row[n]) for row in rows)]  # fmt: skip
+    names = [
+        n for n in _SUMMARY if n in ("line", "status", "result") or any(str(row[n]) for row in rows)
+    ]
     for drop in _DROP_ORDER:
         if sum(map(need, names)) + 2 * (len(names) - 1) <= width:
             break
@@ -552,8 +586,9 @@ def _summary_columns(rows: list[dict[str, Any]], width: int) -> list[str]:
     return names
 
 
-def print_summary(tracker: Tracker, console: Console, *, out: Path | None,
-                  manifest: Path | None) -> None:  # fmt: skip
+def print_summary(
+    tracker: Tracker, console: Console, *, out: Path | None, manifest: Path | None
+) -> None:
     """The table of every line's outcome, then one line of totals."""
     from rich.text import Text
 
@@ -579,12 +614,17 @@ def _summary_row(item: Item) -> dict[str, Any]:
     status = item.phase.value + (" ↻" if item.resumed else "")
     if item.phase is Phase.DONE and item.download_error:
         status = "done, no files"
-    return {"line": str(item.line.number), "id": item.line.ident or "",
-            "request": item.line.label,
-            "status": Text(status, style=_STYLE[item.phase.value]),
-            "task": (item.task_id or "")[:8], "result": _outcome_text(item),
-            "length": _duration(item.clips), "files": str(files) if files else "",
-            "credits": str(item.cost) if item.cost else ""}  # fmt: skip
+    return {
+        "line": str(item.line.number),
+        "id": item.line.ident or "",
+        "request": item.line.label,
+        "status": Text(status, style=_STYLE[item.phase.value]),
+        "task": (item.task_id or "")[:8],
+        "result": _outcome_text(item),
+        "length": _duration(item.clips),
+        "files": str(files) if files else "",
+        "credits": str(item.cost) if item.cost else "",
+    }
 
 
 def _summary_table(rows: list[dict[str, Any]], width: int) -> Table:
@@ -597,10 +637,14 @@ def _summary_table(rows: list[dict[str, Any]], width: int) -> Table:
                   collapse_padding=True, pad_edge=False)  # fmt: skip
     for name in names:
         wraps = name in _WRAPPING
-        table.add_column(name, justify="right" if name in _RIGHT else "left",
-                         no_wrap=not wraps, overflow="fold",
-                         min_width=_need(rows, name) if wraps else None,
-                         max_width=60 if name == "result" else None)  # fmt: skip
+        table.add_column(
+            name,
+            justify="right" if name in _RIGHT else "left",
+            no_wrap=not wraps,
+            overflow="fold",
+            min_width=_need(rows, name) if wraps else None,
+            max_width=60 if name == "result" else None,
+        )
     for row in rows:
         table.add_row(*(row[name] for name in names))
     return table

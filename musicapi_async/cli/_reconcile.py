@@ -49,16 +49,36 @@ _SHOWN = ("title", "name", "gpt_description_prompt", "description", "prompt", "u
 
 def add_reconcile_parser(sub: argparse.ArgumentParser) -> None:
     """The options of ``musicapi reconcile``."""
-    sub.add_argument("--journal", required=True, metavar="PATH",
-                     help="the journal of the bulk run (its --journal)")  # fmt: skip
-    sub.add_argument("--resolve", action="append", default=[], metavar="REF=TASK_ID",
-                     help="REF was billed as task TASK_ID: the next run waits on it")  # fmt: skip
-    sub.add_argument("--forget", action="append", default=[], metavar="REF",
-                     help="REF was not billed: the next run sends it again")  # fmt: skip
-    sub.add_argument("--abandon", action="append", default=[], metavar="REF",
-                     help="never send REF again (it may have been billed)")  # fmt: skip
-    sub.add_argument("--no-check", action="store_true",
-                     help="do not look --resolve's task ids up with the API")  # fmt: skip
+    sub.add_argument(
+        "--journal",
+        required=True,
+        metavar="PATH",
+        help="the journal of the bulk run (its --journal)",
+    )
+    sub.add_argument(
+        "--resolve",
+        action="append",
+        default=[],
+        metavar="REF=TASK_ID",
+        help="REF was billed as task TASK_ID: the next run waits on it",
+    )
+    sub.add_argument(
+        "--forget",
+        action="append",
+        default=[],
+        metavar="REF",
+        help="REF was not billed: the next run sends it again",
+    )
+    sub.add_argument(
+        "--abandon",
+        action="append",
+        default=[],
+        metavar="REF",
+        help="never send REF again (it may have been billed)",
+    )
+    sub.add_argument(
+        "--no-check", action="store_true", help="do not look --resolve's task ids up with the API"
+    )
 
 
 def _summary(entry: Entry) -> str:
@@ -71,11 +91,16 @@ def _summary(entry: Entry) -> str:
 
 
 def _row(entry: Entry) -> dict[str, Any]:
-    return {"ref": entry.fingerprint[:12], "fingerprint": entry.fingerprint,
-            "endpoint": entry.endpoint, "state": entry.state.value, "task_id": entry.task_id,
-            "summary": _summary(entry), "error": entry.error,
-            "sent_at": datetime.fromtimestamp(entry.created_at, UTC).isoformat(
-                timespec="seconds")}  # fmt: skip
+    return {
+        "ref": entry.fingerprint[:12],
+        "fingerprint": entry.fingerprint,
+        "endpoint": entry.endpoint,
+        "state": entry.state.value,
+        "task_id": entry.task_id,
+        "summary": _summary(entry),
+        "error": entry.error,
+        "sent_at": datetime.fromtimestamp(entry.created_at, UTC).isoformat(timespec="seconds"),
+    }
 
 
 def reconcile_hint(journal: str) -> str:
@@ -139,11 +164,14 @@ async def _match(
     journal: SQLiteJournal, actions: list[_Action]
 ) -> list[tuple[str, Entry, str | None]]:
     """The journal entry each action names (``LookupError`` when one names none)."""
-    plan = [(action, await match_unresolved(journal, ref), task_id)
-            for action, ref, task_id in actions]  # fmt: skip
+    plan = [
+        (action, await match_unresolved(journal, ref), task_id) for action, ref, task_id in actions
+    ]
     if any(task_family(e.endpoint) is None for a, e, _ in plan if a == "resolve"):
-        raise _Refused("--resolve takes generation requests only (a task id); "
-                       "use --forget or --abandon for the others")  # fmt: skip
+        raise _Refused(
+            "--resolve takes generation requests only (a task id); "
+            "use --forget or --abandon for the others"
+        )
     return plan
 
 
@@ -192,13 +220,23 @@ async def _apply(
     return settled
 
 
-def _report(args: argparse.Namespace, shown: str, settled: list[dict[str, Any]],
-            left: list[Entry]) -> None:  # fmt: skip
+def _report(
+    args: argparse.Namespace, shown: str, settled: list[dict[str, Any]], left: list[Entry]
+) -> None:
     if args.json:
-        print(json.dumps({"ok": not left, "exit_code": 1 if left else 0,
-                          "journal": args.journal, "settled": settled,
-                          "unsettled": [_row(e) for e in left]}, ensure_ascii=False,
-                         indent=2))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "ok": not left,
+                    "exit_code": 1 if left else 0,
+                    "journal": args.journal,
+                    "settled": settled,
+                    "unsettled": [_row(e) for e in left],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     for row in settled:
         print(f"{row['ref']}  {row['endpoint']}  {row['summary']!r}: {row['settled']}")

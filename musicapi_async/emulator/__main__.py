@@ -29,22 +29,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    add("--port", type=int, default=8000, help="port to bind; 0 picks a free one "
-        "(default: %(default)s)")  # fmt: skip
+    add(
+        "--port",
+        type=int,
+        default=8000,
+        help="port to bind; 0 picks a free one (default: %(default)s)",
+    )
     add("--api-key", default="test-key", help="the key clients must send (default: %(default)s)")
-    add("--speed", type=float, default=DEFAULT_SPEED, help="emulated seconds per wall "
+    add(
+        "--speed",
+        type=float,
+        default=DEFAULT_SPEED,
+        help="emulated seconds per wall "
         "second, announced to clients in the X-Emulator-Speed header (default: "
-        "%(default)g)")  # fmt: skip
+        "%(default)g)",
+    )
     add("--credits", type=int, default=1000, help="subscription credits (default: %(default)s)")
     add("--extra-credits", type=int, default=0, help="one-time credits, spent first")
-    add("--lyrics-credits", type=int, default=100, help="lyrics credit pool "
-        "(default: %(default)s)")  # fmt: skip
+    add("--lyrics-credits", type=int, default=100, help="lyrics credit pool (default: %(default)s)")
     add("--failure-rate", type=float, default=0.0, help="chance a task fails (0-1)")
-    add("--seed", type=int, default=None, help="seed of every random choice, for a "
-        "repeatable run (default: a fresh one, so task ids never repeat across runs)")  # fmt: skip
-    add("--create-interval", type=float, default=DEFAULT_CREATE_INTERVAL, metavar="SECONDS",
+    add(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of every random choice, for a "
+        "repeatable run (default: a fresh one, so task ids never repeat across runs)",
+    )
+    add(
+        "--create-interval",
+        type=float,
+        default=DEFAULT_CREATE_INTERVAL,
+        metavar="SECONDS",
         help="emulated seconds between creates per key, as the API documents; faster ones "
-        "get 429 (default: %(default)g; 0 turns it off)")  # fmt: skip
+        "get 429 (default: %(default)g; 0 turns it off)",
+    )
     add(
         "--no-create-limit",
         dest="create_interval",
@@ -149,24 +167,38 @@ def _add_fault_options(parser: argparse.ArgumentParser) -> None:
 
 def _fault_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """``Emulator(...)`` keyword arguments from ``_add_fault_options``' flags."""
-    return {"faults": args.fault, "banned_words": args.banned_words,
-            "copyrighted": args.copyrighted, "producer_tags": args.producer_tags,
-            "review_words": args.review_words, "failure_style": args.failure_style,
-            "rate_limit_status": args.rate_limit_status,
-            "not_ready_status": args.not_ready_status,
-            "webhook_duplicates": args.webhook_duplicates,
-            "retire_nuro": args.retire_nuro}  # fmt: skip
+    return {
+        "faults": args.fault,
+        "banned_words": args.banned_words,
+        "copyrighted": args.copyrighted,
+        "producer_tags": args.producer_tags,
+        "review_words": args.review_words,
+        "failure_style": args.failure_style,
+        "rate_limit_status": args.rate_limit_status,
+        "not_ready_status": args.not_ready_status,
+        "webhook_duplicates": args.webhook_duplicates,
+        "retire_nuro": args.retire_nuro,
+    }
 
 
 async def _serve(args: argparse.Namespace) -> None:
     from ._emulator import Emulator  # lazy: --help stays instant
 
-    emulator = Emulator(args.api_key, speed=args.speed, credits=args.credits,
-                        extra_credits=args.extra_credits, lyrics_credits=args.lyrics_credits,
-                        failure_rate=args.failure_rate, seed=args.seed,
-                        create_interval=args.create_interval, strict=not args.lenient,
-                        webhooks=not args.no_webhooks, host=args.host,
-                        port=args.port, **_fault_kwargs(args))  # fmt: skip
+    emulator = Emulator(
+        args.api_key,
+        speed=args.speed,
+        credits=args.credits,
+        extra_credits=args.extra_credits,
+        lyrics_credits=args.lyrics_credits,
+        failure_rate=args.failure_rate,
+        seed=args.seed,
+        create_interval=args.create_interval,
+        strict=not args.lenient,
+        webhooks=not args.no_webhooks,
+        host=args.host,
+        port=args.port,
+        **_fault_kwargs(args),
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -175,8 +207,11 @@ async def _serve(args: argparse.Namespace) -> None:
     async with emulator:
         print(f"MusicAPI emulator listening on {emulator.url}", flush=True)
         print(f"API key: {emulator.api_key}", flush=True)
-        print(f"Speed: {args.speed:g}x; control surface: {emulator.url}/_emulator/stats; "
-              "press Ctrl-C to stop.", flush=True)  # fmt: skip
+        print(
+            f"Speed: {args.speed:g}x; control surface: {emulator.url}/_emulator/stats; "
+            "press Ctrl-C to stop.",
+            flush=True,
+        )
         await stop.wait()
     print("Emulator stopped.", flush=True)
 

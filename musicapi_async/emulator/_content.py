@@ -74,9 +74,11 @@ def lyrics_candidates(rng: random.Random, description: str) -> list[dict[str, st
     first = make_title(rng, description)
     return [
         {"title": first, "lyrics": make_lyrics(rng, description)},
-        {"title": f"{rng.choice(_ADJECTIVES)} {first.split()[-1]}",
-         "lyrics": make_lyrics(rng, description)},
-    ]  # fmt: skip
+        {
+            "title": f"{rng.choice(_ADJECTIVES)} {first.split()[-1]}",
+            "lyrics": make_lyrics(rng, description),
+        },
+    ]
 
 
 def _pattern(words: Iterable[str]) -> re.Pattern[str] | None:
@@ -114,8 +116,10 @@ class Moderation:
         """
         if isinstance(lyrics, str):
             if self._copyrighted and (hit := self._copyrighted.search(lyrics)):
-                return (f"The lyrics contain copyrighted content: '{hit.group(0)}'. "
-                        "Please use original lyrics.")  # fmt: skip
+                return (
+                    f"The lyrics contain copyrighted content: '{hit.group(0)}'. "
+                    "Please use original lyrics."
+                )
             if self._banned and (hit := self._banned.search(lyrics)):
                 return f"The lyrics contain inappropriate content: '{hit.group(0)}'."
         for text in descriptions:
@@ -124,9 +128,13 @@ class Moderation:
             if self._review and self._review.search(text):
                 return "The song description needs moderation review."
             if self._banned and (hit := self._banned.search(text)):
-                return (f"The song description contains artist names: '{hit.group(0)}' "
-                        "which is not allowed.")  # fmt: skip
+                return (
+                    f"The song description contains artist names: '{hit.group(0)}' "
+                    "which is not allowed."
+                )
             if self._producer and (hit := self._producer.search(text)):
-                return (f"The song description contains producer tags: '{hit.group(0)}' "
-                        "which is not allowed.")  # fmt: skip
+                return (
+                    f"The song description contains producer tags: '{hit.group(0)}' "
+                    "which is not allowed."
+                )
         return None

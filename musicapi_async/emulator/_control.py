@@ -43,8 +43,9 @@ PREFIX: Final = "/_emulator"
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=json.dumps(data).encode(),
-                        content_type="application/json")  # fmt: skip
+    return web.Response(
+        status=status, body=json.dumps(data).encode(), content_type="application/json"
+    )
 
 
 class _BadRequest(Exception):
@@ -77,9 +78,14 @@ def task_summary(st: EmulatorState, task: Task, now: float) -> dict[str, Any]:
         # The title the clips carry (custom mode echoes the request's): lets a test match
         # billed tasks to the requests that made them.
         "title": task.timelines[0].views[-1].get("title") if task.timelines else None,
-        "clips": [{"clip_id": t.clip_id, "state": t.state(now).value if now >= task.ready_at
-                   else "not_ready"} for t in task.timelines],
-    }  # fmt: skip
+        "clips": [
+            {
+                "clip_id": t.clip_id,
+                "state": t.state(now).value if now >= task.ready_at else "not_ready",
+            }
+            for t in task.timelines
+        ],
+    }
 
 
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -135,8 +141,12 @@ def add_control_routes(app: web.Application, st: EmulatorState) -> None:
     async def advance(request: web.Request) -> Any:
         seconds = (await _body(request)).get("seconds")
         # 1e400 parses as infinity: a clock moved by it (or by NaN) never recovers.
-        if (not isinstance(seconds, int | float) or isinstance(seconds, bool)
-                or not math.isfinite(seconds) or seconds < 0):  # fmt: skip
+        if (
+            not isinstance(seconds, int | float)
+            or isinstance(seconds, bool)
+            or not math.isfinite(seconds)
+            or seconds < 0
+        ):
             raise _BadRequest("'seconds' should be a finite number >= 0")
         return {"virtual_time": st.advance(float(seconds))}
 
@@ -161,8 +171,10 @@ def add_control_routes(app: web.Application, st: EmulatorState) -> None:
         return attrs.asdict(st.ledger.balance(key))
 
     async def webhooks(_: web.Request) -> Any:
-        return {"counts": dict(st.webhooks.counts),
-                "deliveries": [d.to_json() for d in st.webhooks.deliveries]}  # fmt: skip
+        return {
+            "counts": dict(st.webhooks.counts),
+            "deliveries": [d.to_json() for d in st.webhooks.deliveries],
+        }
 
     routes: list[tuple[str, str, Callable[[web.Request], Awaitable[Any]]]] = [
         ("GET", "/stats", stats),

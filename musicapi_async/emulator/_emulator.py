@@ -96,17 +96,28 @@ class Emulator:
     ) -> None:
         if not create_interval:  # 0 means off, as on the command line
             create_interval = None
-        config = Config(api_key=api_key, speed=speed, credits=credits,
-                        extra_credits=extra_credits, lyrics_credits=lyrics_credits,
-                        strict=strict, failure_rate=failure_rate, seed=seed,
-                        webhooks=webhooks, webhook_duplicates=webhook_duplicates,
-                        webhook_secret=webhook_secret, create_interval=create_interval,
-                        rate_limit_status=rate_limit_status,
-                        banned_words=tuple(banned_words), copyrighted=tuple(copyrighted),
-                        producer_tags=tuple(producer_tags), review_words=tuple(review_words),
-                        failure_style=failure_style,
-                        not_ready_status=not_ready_status,
-                        retire_nuro=retire_nuro)  # fmt: skip
+        config = Config(
+            api_key=api_key,
+            speed=speed,
+            credits=credits,
+            extra_credits=extra_credits,
+            lyrics_credits=lyrics_credits,
+            strict=strict,
+            failure_rate=failure_rate,
+            seed=seed,
+            webhooks=webhooks,
+            webhook_duplicates=webhook_duplicates,
+            webhook_secret=webhook_secret,
+            create_interval=create_interval,
+            rate_limit_status=rate_limit_status,
+            banned_words=tuple(banned_words),
+            copyrighted=tuple(copyrighted),
+            producer_tags=tuple(producer_tags),
+            review_words=tuple(review_words),
+            failure_style=failure_style,
+            not_ready_status=not_ready_status,
+            retire_nuro=retire_nuro,
+        )
         plan = faults if isinstance(faults, FaultPlan) else FaultPlan(faults or (), seed=seed)
         self._state = EmulatorState(config, plan)
         self._host = host
@@ -204,9 +215,13 @@ class Emulator:
         subscription_active: bool = True,
     ) -> None:
         """Create another valid key, or set an existing key's balances."""
-        self._state.ledger.open(api_key, credits=credits, extra_credits=extra_credits,
-                                lyrics_credits=lyrics_credits,
-                                subscription_active=subscription_active)  # fmt: skip
+        self._state.ledger.open(
+            api_key,
+            credits=credits,
+            extra_credits=extra_credits,
+            lyrics_credits=lyrics_credits,
+            subscription_active=subscription_active,
+        )
 
     def balance(self, api_key: str | None = None) -> Balance:
         """The balances of ``api_key`` (default: ``self.api_key``), refunds applied."""

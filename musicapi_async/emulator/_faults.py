@@ -79,11 +79,17 @@ class FaultKind(enum.StrEnum):
 
 # Kinds whose answer is the caller's to fix (key, language, content): a client must not
 # retry them, and a wait that meets one on a poll ends with that error.
-CALLER_FAULTS: Final = frozenset({
-    FaultKind.INVALID_SIGNATURE_401, FaultKind.AUTH_EXPIRED_401, FaultKind.LANGUAGE_400,
-    FaultKind.LYRICS_FORMAT_403, FaultKind.COPYRIGHT_403, FaultKind.MODERATION_REVIEW_403,
-    FaultKind.PRODUCER_TAGS_403,
-})  # fmt: skip
+CALLER_FAULTS: Final = frozenset(
+    {
+        FaultKind.INVALID_SIGNATURE_401,
+        FaultKind.AUTH_EXPIRED_401,
+        FaultKind.LANGUAGE_400,
+        FaultKind.LYRICS_FORMAT_403,
+        FaultKind.COPYRIGHT_403,
+        FaultKind.MODERATION_REVIEW_403,
+        FaultKind.PRODUCER_TAGS_403,
+    }
+)
 
 # The server fills 'specificError' with the offending text; a fault has none to quote.
 _QUOTED: Final = "emulated fault"
@@ -149,13 +155,14 @@ class Fault:
     kind: FaultKind = attrs.field(converter=FaultKind)
     endpoint: str = attrs.field(default="*", validator=_check_endpoint, kw_only=True)
     count: int | None = attrs.field(default=1, validator=_non_negative, kw_only=True)
-    probability: float = attrs.field(default=1.0, converter=float,
-                                     validator=_check_probability, kw_only=True)  # fmt: skip
+    probability: float = attrs.field(
+        default=1.0, converter=float, validator=_check_probability, kw_only=True
+    )
     after: int = attrs.field(default=0, validator=_non_negative, kw_only=True)
-    delay: float = attrs.field(default=1.0, converter=float, validator=_non_negative,
-                               kw_only=True)  # fmt: skip
-    retry_after: float = attrs.field(default=1.0, converter=float, validator=_non_negative,
-                                     kw_only=True)  # fmt: skip
+    delay: float = attrs.field(default=1.0, converter=float, validator=_non_negative, kw_only=True)
+    retry_after: float = attrs.field(
+        default=1.0, converter=float, validator=_non_negative, kw_only=True
+    )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Fault:
@@ -238,10 +245,9 @@ class FaultPlan:
     def to_json(self) -> dict[str, Any]:
         """The rules still active (with how often each has fired) and totals per kind."""
         return {
-            "rules": [{**r.fault.to_json(), "fired": r.fired, "seen": r.seen}
-                      for r in self._rules],
+            "rules": [{**r.fault.to_json(), "fired": r.fired, "seen": r.seen} for r in self._rules],
             "fired": {kind.value: n for kind, n in sorted(self.fired.items())},
-        }  # fmt: skip
+        }
 
 
 def parse_fault(text: str) -> Fault:

@@ -32,12 +32,23 @@ from ._content import (
     make_title,
 )
 from ._ledger import Charge
-from ._tasks import FAILED_MESSAGE, ClipKind, ClipRecord, Task, TaskStore, Timeline, WebhookTarget
+from ._tasks import (
+    FAILED_MESSAGE,
+    OK,
+    ClipKind,
+    ClipRecord,
+    F,
+    P,
+    R,
+    S,
+    Task,
+    TaskStore,
+    Timeline,
+    WebhookTarget,
+)
 
 __all__ = ["Generator", "Rejected"]
 
-P, R, S, OK, F = (ClipState.PENDING, ClipState.RUNNING, ClipState.STREAMING,
-                  ClipState.SUCCEEDED, ClipState.FAILED)  # fmt: skip
 _LEGACY_MODELS: Final = frozenset({"sonic-v3-5", "sonic-v4", "chirp-v3-5", "chirp-v4"})
 _GENERATED_ONLY: Final = frozenset({"extend_music", "cover_music"})
 _UPLOADED_ONLY: Final = frozenset({"extend_upload_music", "cover_upload_music"})
@@ -108,13 +119,21 @@ class Generator:
     def media(self, clip_id: str) -> tuple[str, str, str]:
         """The final audio, image and stream URLs of a clip."""
         base = self.base_url
-        return (f"{base}/media/audio/{clip_id}.wav", f"{base}/media/image/{clip_id}.png",
-                f"{base}/media/stream/{clip_id}")  # fmt: skip
+        return (
+            f"{base}/media/audio/{clip_id}.wav",
+            f"{base}/media/image/{clip_id}.png",
+            f"{base}/media/stream/{clip_id}",
+        )
 
     def _timeline(
-        self, start: float, ready: float, spans: tuple[float, float, float], fail: bool, *,
-        streams: bool
-    ) -> _Plan:  # fmt: skip
+        self,
+        start: float,
+        ready: float,
+        spans: tuple[float, float, float],
+        fail: bool,
+        *,
+        streams: bool,
+    ) -> _Plan:
         """When each state starts. ``spans``: (pending, running, total) upper bounds."""
         u = self._rng.uniform
         pending, running, total = spans
@@ -157,19 +176,29 @@ class Generator:
             return None
         source = self.source(key, str(body.get("continue_clip_id")), now)
         if task_type in _GENERATED_ONLY and source.kind is ClipKind.UPLOAD:
-            raise Rejected(f"The clip was uploaded: use task_type = "
-                           f"{task_type.replace('_music', '_upload_music')}.")  # fmt: skip
+            raise Rejected(
+                f"The clip was uploaded: use task_type = "
+                f"{task_type.replace('_music', '_upload_music')}."
+            )
         if task_type in _UPLOADED_ONLY and source.kind is not ClipKind.UPLOAD:
-            raise Rejected(f"The clip was not uploaded: use task_type = "
-                           f"{task_type.replace('_upload_music', '_music')}.")  # fmt: skip
+            raise Rejected(
+                f"The clip was not uploaded: use task_type = "
+                f"{task_type.replace('_upload_music', '_music')}."
+            )
         if task_type == "concat_music" and source.kind is not ClipKind.EXTENSION:
             raise Rejected("concat_music needs the clip id of an extension.")
         if task_type in _EXTENDS and float(body["continue_at"]) > source.duration:
             raise Rejected("The 'continue_at' field should be less than the clip's duration.")
         return source
 
-    def sonic(self, key: str, body: Mapping[str, Any], source: ClipRecord | None,
-              now: float, charge: Charge) -> Task:  # fmt: skip
+    def sonic(
+        self,
+        key: str,
+        body: Mapping[str, Any],
+        source: ClipRecord | None,
+        now: float,
+        charge: Charge,
+    ) -> Task:
         """Create a sonic task (2 clips; 1 for ``concat_music``) and its clip records."""
         u = self._rng.uniform
         task_id = self.new_id()
@@ -190,15 +219,24 @@ class Generator:
             duration = self._duration(task_type, body, source, mv)
             audio, image, stream = self.media(clip_id)
             common = {
-                "clip_id": clip_id, "state": "pending", "title": title, "tags": tags,
-                "lyrics": lyrics, "image_url": None, "audio_url": None, "video_url": None,
-                "created_at": _iso(wall), "mv": mv,
+                "clip_id": clip_id,
+                "state": "pending",
+                "title": title,
+                "tags": tags,
+                "lyrics": lyrics,
+                "image_url": None,
+                "audio_url": None,
+                "video_url": None,
+                "created_at": _iso(wall),
+                "mv": mv,
                 "gpt_description_prompt": body.get("gpt_description_prompt")
-                if body.get("custom_mode") is False else None,
-                "duration": None, "negative_tags": body.get("negative_tags"),
+                if body.get("custom_mode") is False
+                else None,
+                "duration": None,
+                "negative_tags": body.get("negative_tags"),
                 "style_weight": body.get("style_weight"),
                 "weirdness_constraint": body.get("weirdness_constraint"),
-            }  # fmt: skip
+            }
             by_state: dict[ClipState, dict[str, Any]] = {
                 P: common,
                 R: {**common, "state": "running"},
@@ -209,13 +247,31 @@ class Generator:
             }  # fmt: skip
             timelines.append(Timeline(clip_id, times, states, tuple(by_state[s] for s in states)))
             extension = task_type in _EXTENDS
-            records.append(ClipRecord(
-                clip_id, key, ClipKind.EXTENSION if extension else ClipKind.SONG, duration,
-                math.inf if fail else times[-1], task_id=task_id, title=title, mv=mv,
-                continue_at=float(body["continue_at"]) if extension else None,
-            ))  # fmt: skip
-        task = Task(task_id, Family.SONIC, key, task_type, now, ready, wall,
-                    tuple(timelines), charge, _webhook(body))  # fmt: skip
+            records.append(
+                ClipRecord(
+                    clip_id,
+                    key,
+                    ClipKind.EXTENSION if extension else ClipKind.SONG,
+                    duration,
+                    math.inf if fail else times[-1],
+                    task_id=task_id,
+                    title=title,
+                    mv=mv,
+                    continue_at=float(body["continue_at"]) if extension else None,
+                )
+            )
+        task = Task(
+            task_id,
+            Family.SONIC,
+            key,
+            task_type,
+            now,
+            ready,
+            wall,
+            tuple(timelines),
+            charge,
+            _webhook(body),
+        )
         self.store.add(task, records)
         return task
 
@@ -232,14 +288,18 @@ class Generator:
             title = body.get("title") or (source.title if source else make_title(rng, seed_text))
             tags = body.get("tags") or make_tags(rng, seed_text)
         else:
-            title = make_title(rng, description) if description else (
-                source.title if source else make_title(rng))  # fmt: skip
+            title = (
+                make_title(rng, description)
+                if description
+                else (source.title if source else make_title(rng))
+            )
             tags = body.get("tags") or make_tags(rng, description)
             lyrics = make_lyrics(rng, description or prompt)
         return title, tags, INSTRUMENTAL_LYRICS if instrumental else lyrics
 
-    def _duration(self, task_type: str, body: Mapping[str, Any], source: ClipRecord | None,
-                  mv: str) -> float:  # fmt: skip
+    def _duration(
+        self, task_type: str, body: Mapping[str, Any], source: ClipRecord | None, mv: str
+    ) -> float:
         u = self._rng.uniform
         if task_type == "concat_music" and source is not None:
             return (source.continue_at or 0.0) + source.duration
@@ -261,18 +321,36 @@ class Generator:
         times, states = self._timeline(now, now, (5.0, 25.0, 35.0), fail, streams=False)
         duration = float(body.get("duration") or (60 if body.get("type") == "bgm" else 180))
         audio, _, _ = self.media(task_id)
-        echo = {k: body.get(k) for k in ("genre", "mood", "gender", "timbre", "instrument",
-                                         "theme", "description") if k in body}  # fmt: skip
+        echo = {
+            k: body.get(k)
+            for k in ("genre", "mood", "gender", "timbre", "instrument", "theme", "description")
+            if k in body
+        }
         lyrics = body.get("lyrics") or INSTRUMENTAL_LYRICS
         base = {"audio_url": None, "lyrics": lyrics, "duration": 0.0, "type": body.get("type"),
                 **echo}  # fmt: skip
-        by_state = {P: base, R: base, OK: {**base, "audio_url": audio, "duration": duration},
-                    F: {**base, "message": FAILED_MESSAGE}}  # fmt: skip
+        by_state = {
+            P: base,
+            R: base,
+            OK: {**base, "audio_url": audio, "duration": duration},
+            F: {**base, "message": FAILED_MESSAGE},
+        }
         timeline = Timeline(task_id, times, states, tuple(by_state[s] for s in states))
-        task = Task(task_id, Family.NURO, key, str(body.get("type")), now, now, time.time(),
-                    (timeline,), charge, _webhook(body))  # fmt: skip
-        record = ClipRecord(task_id, key, ClipKind.NURO, duration,
-                            math.inf if fail else times[-1], task_id=task_id)  # fmt: skip
+        task = Task(
+            task_id,
+            Family.NURO,
+            key,
+            str(body.get("type")),
+            now,
+            now,
+            time.time(),
+            (timeline,),
+            charge,
+            _webhook(body),
+        )
+        record = ClipRecord(
+            task_id, key, ClipKind.NURO, duration, math.inf if fail else times[-1], task_id=task_id
+        )
         self.store.add(task, [record])
         return task
 
@@ -290,18 +368,37 @@ class Generator:
             clip_id = self.new_id()
             audio, image, _ = self.media(clip_id)
             duration = self._rng.uniform(30, 32) if short else self._rng.uniform(120, 130)
-            song = {"id": clip_id, "title": make_title(self._rng, prompt), "tags": tags,
-                    "lyrics": body.get("lyrics") or make_lyrics(self._rng, prompt),
-                    "liked": False, "likes": 0, "plays": 0, "artist": "EmulatedArtist",
-                    "song_path": audio, "image_path": image, "duration": round(duration, 2),
-                    "created_at": _iso(wall)}  # fmt: skip
+            song = {
+                "id": clip_id,
+                "title": make_title(self._rng, prompt),
+                "tags": tags,
+                "lyrics": body.get("lyrics") or make_lyrics(self._rng, prompt),
+                "liked": False,
+                "likes": 0,
+                "plays": 0,
+                "artist": "EmulatedArtist",
+                "song_path": audio,
+                "image_path": image,
+                "duration": round(duration, 2),
+                "created_at": _iso(wall),
+            }
             views = tuple(song if s is OK else {} for s in states)
             timelines.append(Timeline(clip_id, times, states, views))
             usable_at = math.inf if fail else times[-1]
-            records.append(ClipRecord(clip_id, key, ClipKind.STUDIO, duration, usable_at,
-                                      task_id=task_id))  # fmt: skip
-        task = Task(task_id, Family.STUDIO, key, str(body.get("lyrics_type")), now, now, wall,
-                    tuple(timelines), charge)  # fmt: skip
+            records.append(
+                ClipRecord(clip_id, key, ClipKind.STUDIO, duration, usable_at, task_id=task_id)
+            )
+        task = Task(
+            task_id,
+            Family.STUDIO,
+            key,
+            str(body.get("lyrics_type")),
+            now,
+            now,
+            wall,
+            tuple(timelines),
+            charge,
+        )
         self.store.add(task, records)
         return task
 
@@ -310,8 +407,9 @@ class Generator:
     def upload(self, key: str, url: str, now: float) -> ClipRecord:
         """Register an uploaded clip (synchronous, usable at once)."""
         name = url.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "Upload"
-        record = ClipRecord(self.new_id(), key, ClipKind.UPLOAD, self._rng.uniform(6, 60), now,
-                            title=name[:80])  # fmt: skip
+        record = ClipRecord(
+            self.new_id(), key, ClipKind.UPLOAD, self._rng.uniform(6, 60), now, title=name[:80]
+        )
         self.store.clips[record.clip_id] = record
         return record
 

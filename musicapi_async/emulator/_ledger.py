@@ -98,8 +98,7 @@ class Ledger:
         """Create the account for ``key``, or set its balances if it exists."""
         if min(credits, extra_credits, lyrics_credits) < 0:
             raise ValueError("balances cannot be negative")
-        self._accounts[key] = _Account(credits, extra_credits, lyrics_credits,
-                                       subscription_active)  # fmt: skip
+        self._accounts[key] = _Account(credits, extra_credits, lyrics_credits, subscription_active)
 
     def knows(self, key: str) -> bool:
         """Whether ``key`` is a valid API key here."""

@@ -35,9 +35,15 @@ def _note(period: int, length: int) -> bytes:
     """``length`` unsigned 8-bit samples of one note: one cycle tiled, ramped at both ends."""
     # A whole number of samples per cycle (a detune of a percent or two) makes a note a
     # tiling, not a Python loop over every sample.
-    cycle = bytes(128 + int(_AMPLITUDE * (math.sin(2 * math.pi * i / period)
-                                          + 0.3 * math.sin(4 * math.pi * i / period)) / 1.3)
-                  for i in range(period))  # fmt: skip
+    cycle = bytes(
+        128
+        + int(
+            _AMPLITUDE
+            * (math.sin(2 * math.pi * i / period) + 0.3 * math.sin(4 * math.pi * i / period))
+            / 1.3
+        )
+        for i in range(period)
+    )
     note = bytearray((cycle * (length // period + 1))[:length])
     fade = min(_FADE, length // 2)
     for i in range(fade):
@@ -79,10 +85,20 @@ def wav_for(clip_id: str, duration: float = 3.0, title: str = "") -> bytes:
     del data[frames:]
     header = struct.pack(
         "<4sI4s4sIHHIIHH4sI",
-        b"RIFF", 36 + frames, b"WAVE",
-        b"fmt ", 16, 1, 1, SAMPLE_RATE, SAMPLE_RATE, 1, 8,
-        b"data", frames,
-    )  # fmt: skip
+        b"RIFF",
+        36 + frames,
+        b"WAVE",
+        b"fmt ",
+        16,
+        1,
+        1,
+        SAMPLE_RATE,
+        SAMPLE_RATE,
+        1,
+        8,
+        b"data",
+        frames,
+    )
     return header + bytes(data)
 
 

@@ -99,22 +99,31 @@ class EmulatorState:
         self.config = config
         self.clock = VirtualClock(config.speed)
         self.ledger = Ledger()
-        self.ledger.open(config.api_key, credits=config.credits,
-                         extra_credits=config.extra_credits,
-                         lyrics_credits=config.lyrics_credits)  # fmt: skip
-        self.store = TaskStore(failure_style=config.failure_style,
-                               not_ready_status=config.not_ready_status)  # fmt: skip
-        self.generator = Generator(self.store, seed=config.seed,
-                                   failure_rate=config.failure_rate)  # fmt: skip
+        self.ledger.open(
+            config.api_key,
+            credits=config.credits,
+            extra_credits=config.extra_credits,
+            lyrics_credits=config.lyrics_credits,
+        )
+        self.store = TaskStore(
+            failure_style=config.failure_style, not_ready_status=config.not_ready_status
+        )
+        self.generator = Generator(self.store, seed=config.seed, failure_rate=config.failure_rate)
         self.faults = faults
-        self.webhooks = WebhookScheduler(self.clock, self.store, enabled=config.webhooks,
-                                         duplicates=config.webhook_duplicates,
-                                         default_secret=config.webhook_secret)  # fmt: skip
+        self.webhooks = WebhookScheduler(
+            self.clock,
+            self.store,
+            enabled=config.webhooks,
+            duplicates=config.webhook_duplicates,
+            default_secret=config.webhook_secret,
+        )
         self.last_create: dict[str, float] = {}
-        self.moderation = Moderation(banned_words=config.banned_words,
-                                     copyrighted=config.copyrighted,
-                                     producer_tags=config.producer_tags,
-                                     review_words=config.review_words)  # fmt: skip
+        self.moderation = Moderation(
+            banned_words=config.banned_words,
+            copyrighted=config.copyrighted,
+            producer_tags=config.producer_tags,
+            review_words=config.review_words,
+        )
         self.requests: Counter[str] = Counter()
         self.statuses: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.billed: Counter[str] = Counter()

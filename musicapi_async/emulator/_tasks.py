@@ -50,8 +50,13 @@ __all__ = [
     "WebhookTarget",
 ]
 
-P, R, S, OK, F = (ClipState.PENDING, ClipState.RUNNING, ClipState.STREAMING,
-                  ClipState.SUCCEEDED, ClipState.FAILED)  # fmt: skip
+P, R, S, OK, F = (
+    ClipState.PENDING,
+    ClipState.RUNNING,
+    ClipState.STREAMING,
+    ClipState.SUCCEEDED,
+    ClipState.FAILED,
+)
 TRANSITIONS: Final[Mapping[ClipState, frozenset[ClipState]]] = {
     P: frozenset({R, F}),
     R: frozenset({S, OK, F}),
@@ -294,13 +299,19 @@ class TaskStore:
 
     def _nuro_dict(self, task: Task, index: int, progress: int) -> dict[str, Any]:
         timeline = task.timelines[0]
-        return {"task_id": task.task_id, "status": timeline.states[index].value,
-                "progress": progress, **timeline.views[index], **task.fields}  # fmt: skip
+        return {
+            "task_id": task.task_id,
+            "status": timeline.states[index].value,
+            "progress": progress,
+            **timeline.views[index],
+            **task.fields,
+        }
 
     def _studio(self, task: Task, indices: tuple[int, ...], progress: int) -> bytes:
         state = task.timelines[0].states[indices[0]]
-        songs = [t.views[i] for t, i in zip(task.timelines, indices, strict=True)
-                 if t.states[i] is OK]  # fmt: skip
+        songs = [
+            t.views[i] for t, i in zip(task.timelines, indices, strict=True) if t.states[i] is OK
+        ]
         running_at = task.timelines[0].time_of(R)
         inner = {
             "task_id": task.task_id,

@@ -87,8 +87,9 @@ def is_loopback(url: str) -> bool:
 def _events(task: Task) -> list[tuple[float, str]]:
     events: list[tuple[float, str]] = []
     if task.family is Family.SONIC:
-        streams = [t for t in (tl.time_of(ClipState.STREAMING) for tl in task.timelines)
-                   if t is not None]  # fmt: skip
+        streams = [
+            t for t in (tl.time_of(ClipState.STREAMING) for tl in task.timelines) if t is not None
+        ]
         if streams:
             events.append((min(streams), "song.streaming"))
     failed = task.fails_at is not None
@@ -107,9 +108,15 @@ class WebhookScheduler:
         default_secret: the key used when a create gave no ``webhook_secret``.
     """
 
-    def __init__(self, clock: VirtualClock, store: TaskStore, *, enabled: bool = True,
-                 duplicates: bool = False,
-                 default_secret: str = DEFAULT_WEBHOOK_SECRET) -> None:  # fmt: skip
+    def __init__(
+        self,
+        clock: VirtualClock,
+        store: TaskStore,
+        *,
+        enabled: bool = True,
+        duplicates: bool = False,
+        default_secret: str = DEFAULT_WEBHOOK_SECRET,
+    ) -> None:
         self.clock = clock
         self.store = store
         self.enabled = enabled
@@ -132,8 +139,9 @@ class WebhookScheduler:
             return
         if not is_loopback(target.url):
             self.counts["refused"] += 1
-            self.deliveries.append(Delivery("", task.task_id, "-", target.url,
-                                            error="refused: not a loopback address"))  # fmt: skip
+            self.deliveries.append(
+                Delivery("", task.task_id, "-", target.url, error="refused: not a loopback address")
+            )
             return
         for due, event in _events(task):
             self._seq += 1
@@ -233,8 +241,9 @@ class WebhookScheduler:
             record = Delivery(webhook_id, task_id, event, task.webhook.url, attempt=attempt)
             async with self._slots:
                 try:
-                    async with self._session.post(task.webhook.url, data=body,
-                                                  headers=headers) as answer:  # fmt: skip
+                    async with self._session.post(
+                        task.webhook.url, data=body, headers=headers
+                    ) as answer:
                         await answer.read()
                         record = attrs.evolve(record, status=answer.status)
                 except (aiohttp.ClientError, OSError, TimeoutError) as exc:

@@ -13,7 +13,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from musicapi_async import CallerError, DownloadTooLarge, IncompleteDownload, NetworkError
+from musicapi_async import (
+    CallerError,
+    DownloadTooLarge,
+    IncompleteDownload,
+    NetworkError,
+    atomic_write_bytes,
+)
 from musicapi_async._files import (
     atomic_write,
     safe_filename,
@@ -311,3 +317,29 @@ async def test_finished_file_has_ordinary_permissions(tmp_path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     assert mode == 0o666 & ~umask
+
+
+def test_atomic_write_bytes_replaces_whole_and_leaves_no_temp(tmp_path: Path) -> None:
+    """atomic_write_bytes puts the new bytes in place (creating folders) and no .part stays."""
+    target = tmp_path / "out" / "manifest.jsonl"
+    assert atomic_write_bytes(target, b"old\n") == target
+    atomic_write_bytes(target, b"new\n")
+    assert target.read_bytes() == b"new\n"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["manifest.jsonl"]
+
+
+def test_atomic_write_bytes_failure_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rename that fails leaves the old file whole and removes the temporary one."""
+    target = tmp_path / "manifest.jsonl"
+    target.write_bytes(b"old\n")
+
+    def refuse(src: object, dst: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write_bytes(target, b"new\n")
+    assert target.read_bytes() == b"old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["manifest.jsonl"]
