@@ -255,6 +255,9 @@ _sonic_task = behaviour("sonic_task")(_task_action(Family.SONIC))
 _nuro_task = behaviour("nuro_task")(_task_action(Family.NURO))
 _studio_task = behaviour("studio_task")(_task_action(Family.STUDIO))
 
+# The sonic utilities' behaviours (issue 13) register themselves on import.
+from . import _sonic_extra  # noqa: E402, F401
+
 # Derived from the table: each row names its behaviour (a missing one fails at import).
 _ACTIONS: Final[Mapping[str, Action]] = {ep.name: _BEHAVIOURS[ep.emulate] for ep in ROWS}
 
