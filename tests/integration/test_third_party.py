@@ -218,3 +218,27 @@ async def test_vendor_bpm_is_served_and_refuses_a_stale_clip(
         await in_thread(lambda: vendor.sonic.bpm(musicapi.BpmParams(clip_id=clip_id)))
     assert "24 hours" in str(stale.value)
     assert emu.stats.billed["sonic.bpm"] == 1
+
+
+async def test_vendor_sonic_utilities_are_served(emu: Emulator, vendor: musicapi.MusicAPI) -> None:
+    """The vendor's wav, midi, vox, aligned_lyrics and upsample_tags calls work unchanged."""
+    clip_id = await finished_clip_id(emu, vendor)
+    sonic = vendor.sonic
+    wav = await in_thread(lambda: sonic.wav(musicapi.WavParams(clip_id=clip_id)))
+    assert wav.data["wav_url"].endswith(".wav")
+    midi = await in_thread(lambda: sonic.midi(musicapi.MidiParams(clip_id=clip_id)))
+    assert midi.code == 202  # the vendor hands the "still preparing" answer back
+    emu.advance(60)
+    midi = await in_thread(lambda: sonic.midi(musicapi.MidiParams(clip_id=clip_id)))
+    assert (midi.code, set(midi.data)) == (200, {"midi_url", "instruments"})
+    vox = await in_thread(
+        lambda: sonic.vox(musicapi.VoxParams(clip_id=clip_id, vocal_start_s=0, vocal_end_s=5))
+    )
+    assert vox.data["source_clip_id"] == clip_id
+    aligned = await in_thread(
+        lambda: sonic.aligned_lyrics(musicapi.AlignedLyricsParams(clip_id=clip_id))
+    )
+    assert {"word", "start_s", "end_s", "p_align", "success"} <= set(aligned.data["alignment"][0])
+    tags = await in_thread(lambda: sonic.upsample_tags(musicapi.UpsampleTagsParams(tags="jazz")))
+    assert tags.data["upsampled_tags"].startswith("jazz")
+    assert emu.stats.billed["sonic.midi"] == 1
