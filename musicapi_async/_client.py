@@ -79,6 +79,7 @@ from ._polling import PollPolicy
 from ._protocol import SnapshotMemo, build_request, decode_json, parse_response
 from ._resources import LyricsAPI, NuroAPI, SonicAPI, StudioAPI
 from ._retry import RetryPolicy, retrying
+from ._sonic_models import StemsFullRequest, StemsRequest
 from ._transport import AiohttpTransport, Transport
 from ._validation import check_callback_url, check_task_id
 from ._webhook_server import make_webhook_handler
@@ -95,7 +96,10 @@ __all__ = [
 
 DEFAULT_BASE_URL: Final = "https://api.musicapi.ai"
 
-GenerationRequest = SonicRequest | NuroVocalRequest | NuroInstrumentalRequest | StudioRequest
+GenerationRequest = (
+    SonicRequest | NuroVocalRequest | NuroInstrumentalRequest | StudioRequest
+    | StemsRequest | StemsFullRequest
+)  # fmt: skip
 # Every request model generate_many takes: a type checker catches anything else.
 AnyRequest: TypeAlias = GenerationRequest | PersonaRequest | UploadRequest | LyricsRequest
 
@@ -609,7 +613,9 @@ class MusicAPI:
             InvalidRequest: ``request`` is not a generation request model.
         """
         ep = _task_row(request)
-        if (self.webhook_url is not None and not isinstance(request, StudioRequest)
+        # Stems bodies carry only the clip id (no documented webhook field).
+        no_hook = StudioRequest | StemsRequest | StemsFullRequest
+        if (self.webhook_url is not None and not isinstance(request, no_hook)
                 and request.webhook_url is None):  # fmt: skip
             request = attrs.evolve(request, webhook_url=self.webhook_url,
                                    webhook_secret=self._webhook_secret)  # fmt: skip

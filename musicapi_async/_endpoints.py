@@ -58,6 +58,8 @@ from ._sonic_models import (
     DownloadResult,
     MidiRequest,
     MidiResult,
+    StemsFullRequest,
+    StemsRequest,
     UpsampledTags,
     UpsampleTagsRequest,
     VoxRequest,
@@ -357,6 +359,27 @@ SONIC_DOWNLOAD: Final = _utility_row(
     "sonic.download", "/api/v1/sonic/download", DownloadRequest, DownloadResult,
     sv.validate_download, 2, "download", once_per_clip=True,
 )  # fmt: skip
+
+
+def _stems_row(
+    name: str, path: str, request: type[Req], credits: int, kind: str
+) -> Endpoint[Req, TaskAccepted]:
+    return Endpoint(
+        name=name, method="POST", path=path, family=Family.SONIC, request_types=(request,),
+        result=TaskAccepted, parse=parse_accepted, validator=v.validate_clip_ref,
+        cost=Cost(credits=credits), billable=True, answer=Answer.TASK, polled_by="sonic.task",
+        kinds={kind: request}, emulate=name,
+    )  # fmt: skip
+
+
+# 15 ([V2-3P], [NEW-SITE]) / 20 (sister) / 30 ("four stems", 2026-10): CONFLICT, the higher.
+SONIC_STEMS_BASIC: Final = _stems_row(
+    "sonic.stems_basic", "/api/v1/sonic/stems/basic", StemsRequest, 30, "stems"
+)
+# 75 ([NEW-SITE], 3P) / 50 (sister): CONFLICT, the higher.
+SONIC_STEMS_FULL: Final = _stems_row(
+    "sonic.stems_full", "/api/v1/sonic/stems/full", StemsFullRequest, 75, "stems_full"
+)
 # ------------------------------------------------------------ end of sonic utilities
 CREDITS: Final = Endpoint[None, Credits](
     name="credits",
@@ -392,6 +415,8 @@ ROWS: Final[tuple[Endpoint[Any, Any], ...]] = (
     SONIC_ALIGNED_LYRICS,
     SONIC_UPSAMPLE_TAGS,
     SONIC_DOWNLOAD,
+    SONIC_STEMS_BASIC,
+    SONIC_STEMS_FULL,
     CREDITS,
 )
 

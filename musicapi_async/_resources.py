@@ -50,6 +50,8 @@ from ._sonic_models import (
     DownloadResult,
     MidiRequest,
     MidiResult,
+    StemsFullRequest,
+    StemsRequest,
     UpsampledTags,
     UpsampleTagsRequest,
     VoxRequest,
@@ -278,6 +280,15 @@ class SonicAPI(_Namespace):
                 raise TaskTimeout(f"{clip_id}: still being prepared after {timeout:g} s",
                                   task_id=clip_id)  # fmt: skip
             await anyio.sleep(gap)
+
+    async def stems(self, *, clip_id: str, full: bool = False) -> Job:
+        """Split a clip into stems, as a task: its clips are the stems, each with its audio.
+
+        ``full=False``: vocals and instrumental (``/stems/basic``, 30 credits); ``True``:
+        every instrument (``/stems/full``, 75 credits).
+        """
+        request = StemsFullRequest(clip_id=clip_id) if full else StemsRequest(clip_id=clip_id)
+        return await self._client.submit(request)
 
     # ----------------------------------------------------- end of sonic utilities
 

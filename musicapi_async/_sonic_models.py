@@ -22,6 +22,8 @@ __all__ = [
     "DownloadResult",
     "MidiRequest",
     "MidiResult",
+    "StemsFullRequest",
+    "StemsRequest",
     "UpsampleTagsRequest",
     "UpsampledTags",
     "VoxRequest",
@@ -163,3 +165,20 @@ class DownloadResult:
     def ready(self) -> bool:
         """Whether the files are prepared."""
         return bool(self.files)
+
+
+# ---------------------------------------------------------------- sonic tasks to poll
+
+
+@attrs.frozen(kw_only=True)
+class StemsRequest:
+    """Body of ``POST /api/v1/sonic/stems/basic``: vocals and instrumental, as a task."""
+
+    clip_id: str
+
+
+@attrs.frozen(kw_only=True)
+class StemsFullRequest:
+    """Body of ``POST /api/v1/sonic/stems/full``: every instrument's stem, as a task."""
+
+    clip_id: str

@@ -8,13 +8,15 @@ client (``musicapi-sdk`` 0.1.0) builds its dataclasses from, so it works unchang
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Final
 
 from .._endpoints import ENDPOINTS
+from .._models import ClipState, Family
 from ._app import Answer, Body, _dump, _pay, behaviour
 from ._generate import Rejected
 from ._state import EmulatorState
-from ._tasks import ClipRecord
+from ._tasks import ClipKind, ClipRecord, Task, Timeline
 
 __all__: list[str] = []
 
@@ -119,3 +121,52 @@ def _download(st: EmulatorState, key: str, body: Body, _: str, now: float) -> tu
     audio, _image, _stream = st.generator.media(record.clip_id)
     base = audio.rsplit(".", 1)[0]
     return _ok({"clip_id": record.clip_id, "files": {f: f"{base}.{f}" for f in formats}})
+
+
+# ------------------------------------------------------------------------------ stems
+
+_BASIC_STEMS: Final = ("Vocals", "Instrumental")
+# The doc page says 12 tracks (a live run saw 24): the emulator makes the documented 12.
+_FULL_STEMS: Final = ("Vocals", "Backing Vocals", "Drums", "Bass", "Guitar", "Keyboard",
+                      "Percussion", "Strings", "Synth", "FX", "Brass", "Woodwinds")  # fmt: skip
+
+
+def _stems(st: EmulatorState, key: str, body: Body, now: float, name: str,
+           names: tuple[str, ...]) -> tuple[int, bytes]:  # fmt: skip
+    """A stems task: one clip per stem, each with its own audio once succeeded."""
+    source = _clip(st, key, body, now)
+    charge = _pay(st, key, name, body)
+    gen = st.generator
+    task_id = gen.new_id()
+    ready = now + 30.0
+    wall = time.time()
+    timelines, records = [], []
+    for stem in names:
+        clip_id = gen.new_id()
+        audio, image, _stream = gen.media(clip_id)
+        common = {"clip_id": clip_id, "state": "pending", "title": f"{source.title} ({stem})",
+                  "stem_type": stem, "source_clip_id": source.clip_id, "audio_url": None,
+                  "image_url": None, "duration": None, "mv": source.mv}  # fmt: skip
+        wire = (common, {**common, "state": "running"},
+                {**common, "state": "succeeded", "audio_url": audio, "image_url": image,
+                 "duration": f"{source.duration:.2f}"})  # fmt: skip
+        states = (ClipState.PENDING, ClipState.RUNNING, ClipState.SUCCEEDED)
+        timelines.append(Timeline(clip_id, (now, now + 5.0, ready), states, wire))
+        records.append(ClipRecord(clip_id, key, ClipKind.SONG, source.duration, ready,
+                                  task_id=task_id, title=f"{source.title} ({stem})",
+                                  mv=source.mv))  # fmt: skip
+    task = Task(task_id, Family.SONIC, key, name.split(".")[1], now, ready, wall,
+                tuple(timelines), charge, None)  # fmt: skip
+    st.store.add(task, records)
+    st.webhooks.schedule(task)
+    return 200, _dump({"message": "success", "task_id": task_id})
+
+
+@behaviour("sonic.stems_basic")
+def _stems_basic(st: EmulatorState, key: str, body: Body, _: str, now: float) -> tuple[int, bytes]:
+    return _stems(st, key, body, now, "sonic.stems_basic", _BASIC_STEMS)
+
+
+@behaviour("sonic.stems_full")
+def _stems_full(st: EmulatorState, key: str, body: Body, _: str, now: float) -> tuple[int, bytes]:
+    return _stems(st, key, body, now, "sonic.stems_full", _FULL_STEMS)

@@ -97,3 +97,16 @@ async def test_utilities_refuse_an_unknown_clip_unbilled(emu: Emulator, api: Mus
         with pytest.raises(InvalidRequest, match="clip not found"):
             await call(clip_id=UNKNOWN_CLIP)
     assert sum(emu.stats.billed.values()) == 0
+
+
+async def test_stems_job_clips_are_the_stems(emu: Emulator, api: MusicAPI) -> None:
+    """sonic.stems is a Job whose clips are the stems, each with its own audio URL."""
+    source = await finished_song(api)
+    basic = await (await api.sonic.stems(clip_id=source.clip_id)).wait(timeout=600)
+    full = await (await api.sonic.stems(clip_id=source.clip_id, full=True)).wait(timeout=600)
+    assert [c.extra["stem_type"] for c in basic] == ["Vocals", "Instrumental"]
+    assert len(full) == 12
+    urls = {c.audio_url for c in (*basic, *full)}
+    assert None not in urls
+    assert len(urls) == 14
+    assert (emu.stats.billed["sonic.stems_basic"], emu.stats.billed["sonic.stems_full"]) == (1, 1)
