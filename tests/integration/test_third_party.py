@@ -242,3 +242,16 @@ async def test_vendor_sonic_utilities_are_served(emu: Emulator, vendor: musicapi
     tags = await in_thread(lambda: sonic.upsample_tags(musicapi.UpsampleTagsParams(tags="jazz")))
     assert tags.data["upsampled_tags"].startswith("jazz")
     assert emu.stats.billed["sonic.midi"] == 1
+
+
+async def test_vendor_stems_are_served_as_a_task(emu: Emulator, vendor: musicapi.MusicAPI) -> None:
+    """The vendor's stems_basic and stems_full submit tasks whose songs are the stems."""
+    clip_id = await finished_clip_id(emu, vendor)
+    basic = await in_thread(lambda: vendor.sonic.stems_basic(musicapi.StemsParams(clip_id)))
+    emu.advance(5)  # past the per-key create interval: stems are creates
+    full = await in_thread(lambda: vendor.sonic.stems_full(musicapi.StemsParams(clip_id)))
+    emu.advance(LONG)
+    for submitted, count in ((basic, 2), (full, 12)):
+        task = await in_thread(lambda s=submitted: vendor.sonic.get_task(s.task_id))
+        assert [song.state for song in task.data] == ["succeeded"] * count
+        assert all(song.audio_url for song in task.data)
