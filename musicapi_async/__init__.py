@@ -23,7 +23,7 @@ from ._client import (
     Orphan,
 )
 from ._convert import clip_to_wire, request_from_wire, result_to_json, to_wire
-from ._endpoints import cost_of
+from ._endpoints import KIND_TYPES, cost_of
 from ._errors import (
     AuthenticationError,
     BudgetExceeded,
@@ -135,6 +135,7 @@ def __getattr__(name: str) -> _typing.Any:
 __all__ = [
     "BODIES",
     "DEFAULT_BASE_URL",
+    "KIND_TYPES",
     "AnyRequest",
     "AuthenticationError",
     "Budget",

@@ -45,14 +45,8 @@ from typing import Any, Final, Literal
 import attrs
 
 from musicapi_async import (
+    KIND_TYPES,
     InvalidRequest,
-    LyricsRequest,
-    NuroInstrumentalRequest,
-    NuroVocalRequest,
-    PersonaRequest,
-    SonicRequest,
-    StudioRequest,
-    UploadRequest,
     cost_of,
     endpoint_of,
     request_from_wire,
@@ -65,21 +59,15 @@ __all__ = ["KINDS", "InputError", "Line", "Plan", "Problem", "Ref", "load_plan"]
 
 Format = Literal["jsonl", "csv", "text"]
 
-KINDS: Final[Mapping[str, type]] = {
-    "sonic": SonicRequest,
-    "persona": PersonaRequest,
-    "upload": UploadRequest,
-    "lyrics": LyricsRequest,
-    "nuro_vocal": NuroVocalRequest,
-    "nuro_instrumental": NuroInstrumentalRequest,
-    "studio": StudioRequest,
-}
+# Every input kind the table's rows serve (``Endpoint.kinds``): a new row's kind is usable
+# in bulk files with no change here.
+KINDS: Final[Mapping[str, type]] = KIND_TYPES
 _NURO_TYPE: Final = {"nuro_vocal": "vocal", "nuro_instrumental": "bgm"}
 # Task types that take custom_mode (MUSICAPI.md §3.1): where it is inferred when missing.
 _CUSTOM_MODE_TYPES: Final = frozenset({"create_music", "extend_music", "cover_music",
                                        "persona_music", "extend_upload_music",
                                        "cover_upload_music"})  # fmt: skip
-_REF_PATHS: Final = frozenset({("continue_clip_id",), ("persona_id",),
+_REF_PATHS: Final = frozenset({("continue_clip_id",), ("persona_id",), ("clip_id",),
                                ("config", "source", "song_id")})  # fmt: skip
 _REF: Final = re.compile(r"^@([A-Za-z0-9_-]+)(?:\.clips\[(\d+)\])?$")
 _ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

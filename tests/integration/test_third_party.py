@@ -9,6 +9,7 @@ The emulator's clock is stopped (``speed=0``) so each test moves time itself.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 from typing import TypeVar
 
 import aiohttp
@@ -251,7 +252,7 @@ async def test_vendor_stems_are_served_as_a_task(emu: Emulator, vendor: musicapi
     emu.advance(5)  # past the per-key create interval: stems are creates
     full = await in_thread(lambda: vendor.sonic.stems_full(musicapi.StemsParams(clip_id)))
     emu.advance(LONG)
-    for submitted, count in ((basic, 2), (full, 12)):
-        task = await in_thread(lambda s=submitted: vendor.sonic.get_task(s.task_id))
+    for task_id, count in ((basic.task_id, 2), (full.task_id, 12)):
+        task = await in_thread(partial(vendor.sonic.get_task, task_id))
         assert [song.state for song in task.data] == ["succeeded"] * count
         assert all(song.audio_url for song in task.data)
