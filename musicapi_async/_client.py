@@ -79,7 +79,7 @@ from ._polling import PollPolicy
 from ._protocol import SnapshotMemo, build_request, decode_json, parse_response
 from ._resources import LyricsAPI, NuroAPI, SonicAPI, StudioAPI
 from ._retry import RetryPolicy, retrying
-from ._sonic_models import StemsFullRequest, StemsRequest
+from ._sonic_models import MashupRequest, StemsFullRequest, StemsRequest
 from ._transport import AiohttpTransport, Transport
 from ._validation import check_callback_url, check_task_id
 from ._webhook_server import make_webhook_handler
@@ -98,7 +98,7 @@ DEFAULT_BASE_URL: Final = "https://api.musicapi.ai"
 
 GenerationRequest = (
     SonicRequest | NuroVocalRequest | NuroInstrumentalRequest | StudioRequest
-    | StemsRequest | StemsFullRequest
+    | StemsRequest | StemsFullRequest | MashupRequest
 )  # fmt: skip
 # Every request model generate_many takes: a type checker catches anything else.
 AnyRequest: TypeAlias = GenerationRequest | PersonaRequest | UploadRequest | LyricsRequest

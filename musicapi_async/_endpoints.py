@@ -56,6 +56,7 @@ from ._sonic_models import (
     AlignedLyricsRequest,
     DownloadRequest,
     DownloadResult,
+    MashupRequest,
     MidiRequest,
     MidiResult,
     StemsFullRequest,
@@ -380,6 +381,13 @@ SONIC_STEMS_BASIC: Final = _stems_row(
 SONIC_STEMS_FULL: Final = _stems_row(
     "sonic.stems_full", "/api/v1/sonic/stems/full", StemsFullRequest, 75, "stems_full"
 )
+# 10-14 on the sister site (14 on advanced models or description mode): the higher.
+SONIC_MASHUP: Final = Endpoint[MashupRequest, TaskAccepted](
+    name="sonic.mashup", method="POST", path="/api/v1/sonic/mashup", family=Family.SONIC,
+    request_types=(MashupRequest,), result=TaskAccepted, parse=parse_accepted,
+    validator=sv.validate_mashup, cost=Cost(credits=14), billable=True, answer=Answer.TASK,
+    polled_by="sonic.task", kinds={"mashup": MashupRequest}, emulate="sonic.mashup",
+)  # fmt: skip
 # ------------------------------------------------------------ end of sonic utilities
 CREDITS: Final = Endpoint[None, Credits](
     name="credits",
@@ -417,6 +425,7 @@ ROWS: Final[tuple[Endpoint[Any, Any], ...]] = (
     SONIC_DOWNLOAD,
     SONIC_STEMS_BASIC,
     SONIC_STEMS_FULL,
+    SONIC_MASHUP,
     CREDITS,
 )
 

@@ -48,6 +48,7 @@ from ._sonic_models import (
     AlignedLyricsRequest,
     DownloadRequest,
     DownloadResult,
+    MashupRequest,
     MidiRequest,
     MidiResult,
     StemsFullRequest,
@@ -288,6 +289,20 @@ class SonicAPI(_Namespace):
         every instrument (``/stems/full``, 75 credits).
         """
         request = StemsFullRequest(clip_id=clip_id) if full else StemsRequest(clip_id=clip_id)
+        return await self._client.submit(request)
+
+    async def mashup(
+        self, *, mashup_clip_ids: Sequence[str], custom_mode: bool, mv: str, **options: Any
+    ) -> Job:
+        """Blend exactly two clips into a new song (a task; ``sonic-v4-5-all`` valid here).
+
+        ``options`` are the other wire fields: ``prompt`` (custom mode) or
+        ``gpt_description_prompt``, ``title``, ``tags``, weights, ``vocal_gender``...
+        """
+        request = request_from_wire(MashupRequest, {
+            "mashup_clip_ids": list(mashup_clip_ids), "custom_mode": custom_mode, "mv": mv,
+            **options,
+        })  # fmt: skip
         return await self._client.submit(request)
 
     # ----------------------------------------------------- end of sonic utilities

@@ -20,6 +20,7 @@ __all__ = [
     "AlignedWord",
     "DownloadRequest",
     "DownloadResult",
+    "MashupRequest",
     "MidiRequest",
     "MidiResult",
     "StemsFullRequest",
@@ -182,3 +183,28 @@ class StemsFullRequest:
     """Body of ``POST /api/v1/sonic/stems/full``: every instrument's stem, as a task."""
 
     clip_id: str
+
+
+@attrs.frozen(kw_only=True)
+class MashupRequest:
+    """Body of ``POST /api/v1/sonic/mashup``: two clips blended into a new song.
+
+    ``mv`` may be ``sonic-v4-5-all``, valid here (and for sample) only.
+    """
+
+    mashup_clip_ids: tuple[str, ...]
+    custom_mode: bool
+    mv: str
+    prompt: str | None = None
+    gpt_description_prompt: str | None = None
+    make_instrumental: bool | None = None
+    title: str | None = None
+    tags: str | None = None
+    negative_tags: str | None = None
+    style_weight: float | None = None
+    weirdness_constraint: float | None = None
+    audio_weight: float | None = None
+    vocal_gender: str | None = None
+    auto_lyrics: bool | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = attrs.field(default=None, repr=False)

@@ -10,9 +10,16 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ._sonic_models import DOWNLOAD_FORMATS
-from ._validation import _check_str, _check_types, _check_unknown, _fail
+from ._validation import _check_str, _check_types, _check_unknown, _fail, model_limits
 
-__all__ = ["MAX_VOX_SPAN", "validate_download", "validate_upsample_tags", "validate_vox"]
+__all__ = [
+    "MAX_VOX_SPAN",
+    "SAMPLE_ONLY_MODEL",
+    "validate_download",
+    "validate_mashup",
+    "validate_upsample_tags",
+    "validate_vox",
+]
 
 # The longest range /sonic/vox isolates, in seconds (sister site).
 MAX_VOX_SPAN: Final = 30.0
@@ -71,3 +78,42 @@ def validate_download(body: Mapping[str, Any], *, strict: bool) -> None:
                         "formats")  # fmt: skip
     if len(set(formats)) != len(formats):
         raise _fail("The 'formats' field lists a format twice.", "formats")
+
+
+# The model only sample and mashup take (a 400 on create, live).
+SAMPLE_ONLY_MODEL: Final = "sonic-v4-5-all"
+_MASHUP_FIELDS: Final = frozenset({
+    "mashup_clip_ids", "custom_mode", "mv", "prompt", "gpt_description_prompt",
+    "make_instrumental", "title", "tags", "negative_tags", "style_weight",
+    "weirdness_constraint", "audio_weight", "vocal_gender", "auto_lyrics", "webhook_url",
+    "webhook_secret",
+})  # fmt: skip
+
+
+def validate_mashup(body: Mapping[str, Any], *, strict: bool) -> None:
+    """Exactly two distinct clips, a model (``sonic-v4-5-all`` allowed), and the texts."""
+    if strict:
+        _check_unknown(body, _MASHUP_FIELDS)
+    _check_types(body, {
+        "mashup_clip_ids": "list", "custom_mode": "bool", "mv": "str", "prompt": "str",
+        "gpt_description_prompt": "str", "make_instrumental": "bool", "title": "str",
+        "tags": "str", "negative_tags": "str", "style_weight": "number",
+        "weirdness_constraint": "number", "audio_weight": "number", "vocal_gender": "str",
+        "auto_lyrics": "bool", "webhook_url": "str", "webhook_secret": "str",
+    })  # fmt: skip
+    ids = body.get("mashup_clip_ids") or []
+    if len(ids) != 2 or not all(isinstance(i, str) and i for i in ids) or ids[0] == ids[1]:
+        raise _fail("The 'mashup_clip_ids' field should hold exactly two different clip ids.",
+                    "mashup_clip_ids")  # fmt: skip
+    if body.get("custom_mode") is None:
+        raise _fail("The 'custom_mode' field is required.", "custom_mode")
+    mv = body.get("mv")
+    if mv != SAMPLE_ONLY_MODEL:
+        model_limits(mv)
+    text = "prompt" if body.get("custom_mode") else "gpt_description_prompt"
+    if not body.get(text):
+        raise _fail(f"The '{text}' field is required.", text)
+    for field in ("style_weight", "weirdness_constraint", "audio_weight"):
+        value = body.get(field)
+        if value is not None and not 0 <= value <= 1:
+            raise _fail(f"The '{field}' field must be between 0 and 1.", field)

@@ -68,6 +68,7 @@ _CUSTOM_MODE_TYPES: Final = frozenset({"create_music", "extend_music", "cover_mu
                                        "persona_music", "extend_upload_music",
                                        "cover_upload_music"})  # fmt: skip
 _REF_PATHS: Final = frozenset({("continue_clip_id",), ("persona_id",), ("clip_id",),
+                               ("mashup_clip_ids", "0"), ("mashup_clip_ids", "1"),
                                ("config", "source", "song_id")})  # fmt: skip
 _REF: Final = re.compile(r"^@([A-Za-z0-9_-]+)(?:\.clips\[(\d+)\])?$")
 _ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -366,6 +367,9 @@ def _build(kind: str, fields: dict[str, Any]) -> object:
 def _get_path(fields: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     value: Any = fields
     for key in path:
+        if isinstance(value, list) and key.isdigit():  # a list item (mashup's two clips)
+            value = value[int(key)] if int(key) < len(value) else None
+            continue
         if not isinstance(value, Mapping):
             return None
         value = value.get(key)
@@ -373,10 +377,14 @@ def _get_path(fields: Mapping[str, Any], path: tuple[str, ...]) -> Any:
 
 
 def _set_path(fields: dict[str, Any], path: tuple[str, ...], value: str) -> None:
-    target = fields
+    target: Any = fields
     for key in path[:-1]:
         target = target[key]
-    target[path[-1]] = value
+    last = path[-1]
+    if isinstance(target, list):
+        target[int(last)] = value
+    else:
+        target[last] = value
 
 
 # -------------------------------------------------------------------------- references

@@ -13,7 +13,7 @@ from typing import Final
 
 from .._endpoints import ENDPOINTS
 from .._models import ClipState, Family
-from ._app import Answer, Body, _dump, _pay, behaviour
+from ._app import Answer, Body, _dump, _moderate, _pay, behaviour
 from ._generate import Rejected
 from ._state import EmulatorState
 from ._tasks import ClipKind, ClipRecord, Task, Timeline
@@ -170,3 +170,18 @@ def _stems_basic(st: EmulatorState, key: str, body: Body, _: str, now: float) ->
 @behaviour("sonic.stems_full")
 def _stems_full(st: EmulatorState, key: str, body: Body, _: str, now: float) -> tuple[int, bytes]:
     return _stems(st, key, body, now, "sonic.stems_full", _FULL_STEMS)
+
+
+# ----------------------------------------------------------------------------- mashup
+
+
+@behaviour("sonic.mashup")
+def _mashup(st: EmulatorState, key: str, body: Body, _: str, now: float) -> tuple[int, bytes]:
+    """Two clips of the caller's, blended: a sonic task of 2 new songs."""
+    sources = [_clip(st, key, {"clip_id": c}, now) for c in body["mashup_clip_ids"]]
+    lyrics = body.get("prompt") if body.get("custom_mode") else None
+    _moderate(st, lyrics, body.get("gpt_description_prompt"), body.get("tags"), body.get("title"))
+    charge = _pay(st, key, "sonic.mashup", body)
+    task = st.generator.sonic(key, {**body, "task_type": "mashup"}, sources[0], now, charge)
+    st.webhooks.schedule(task)
+    return 200, _dump({"message": "success", "task_id": task.task_id})

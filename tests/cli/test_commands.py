@@ -59,7 +59,7 @@ def test_bulk_demo_makes_every_kind_with_files_and_manifest(
                          "--concurrency", "16")  # fmt: skip
     assert code == 0, err
     rows = read_manifest(out_dir / "manifest.jsonl")
-    assert len(rows) == 26
+    assert len(rows) == 27
     assert {r["status"] for r in rows} == {"done"}
     by_id = {r["id"]: r for r in rows if r["id"]}
     base, ext, full = by_id["base"], by_id["ext"], by_id["full"]
@@ -71,7 +71,7 @@ def test_bulk_demo_makes_every_kind_with_files_and_manifest(
     assert [r["request"]["persona_id"] for r in with_persona] == [persona_id] * 3
     lyrics = next(r for r in rows if r["kind"] == "lyrics")
     assert len(lyrics["result"]["lyrics"]) == 2
-    assert sum(r["cost"] for r in rows) == 353
+    assert sum(r["cost"] for r in rows) == 367
     for row in rows:
         for clip in row["clips"]:
             assert clip["title"] is None or clip["title"] in json.dumps(row)
@@ -81,7 +81,7 @@ def test_bulk_demo_makes_every_kind_with_files_and_manifest(
     # Not a terminal: one plain line per event, then the summary table.
     assert "accepted as task" in out
     assert "streaming http://" in out
-    assert "26 requests: 26 done, 0 failed · 353 credits" in out
+    assert "27 requests: 27 done, 0 failed · 367 credits" in out
     assert f"Manifest: {out_dir / 'manifest.jsonl'}" in out
 
 
@@ -106,7 +106,7 @@ def test_dry_run_shows_the_plan_and_sends_nothing(capsys: pytest.CaptureFixture[
     code, out, _ = run(capsys, "bulk", str(DEMO), "--dry-run")
     assert code == 0
     assert "Wave 3: " in out
-    assert "26 requests in 3 wave(s), 353 credits" in out
+    assert "27 requests in 3 wave(s), 367 credits" in out
 
 
 @pytest.mark.anyio

@@ -462,14 +462,17 @@ async def test_every_endpoint_of_the_table_is_served(
                                   mv="sonic-v5", gpt_description_prompt=DESCRIPTION,
                                   upload=True),
             await api.sonic.stems(clip_id=source.clip_id),
+            await api.sonic.mashup(mashup_clip_ids=[source.clip_id, uploaded.clip_id],
+                                   custom_mode=False, mv="sonic-v4-5-all",
+                                   gpt_description_prompt=DESCRIPTION),
         ):  # fmt: skip
             group.start_soon(wait_succeeded, job, 1 if job.family is Family.NURO else 2)
         group.start_soon(wait_succeeded, await api.sonic.stems(clip_id=source.clip_id, full=True),
                          12)  # fmt: skip
     credits = await api.get_credits()
-    # upload, create, persona, bpm, utilities, nuro, studio, cover, stems basic and full;
+    # upload, create, persona, bpm, utilities, nuro, studio, cover, stems basic and full, mashup;
     # lyrics use their own pool
-    assert credits.credits == 1000 - 2 - 15 - 1 - 1 - 8 - 10 - 15 - 15 - 30 - 75
+    assert credits.credits == 1000 - 2 - 15 - 1 - 1 - 8 - 10 - 15 - 15 - 30 - 75 - 14
     stats = emu.stats
     assert set(ENDPOINTS) <= set(stats.requests)
     for name in ENDPOINTS:

@@ -110,3 +110,22 @@ async def test_stems_job_clips_are_the_stems(emu: Emulator, api: MusicAPI) -> No
     assert None not in urls
     assert len(urls) == 14
     assert (emu.stats.billed["sonic.stems_basic"], emu.stats.billed["sonic.stems_full"]) == (1, 1)
+
+
+async def test_mashup_blends_two_clips_and_checks_its_ids(emu: Emulator, api: MusicAPI) -> None:
+    """mashup takes exactly two clips (sonic-v4-5-all allowed) and makes a 2-clip Job."""
+    first, second = await finished_song(api), await finished_song(api)
+    with pytest.raises(InvalidRequest, match="exactly two"):
+        await api.sonic.mashup(mashup_clip_ids=[first.clip_id], custom_mode=False,
+                               mv="sonic-v5", gpt_description_prompt="a duet")  # fmt: skip
+    with pytest.raises(InvalidRequest, match="mv"):
+        await api.sonic.create(custom_mode=False, mv="sonic-v4-5-all",
+                               gpt_description_prompt="a duet")  # fmt: skip
+    job = await api.sonic.mashup(mashup_clip_ids=[first.clip_id, second.clip_id],
+                                 custom_mode=False, mv="sonic-v4-5-all",
+                                 gpt_description_prompt="a duet")  # fmt: skip
+    clips = await job.wait(timeout=600)
+    assert len(clips) == 2
+    assert all(c.audio_url for c in clips)
+    assert emu.stats.billed["sonic.mashup"] == 1
+    assert emu.stats.requests.get("sonic.mashup", 0) == 1

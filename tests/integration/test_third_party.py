@@ -256,3 +256,19 @@ async def test_vendor_stems_are_served_as_a_task(emu: Emulator, vendor: musicapi
         task = await in_thread(partial(vendor.sonic.get_task, task_id))
         assert [song.state for song in task.data] == ["succeeded"] * count
         assert all(song.audio_url for song in task.data)
+
+
+async def test_vendor_mashup_is_served(emu: Emulator, vendor: musicapi.MusicAPI) -> None:
+    """The vendor's mashup of two clips submits a task that finishes."""
+    clip_id = await finished_clip_id(emu, vendor)
+    other = await finished_clip_id(emu, vendor)
+    params = musicapi.MashupParams(
+        mashup_clip_ids=(clip_id, other),
+        custom_mode=False,
+        mv="sonic-v5",
+        gpt_description_prompt=DESCRIPTION,
+    )
+    submitted = await in_thread(lambda: vendor.sonic.mashup(params))
+    emu.advance(LONG)
+    task = await in_thread(partial(vendor.sonic.get_task, submitted.task_id))
+    assert [song.state for song in task.data] == ["succeeded", "succeeded"]
