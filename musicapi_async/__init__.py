@@ -23,7 +23,7 @@ from ._client import (
     Orphan,
 )
 from ._convert import clip_to_wire, request_from_wire, result_to_json, to_wire
-from ._endpoints import cost_of
+from ._endpoints import KIND_TYPES, cost_of
 from ._errors import (
     AuthenticationError,
     BudgetExceeded,
@@ -42,6 +42,7 @@ from ._errors import (
     ResponseDecodeError,
     ServerError,
     ServiceError,
+    SourcePurged,
     SubmissionOutcomeUnknown,
     TaskError,
     TaskFailed,
@@ -143,6 +144,7 @@ def __getattr__(name: str) -> _typing.Any:
 __all__ = [
     "BODIES",
     "DEFAULT_BASE_URL",
+    "KIND_TYPES",
     "AnyRequest",
     "AuthenticationError",
     "Budget",
@@ -207,6 +209,7 @@ __all__ = [
     "SonicOptions",
     "SonicRequest",
     "SonicTaskType",
+    "SourcePurged",
     "StudioConfig",
     "StudioRequest",
     "SubmissionOutcomeUnknown",

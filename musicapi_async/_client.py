@@ -85,6 +85,7 @@ from ._protocol import SnapshotMemo, build_request, decode_json, parse_response
 from ._resources import LyricsAPI, NuroAPI, SonicAPI, StudioAPI
 from ._resources_fuzz import ProducerAPI, RiffusionAPI
 from ._retry import RetryPolicy, retrying
+from ._sonic_models import MashupRequest, StemsFullRequest, StemsRequest
 from ._transport import AiohttpTransport, Transport
 from ._validation import check_callback_url, check_task_id
 from ._webhook_server import make_webhook_handler
@@ -111,6 +112,10 @@ GenerationRequest = (
     | ProducerUploadRequest
     | ProducerDownloadRequest
     | RiffusionRequest
+    # sonic tasks beyond create
+    | StemsRequest
+    | StemsFullRequest
+    | MashupRequest
 )
 # Every request model generate_many takes: a type checker catches anything else.
 AnyRequest: TypeAlias = (
@@ -668,10 +673,11 @@ class MusicAPI:
             InvalidRequest: ``request`` is not a generation request model.
         """
         ep = _task_row(request)
-        # Studio and riffusion document no webhooks.
+        # Studio and riffusion document no webhooks; stems bodies carry only the clip id.
+        no_hook = StudioRequest | RiffusionRequest | StemsRequest | StemsFullRequest
         if (
             self.webhook_url is not None
-            and not isinstance(request, StudioRequest | RiffusionRequest)
+            and not isinstance(request, no_hook)
             and request.webhook_url is None
         ):
             request = attrs.evolve(

@@ -245,8 +245,19 @@ def model_to_wire(model: object) -> dict[str, Any]:
     for field in attrs.fields(cast(Any, type(model))):
         value = getattr(model, field.name)
         if field.name != "extra" and value is not None:
-            out[field.name] = value.value if isinstance(value, enum.Enum) else value
+            out[field.name] = _value_to_wire(value)
     return out
+
+
+def _value_to_wire(value: Any) -> Any:
+    """One field's value: nested result models (aligned lyrics' words) become objects."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if attrs.has(type(value)):
+        return model_to_wire(value)
+    if isinstance(value, tuple) and any(attrs.has(type(v)) for v in value):
+        return [_value_to_wire(v) for v in value]
+    return value
 
 
 def clip_to_wire(clip: Clip) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 import attrs
 
+from . import _sonic_validation as sv
 from . import _validation as v
 from . import _validation_fuzz as vf
 from ._models import (
@@ -56,6 +57,23 @@ from ._models import (
     UploadRequest,
 )
 from ._parse import Parser, parse_accepted, parse_lyrics, snapshot_parser, value_parser
+from ._sonic_models import (
+    AlignedLyrics,
+    AlignedLyricsRequest,
+    DownloadRequest,
+    DownloadResult,
+    MashupRequest,
+    MidiRequest,
+    MidiResult,
+    StemsFullRequest,
+    StemsRequest,
+    UpsampledTags,
+    UpsampleTagsRequest,
+    VoxRequest,
+    VoxResult,
+    WavRequest,
+    WavResult,
+)
 
 __all__ = [
     "CREATE_ENDPOINTS",
@@ -97,6 +115,9 @@ class Cost:
     credits: int
     pool: Pool = "credits"
     by_task_type: Mapping[str, int] = attrs.field(factory=dict)
+    # The first call per clip is billed, repeats are free (aligned lyrics). A budget
+    # still counts every call: it may over-count, never under-count.
+    once_per_clip: bool = False
 
     def of(self, body: Mapping[str, Any]) -> int:
         """The price of one call with ``body`` as its wire body."""
@@ -295,6 +316,85 @@ SONIC_BPM: Final = Endpoint[BpmRequest, BpmResult](
     kinds={"bpm": BpmRequest},
     emulate="bpm",
 )
+# ------------------------------------------------------------ sonic utilities (issue 13)
+# Prices: MUSICAPI.md §10/§12; where sources conflict the higher figure is used, so a
+# budget never under-counts.
+
+
+def _utility_row(
+    name: str, path: str, request: type[Req], result: type[Res], validator: Validator,
+    credits: int, kind: str, *, once_per_clip: bool = False,
+) -> Endpoint[Req, Res]:  # fmt: skip
+    return Endpoint(
+        name=name, method="POST", path=path, family=Family.SONIC, request_types=(request,),
+        result=result, parse=value_parser(result), validator=validator,
+        cost=Cost(credits=credits, once_per_clip=once_per_clip), billable=True,
+        answer=Answer.VALUE, polled_by=None, kinds={kind: request}, emulate=name,
+    )  # fmt: skip
+
+
+# 1 credit (3P 2026-07) or 2 ([NEW-SITE], 3P 2026-10): CONFLICT, the higher figure.
+SONIC_WAV: Final = _utility_row(
+    "sonic.wav", "/api/v1/sonic/wav", WavRequest, WavResult, v.validate_clip_ref, 2, "wav"
+)
+# 1 credit on the sister site, billed once per clip: the 202 "still preparing" answers
+# that follow are retried free.
+SONIC_MIDI: Final = _utility_row(
+    "sonic.midi",
+    "/api/v1/sonic/midi",
+    MidiRequest,
+    MidiResult,
+    v.validate_clip_ref,
+    1,
+    "midi",
+    once_per_clip=True,
+)
+SONIC_VOX: Final = _utility_row(
+    "sonic.vox", "/api/v1/sonic/vox", VoxRequest, VoxResult, sv.validate_vox, 1, "vox"
+)
+# 1 credit on the first call for a clip; repeats are free (3P).
+SONIC_ALIGNED_LYRICS: Final = _utility_row(
+    "sonic.aligned_lyrics", "/api/v1/sonic/aligned-lyrics", AlignedLyricsRequest,
+    AlignedLyrics, v.validate_clip_ref, 1, "aligned_lyrics", once_per_clip=True,
+)  # fmt: skip
+SONIC_UPSAMPLE_TAGS: Final = _utility_row(
+    "sonic.upsample_tags", "/api/v1/sonic/upsample-tags", UpsampleTagsRequest, UpsampledTags,
+    sv.validate_upsample_tags, 1, "upsample_tags",
+)  # fmt: skip
+# 2 credits, sister site only; a 202 while preparing is retried free (billed once per clip).
+SONIC_DOWNLOAD: Final = _utility_row(
+    "sonic.download", "/api/v1/sonic/download", DownloadRequest, DownloadResult,
+    sv.validate_download, 2, "download", once_per_clip=True,
+)  # fmt: skip
+
+
+def _stems_row(
+    name: str, path: str, request: type[Req], credits: int, kind: str
+) -> Endpoint[Req, TaskAccepted]:
+    return Endpoint(
+        name=name, method="POST", path=path, family=Family.SONIC, request_types=(request,),
+        result=TaskAccepted, parse=parse_accepted, validator=v.validate_clip_ref,
+        cost=Cost(credits=credits), billable=True, answer=Answer.TASK, polled_by="sonic.task",
+        kinds={kind: request}, emulate=name,
+    )  # fmt: skip
+
+
+# 15 ([V2-3P], [NEW-SITE]) / 20 (sister) / 30 ("four stems", 2026-10): CONFLICT, the higher.
+SONIC_STEMS_BASIC: Final = _stems_row(
+    "sonic.stems_basic", "/api/v1/sonic/stems/basic", StemsRequest, 30, "stems"
+)
+# 75 ([NEW-SITE], 3P) / 50 (sister): CONFLICT, the higher.
+SONIC_STEMS_FULL: Final = _stems_row(
+    "sonic.stems_full", "/api/v1/sonic/stems/full", StemsFullRequest, 75, "stems_full"
+)
+# 10-14 on the sister site (14 on advanced models or description mode): the higher.
+SONIC_MASHUP: Final = Endpoint[MashupRequest, TaskAccepted](
+    name="sonic.mashup", method="POST", path="/api/v1/sonic/mashup", family=Family.SONIC,
+    request_types=(MashupRequest,), result=TaskAccepted, parse=parse_accepted,
+    validator=sv.validate_mashup, cost=Cost(credits=14), billable=True, answer=Answer.TASK,
+    polled_by="sonic.task", kinds={"mashup": MashupRequest}, emulate="sonic.mashup",
+)  # fmt: skip
+# ------------------------------------------------------------ end of sonic utilities
 CREDITS: Final = Endpoint[None, Credits](
     name="credits",
     method="GET",
@@ -428,6 +528,15 @@ ROWS: Final[tuple[Endpoint[Any, Any], ...]] = (
     STUDIO_CREATE,
     STUDIO_TASK,
     SONIC_BPM,
+    SONIC_WAV,
+    SONIC_MIDI,
+    SONIC_VOX,
+    SONIC_ALIGNED_LYRICS,
+    SONIC_UPSAMPLE_TAGS,
+    SONIC_DOWNLOAD,
+    SONIC_STEMS_BASIC,
+    SONIC_STEMS_FULL,
+    SONIC_MASHUP,
     CREDITS,
     # producer and riffusion
     PRODUCER_CREATE,

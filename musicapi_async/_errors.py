@@ -5,7 +5,8 @@
     MusicAPIError                   every error this package raises
     ├── CallerError                 yours: change the request (or the account) first
     │   ├── InvalidRequest          400, or rejected locally before any request was sent
-    │   │   └── TaskNotFound        "task not found." / nuro 404
+    │   │   ├── TaskNotFound        "task not found." / nuro 404
+    │   │   └── SourcePurged        404: the clip's source audio was purged (download)
     │   ├── AuthenticationError     401: missing, malformed, invalid or expired key
     │   ├── InsufficientCredits     403: credits used up / no active subscription
     │   ├── ContentRejected         403: moderation, copyright, lyrics format
@@ -71,6 +72,7 @@ __all__ = [
     "ResponseDecodeError",
     "ServerError",
     "ServiceError",
+    "SourcePurged",
     "SubmissionOutcomeUnknown",
     "TaskError",
     "TaskFailed",
@@ -136,6 +138,10 @@ class TaskNotFound(InvalidRequest):
     def __init__(self, message: str, *, task_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.task_id = task_id
+
+
+class SourcePurged(InvalidRequest):
+    """The clip's source audio was purged upstream (404 from ``/sonic/download``)."""
 
 
 class AuthenticationError(CallerError):

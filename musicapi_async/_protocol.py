@@ -37,6 +37,7 @@ from ._errors import (
     RateLimited,
     ResponseDecodeError,
     ServerError,
+    SourcePurged,
     TaskFailed,
     TaskNotFound,
 )
@@ -245,6 +246,8 @@ def error_for(
         return CallerError(f"Forbidden: {shown}", **kwargs)
     if "task not found" in text or (status == 404 and task_id is not None):
         return TaskNotFound(f"Task not found: {task_id or shown}", task_id=task_id, **kwargs)
+    if status == 404 and "purged" in text:  # /sonic/download: nothing left to prepare
+        return SourcePurged(f"Source purged: {shown}", **kwargs)
     if task_id is not None and _TASK_FAILED_MARKER in text:
         return TaskFailed(f"Task {task_id} failed: {shown}", task_id=task_id, **kwargs)
     if status >= 500:

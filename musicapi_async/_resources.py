@@ -7,12 +7,25 @@ maps one to one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypedDict, TypeVar, Unpack
+
+import anyio
 
 from ._convert import request_from_wire
-from ._endpoints import LYRICS_CREATE, SONIC_BPM, SONIC_PERSONA, SONIC_UPLOAD
-from ._errors import InvalidRequest
+from ._endpoints import (
+    LYRICS_CREATE,
+    SONIC_ALIGNED_LYRICS,
+    SONIC_BPM,
+    SONIC_DOWNLOAD,
+    SONIC_MIDI,
+    SONIC_PERSONA,
+    SONIC_UPLOAD,
+    SONIC_UPSAMPLE_TAGS,
+    SONIC_VOX,
+    SONIC_WAV,
+)
+from ._errors import InvalidRequest, TaskTimeout
 from ._models import (
     BpmRequest,
     BpmResult,
@@ -30,12 +43,40 @@ from ._models import (
     UploadedClip,
     UploadRequest,
 )
+from ._sonic_models import (
+    AlignedLyrics,
+    AlignedLyricsRequest,
+    DownloadRequest,
+    DownloadResult,
+    MashupRequest,
+    MidiRequest,
+    MidiResult,
+    StemsFullRequest,
+    StemsRequest,
+    UpsampledTags,
+    UpsampleTagsRequest,
+    VoxRequest,
+    VoxResult,
+    WavRequest,
+    WavResult,
+)
 
 if TYPE_CHECKING:
     from ._client import MusicAPI
     from ._jobs import Job
 
 __all__ = ["LyricsAPI", "NuroAPI", "SonicAPI", "SonicOptions", "StudioAPI"]
+
+# Seconds between two asks of a "still preparing" (202) utility, at the real API's pace.
+_PREPARING_GAP: Final = 5.0
+
+
+class _Readiable(Protocol):
+    @property
+    def ready(self) -> bool: ...
+
+
+_Ready = TypeVar("_Ready", bound=_Readiable)
 
 
 class SonicOptions(TypedDict, total=False):
@@ -171,6 +212,100 @@ class SonicAPI(_Namespace):
     async def bpm(self, *, clip_id: str) -> BpmResult:
         """A clip's tempo (average, max, min BPM); the clip should be at most 24 h old."""
         return await self._client.call(SONIC_BPM, BpmRequest(clip_id=clip_id))
+
+    # -------------------------------------------------------- sonic utilities (issue 13)
+
+    async def wav(self, *, clip_id: str) -> WavResult:
+        """The URL of a clip's WAV master (``.wav_url``)."""
+        return await self._client.call(SONIC_WAV, WavRequest(clip_id=clip_id))
+
+    async def midi(self, *, clip_id: str, timeout: float = 300.0) -> MidiResult:
+        """A clip's MIDI file and notes; "still preparing" answers are retried free.
+
+        Raises:
+            TaskTimeout: the MIDI was still being prepared after ``timeout`` seconds.
+        """
+        request = MidiRequest(clip_id=clip_id)
+        return await self._until_ready(
+            lambda: self._client.call(SONIC_MIDI, request), clip_id, timeout
+        )
+
+    async def vox(
+        self, *, clip_id: str, vocal_start_s: float | None = None,
+        vocal_end_s: float | None = None,
+    ) -> VoxResult:  # fmt: skip
+        """The isolated vocals of a clip's range (at most 30 s, checked before sending)."""
+        request = VoxRequest(clip_id=clip_id, vocal_start_s=vocal_start_s,
+                             vocal_end_s=vocal_end_s)  # fmt: skip
+        return await self._client.call(SONIC_VOX, request)
+
+    async def aligned_lyrics(self, *, clip_id: str) -> AlignedLyrics:
+        """A clip's word-by-word lyrics timeline; billed on the first call, repeats free."""
+        return await self._client.call(SONIC_ALIGNED_LYRICS, AlignedLyricsRequest(clip_id=clip_id))
+
+    async def upsample_tags(self, *, tags: str) -> UpsampledTags:
+        """A short tag string expanded into a richer style description."""
+        return await self._client.call(SONIC_UPSAMPLE_TAGS, UpsampleTagsRequest(tags=tags))
+
+    async def download(
+        self, *, clip_id: str, formats: Sequence[str] = ("mp3",), timeout: float = 300.0
+    ) -> DownloadResult:
+        """A clip's files in ``formats`` (mp3, m4a, wav); "still preparing" retried free.
+
+        Raises:
+            SourcePurged: the clip's source audio is gone (404).
+            TaskTimeout: the files were still being prepared after ``timeout`` seconds.
+        """
+        request = DownloadRequest(clip_id=clip_id, formats=tuple(formats))
+        return await self._until_ready(
+            lambda: self._client.call(SONIC_DOWNLOAD, request), clip_id, timeout
+        )
+
+    async def _until_ready(
+        self, call: Callable[[], Awaitable[_Ready]], clip_id: str, timeout: float
+    ) -> _Ready:
+        """Repeat ``call`` while it answers "still preparing" (202), until ``timeout``.
+
+        The server bills the first call for a clip and not the repeats (the emulator
+        does the same), so repeating is free; the gap follows the poll policy's scale.
+        """
+        clock = self._client._clock
+        deadline = clock() + timeout
+        gap = _PREPARING_GAP / self._client.poll_policy.time_scale
+        while True:
+            result = await call()
+            if result.ready:
+                return result
+            if clock() + gap > deadline:
+                # No task exists: the clip id is what a caller asks again with.
+                raise TaskTimeout(f"{clip_id}: still being prepared after {timeout:g} s",
+                                  task_id=clip_id)  # fmt: skip
+            await anyio.sleep(gap)
+
+    async def stems(self, *, clip_id: str, full: bool = False) -> Job:
+        """Split a clip into stems, as a task: its clips are the stems, each with its audio.
+
+        ``full=False``: vocals and instrumental (``/stems/basic``, 30 credits); ``True``:
+        every instrument (``/stems/full``, 75 credits).
+        """
+        request = StemsFullRequest(clip_id=clip_id) if full else StemsRequest(clip_id=clip_id)
+        return await self._client.submit(request)
+
+    async def mashup(
+        self, *, mashup_clip_ids: Sequence[str], custom_mode: bool, mv: str, **options: Any
+    ) -> Job:
+        """Blend exactly two clips into a new song (a task; ``sonic-v4-5-all`` valid here).
+
+        ``options`` are the other wire fields: ``prompt`` (custom mode) or
+        ``gpt_description_prompt``, ``title``, ``tags``, weights, ``vocal_gender``...
+        """
+        request = request_from_wire(MashupRequest, {
+            "mashup_clip_ids": list(mashup_clip_ids), "custom_mode": custom_mode, "mv": mv,
+            **options,
+        })  # fmt: skip
+        return await self._client.submit(request)
+
+    # ----------------------------------------------------- end of sonic utilities
 
     async def upload(self, *, url: str, callback_url: str | None = None) -> UploadedClip:
         """Upload audio from a public URL; use the clip id with ``upload=True`` variants."""

@@ -46,19 +46,8 @@ from typing import Any, Final, Literal
 import attrs
 
 from musicapi_async import (
+    KIND_TYPES,
     InvalidRequest,
-    LyricsRequest,
-    NuroInstrumentalRequest,
-    NuroVocalRequest,
-    PersonaRequest,
-    ProducerDownloadRequest,
-    ProducerRequest,
-    ProducerUploadRequest,
-    RiffusionRequest,
-    RiffusionUploadRequest,
-    SonicRequest,
-    StudioRequest,
-    UploadRequest,
     cost_of,
     endpoint_of,
     request_from_wire,
@@ -71,27 +60,16 @@ __all__ = ["KINDS", "InputError", "Line", "Plan", "Problem", "Ref", "load_plan"]
 
 Format = Literal["jsonl", "csv", "text"]
 
-KINDS: Final[Mapping[str, type]] = {
-    "sonic": SonicRequest,
-    "persona": PersonaRequest,
-    "upload": UploadRequest,
-    "lyrics": LyricsRequest,
-    "nuro_vocal": NuroVocalRequest,
-    "nuro_instrumental": NuroInstrumentalRequest,
-    "studio": StudioRequest,
-    # producer and riffusion
-    "producer": ProducerRequest,
-    "producer_upload": ProducerUploadRequest,
-    "producer_download": ProducerDownloadRequest,
-    "riffusion": RiffusionRequest,
-    "riffusion_upload": RiffusionUploadRequest,
-}
+# Every input kind the table's rows serve (``Endpoint.kinds``): a new row's kind is usable
+# in bulk files with no change here.
+KINDS: Final[Mapping[str, type]] = KIND_TYPES
 _NURO_TYPE: Final = {"nuro_vocal": "vocal", "nuro_instrumental": "bgm"}
 # Task types that take custom_mode (MUSICAPI.md §3.1): where it is inferred when missing.
 _CUSTOM_MODE_TYPES: Final = frozenset({"create_music", "extend_music", "cover_music",
                                        "persona_music", "extend_upload_music",
                                        "cover_upload_music"})  # fmt: skip
 _REF_PATHS: Final = frozenset({("continue_clip_id",), ("persona_id",), ("clip_id",),
+                               ("mashup_clip_ids", "0"), ("mashup_clip_ids", "1"),
                                ("config", "source", "song_id")})  # fmt: skip
 _REF: Final = re.compile(r"^@([A-Za-z0-9_-]+)(?:\.clips\[(\d+)\])?$")
 _ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -394,6 +372,9 @@ def _build(kind: str, fields: dict[str, Any]) -> object:
 def _get_path(fields: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     value: Any = fields
     for key in path:
+        if isinstance(value, list) and key.isdigit():  # a list item (mashup's two clips)
+            value = value[int(key)] if int(key) < len(value) else None
+            continue
         if not isinstance(value, Mapping):
             return None
         value = value.get(key)
@@ -401,10 +382,14 @@ def _get_path(fields: Mapping[str, Any], path: tuple[str, ...]) -> Any:
 
 
 def _set_path(fields: dict[str, Any], path: tuple[str, ...], value: str) -> None:
-    target = fields
+    target: Any = fields
     for key in path[:-1]:
         target = target[key]
-    target[path[-1]] = value
+    last = path[-1]
+    if isinstance(target, list):
+        target[int(last)] = value
+    else:
+        target[last] = value
 
 
 # -------------------------------------------------------------------------- references

@@ -128,6 +128,10 @@ class EmulatorState:
         self.statuses: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.billed: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
+        # Sonic utilities (issue 13): what was billed once per clip, and when each
+        # prepared file (midi, download) is ready.
+        self.paid_once: set[tuple[str, str, str]] = set()
+        self.ready_at: dict[tuple[str, str, str], float] = {}
 
     def settle(self) -> float:
         """Apply refunds that fell due; returns the emulated time now."""

@@ -59,7 +59,7 @@ def test_bulk_demo_makes_every_kind_with_files_and_manifest(
                          "--concurrency", "16")  # fmt: skip
     assert code == 0, err
     rows = read_manifest(out_dir / "manifest.jsonl")
-    assert len(rows) == 26
+    assert len(rows) == 28
     assert {r["status"] for r in rows} == {"done"}
     by_id = {r["id"]: r for r in rows if r["id"]}
     base, ext, full = by_id["base"], by_id["ext"], by_id["full"]
@@ -73,7 +73,7 @@ def test_bulk_demo_makes_every_kind_with_files_and_manifest(
     assert len(lyrics["result"]["lyrics"]) == 2
     beat = by_id["beat"]  # a producer song: one clip, 10 credits
     assert (beat["kind"], len(beat["clips"]), beat["cost"]) == ("producer", 1, 10)
-    assert sum(r["cost"] for r in rows) == 333
+    assert sum(r["cost"] for r in rows) == 377
     for row in rows:
         for clip in row["clips"]:
             assert clip["title"] is None or clip["title"] in json.dumps(row)
@@ -83,7 +83,7 @@ def test_bulk_demo_makes_every_kind_with_files_and_manifest(
     # Not a terminal: one plain line per event, then the summary table.
     assert "accepted as task" in out
     assert "streaming http://" in out
-    assert "26 requests: 26 done, 0 failed · 333 credits" in out
+    assert "28 requests: 28 done, 0 failed · 377 credits" in out
     assert f"Manifest: {out_dir / 'manifest.jsonl'}" in out
 
 
@@ -108,7 +108,7 @@ def test_dry_run_shows_the_plan_and_sends_nothing(capsys: pytest.CaptureFixture[
     code, out, _ = run(capsys, "bulk", str(DEMO), "--dry-run")
     assert code == 0
     assert "Wave 3: " in out
-    assert "26 requests in 3 wave(s), 333 credits" in out
+    assert "28 requests in 3 wave(s), 377 credits" in out
 
 
 @pytest.mark.anyio

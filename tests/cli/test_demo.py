@@ -39,7 +39,7 @@ def test_demo_runs_the_bundled_file_and_takes_bulk_options(
     assert code == 0, err
     plan = json.loads(out)
     assert plan["input"] == str(DEMO_FILE)
-    assert plan["requests"] == 26
+    assert plan["requests"] == 28
 
 
 def test_demo_makes_songs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -48,5 +48,5 @@ def test_demo_makes_songs(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     code, _, err = run(capsys, "demo", "--speed", "600", "--out", str(out_dir), "--no-download")
     assert code == 0, err
     rows = (out_dir / "manifest.jsonl").read_text().splitlines()
-    assert len(rows) == 26
+    assert len(rows) == 28
     assert all(json.loads(row)["status"] == "done" for row in rows)

@@ -458,6 +458,13 @@ async def test_every_endpoint_of_the_table_is_served(
     source = await finished_song(api)  # sonic.create, sonic.task
     await api.sonic.create_persona(name="Nova", continue_clip_id=source.clip_id)
     await api.sonic.bpm(clip_id=source.clip_id)
+    # sonic utilities: wav 2, midi 1, vox 1, aligned lyrics 1, upsample 1, download 2
+    await api.sonic.wav(clip_id=source.clip_id)
+    await api.sonic.midi(clip_id=source.clip_id)
+    await api.sonic.vox(clip_id=source.clip_id, vocal_start_s=0, vocal_end_s=10)
+    await api.sonic.aligned_lyrics(clip_id=source.clip_id)
+    await api.sonic.upsample_tags(tags="lofi")
+    await api.sonic.download(clip_id=source.clip_id, formats=["wav"])
     await api.lyrics.generate(description="a song about the sky")
     async with anyio.create_task_group() as group:
         for job in (
@@ -466,12 +473,19 @@ async def test_every_endpoint_of_the_table_is_served(
             await api.sonic.cover(continue_clip_id=uploaded.clip_id, custom_mode=False,
                                   mv="sonic-v5", gpt_description_prompt=DESCRIPTION,
                                   upload=True),
+            await api.sonic.stems(clip_id=source.clip_id),
+            await api.sonic.mashup(mashup_clip_ids=[source.clip_id, uploaded.clip_id],
+                                   custom_mode=False, mv="sonic-v4-5-all",
+                                   gpt_description_prompt=DESCRIPTION),
         ):  # fmt: skip
             group.start_soon(wait_succeeded, job, 1 if job.family is Family.NURO else 2)
+        group.start_soon(wait_succeeded, await api.sonic.stems(clip_id=source.clip_id, full=True),
+                         12)  # fmt: skip
     fuzz = await _tour_producer_and_riffusion(api)
     credits = await api.get_credits()
-    # upload, create, persona, bpm, nuro, studio, cover; lyrics use their own pool
-    assert credits.credits == 1000 - 2 - 15 - 1 - 1 - 10 - 15 - 15 - fuzz
+    # upload, create, persona, bpm, utilities, nuro, studio, cover, stems basic and full, mashup;
+    # producer and riffusion; lyrics use their own pool
+    assert credits.credits == 1000 - 2 - 15 - 1 - 1 - 8 - 10 - 15 - 15 - 30 - 75 - 14 - fuzz
     stats = emu.stats
     assert set(ENDPOINTS) <= set(stats.requests)
     for name in ENDPOINTS:

@@ -9,6 +9,7 @@ The emulator's clock is stopped (``speed=0``) so each test moves time itself.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 from typing import TypeVar
 
 import aiohttp
@@ -218,3 +219,56 @@ async def test_vendor_bpm_is_served_and_refuses_a_stale_clip(
         await in_thread(lambda: vendor.sonic.bpm(musicapi.BpmParams(clip_id=clip_id)))
     assert "24 hours" in str(stale.value)
     assert emu.stats.billed["sonic.bpm"] == 1
+
+
+async def test_vendor_sonic_utilities_are_served(emu: Emulator, vendor: musicapi.MusicAPI) -> None:
+    """The vendor's wav, midi, vox, aligned_lyrics and upsample_tags calls work unchanged."""
+    clip_id = await finished_clip_id(emu, vendor)
+    sonic = vendor.sonic
+    wav = await in_thread(lambda: sonic.wav(musicapi.WavParams(clip_id=clip_id)))
+    assert wav.data["wav_url"].endswith(".wav")
+    midi = await in_thread(lambda: sonic.midi(musicapi.MidiParams(clip_id=clip_id)))
+    assert midi.code == 202  # the vendor hands the "still preparing" answer back
+    emu.advance(60)
+    midi = await in_thread(lambda: sonic.midi(musicapi.MidiParams(clip_id=clip_id)))
+    assert (midi.code, set(midi.data)) == (200, {"midi_url", "instruments"})
+    vox = await in_thread(
+        lambda: sonic.vox(musicapi.VoxParams(clip_id=clip_id, vocal_start_s=0, vocal_end_s=5))
+    )
+    assert vox.data["source_clip_id"] == clip_id
+    aligned = await in_thread(
+        lambda: sonic.aligned_lyrics(musicapi.AlignedLyricsParams(clip_id=clip_id))
+    )
+    assert {"word", "start_s", "end_s", "p_align", "success"} <= set(aligned.data["alignment"][0])
+    tags = await in_thread(lambda: sonic.upsample_tags(musicapi.UpsampleTagsParams(tags="jazz")))
+    assert tags.data["upsampled_tags"].startswith("jazz")
+    assert emu.stats.billed["sonic.midi"] == 1
+
+
+async def test_vendor_stems_are_served_as_a_task(emu: Emulator, vendor: musicapi.MusicAPI) -> None:
+    """The vendor's stems_basic and stems_full submit tasks whose songs are the stems."""
+    clip_id = await finished_clip_id(emu, vendor)
+    basic = await in_thread(lambda: vendor.sonic.stems_basic(musicapi.StemsParams(clip_id)))
+    emu.advance(5)  # past the per-key create interval: stems are creates
+    full = await in_thread(lambda: vendor.sonic.stems_full(musicapi.StemsParams(clip_id)))
+    emu.advance(LONG)
+    for task_id, count in ((basic.task_id, 2), (full.task_id, 12)):
+        task = await in_thread(partial(vendor.sonic.get_task, task_id))
+        assert [song.state for song in task.data] == ["succeeded"] * count
+        assert all(song.audio_url for song in task.data)
+
+
+async def test_vendor_mashup_is_served(emu: Emulator, vendor: musicapi.MusicAPI) -> None:
+    """The vendor's mashup of two clips submits a task that finishes."""
+    clip_id = await finished_clip_id(emu, vendor)
+    other = await finished_clip_id(emu, vendor)
+    params = musicapi.MashupParams(
+        mashup_clip_ids=(clip_id, other),
+        custom_mode=False,
+        mv="sonic-v5",
+        gpt_description_prompt=DESCRIPTION,
+    )
+    submitted = await in_thread(lambda: vendor.sonic.mashup(params))
+    emu.advance(LONG)
+    task = await in_thread(partial(vendor.sonic.get_task, submitted.task_id))
+    assert [song.state for song in task.data] == ["succeeded", "succeeded"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import sys
 import types
 import typing
 from collections.abc import Mapping
@@ -49,7 +50,8 @@ def strategy(hint: Any) -> st.SearchStrategy[Any]:
 
 def models(cls: type) -> st.SearchStrategy[Any]:
     """Instances of the attrs model ``cls`` with every field drawn from its type."""
-    hints = typing.get_type_hints(cls, vars(_models))
+    # The module that defines it: models live in _models and _sonic_models.
+    hints = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
     fields = {f.name: strategy(hints[f.name]) for f in attrs.fields(cls) if f.init}
     return st.builds(cls, **fields)
 
