@@ -289,7 +289,10 @@ async def test_credits_spend_extra_first_and_refund_failed_tasks(
     assert await balance() == (100, 5)
     working = await api.sonic.create(custom_mode=False, mv="sonic-v5",
                                      gpt_description_prompt=DESCRIPTION)  # fmt: skip
-    assert await balance() == (90, 0)
+    credits, extra = await balance()
+    # The second song was paid from credits; the first's 15 extra credits come back when it
+    # fails, which on a loaded machine the emulator's clock may already have reached.
+    assert (credits, extra) in ((90, 0), (90, 15))
     with pytest.raises(TaskFailed) as caught:
         await failing.wait(timeout=WAIT)
     error = caught.value
