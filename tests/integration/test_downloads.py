@@ -22,6 +22,8 @@ from musicapi_async import (
 )
 from musicapi_async.emulator import Emulator
 
+from ..loopback import serving
+
 SPEED = 600.0
 KEY = "sk-download-secret-0123456789"
 
@@ -123,15 +125,8 @@ async def cdn() -> AsyncIterator[tuple[str, list[dict[str, str]]]]:
 
     app = web.Application()
     app.router.add_get("/{name}", serve)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}", seen
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield url, seen
 
 
 @pytest.mark.anyio

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from musicapi_async import (
     AnyRequest,
@@ -26,6 +25,7 @@ from musicapi_async import (
 from musicapi_async._http import HttpRequest, HttpResponse
 from musicapi_async.emulator import Emulator
 
+from ..loopback import webhook_receiver
 from .support import UPLOAD_URL, WAIT, wait_succeeded
 
 pytestmark = pytest.mark.anyio
@@ -173,23 +173,8 @@ async def test_producer_and_riffusion_in_generate_many_with_a_journal(
 @pytest.fixture
 async def hook_url() -> AsyncIterator[tuple[str, list[MusicAPI]]]:
     """A loopback receiver that hands deliveries to the client put in its list."""
-    clients: list[MusicAPI] = []
-
-    async def hook(request: web.Request) -> web.StreamResponse:
-        response: web.StreamResponse = await clients[0].webhook_handler()(request)
-        return response
-
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/hook", clients
-    finally:
-        await runner.cleanup()
+    async with webhook_receiver() as receiver:
+        yield receiver
 
 
 async def test_producer_jobs_complete_by_webhook(

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import anyio
 import pytest
-from aiohttp import web
 
 from musicapi_async import (
     CoordinationError,
@@ -25,6 +24,7 @@ from musicapi_async import (
 )
 from musicapi_async.emulator import Emulator
 
+from ..loopback import webhook_receiver
 from .support import RedisProcess, free_port
 
 pytestmark = pytest.mark.anyio
@@ -70,23 +70,8 @@ async def test_one_process_polls_and_every_process_gets_the_events(
 @pytest.fixture
 async def receiver() -> AsyncIterator[tuple[str, list[MusicAPI]]]:
     """A loopback webhook route that feeds the deliveries to the client put in the list."""
-    target: list[MusicAPI] = []
-
-    async def hook(request: web.Request) -> web.StreamResponse:
-        answer: web.StreamResponse = await target[0].webhook_handler()(request)
-        return answer
-
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/hook", target
-    finally:
-        await runner.cleanup()
+    async with webhook_receiver() as hook:
+        yield hook
 
 
 async def test_a_webhook_fed_to_one_process_resolves_the_job_in_another(
