@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+import anyio.lowlevel
 import pytest
 
 from musicapi_async import (
@@ -119,3 +120,19 @@ def raises(kind: type[E], match: str | None = None) -> Iterator[pytest.Exception
     with pytest.raises(kind, match=match) as info:
         yield info
     assert_no_secret(info.value)
+
+
+class FakeTime:
+    """A clock that only moves when the governor sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await anyio.lowlevel.checkpoint()

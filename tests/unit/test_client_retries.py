@@ -32,7 +32,7 @@ from musicapi_async import (
     set_testing,
 )
 
-from .support import FAST_POLL, SECRET, FakeServer, raises, reply
+from .support import FAST_POLL, SECRET, FakeServer, FakeTime, raises, reply
 
 CREATE = ("POST", "/api/v1/sonic/create")
 CREDITS = ("GET", "/api/v1/get-credits")
@@ -168,22 +168,6 @@ async def test_creates_are_paced_on_the_real_api() -> None:
 
 
 # ------------------------------------------------------------------ money: issue 11
-
-
-class FakeTime:
-    """A clock for the governor that only moves when the governor sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await anyio.lowlevel.checkpoint()
 
 
 @pytest.mark.anyio

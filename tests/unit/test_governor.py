@@ -19,22 +19,7 @@ from musicapi_async._governor import (
     Kind,
 )
 
-
-class FakeTime:
-    """A clock that only moves when the governor sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await anyio.lowlevel.checkpoint()
-
+from .support import FakeTime
 
 NO_LIMIT = Budget()
 
