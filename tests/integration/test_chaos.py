@@ -242,12 +242,16 @@ async def test_journaled_run_killed_and_restarted_bills_nothing_twice(tmp_path: 
         emulator.send_signal(signal.SIGINT)
         emulator.wait(timeout=10)
     assert len(lines) == 40
-    assert all(ok == "True" for _, _, ok, _ in lines), (lines, second.stderr.decode()[-3000:])
+    # A kill between the journal's "sending" mark and hearing back leaves that request
+    # maybe billed: the rerun reports it unknown (never re-sends it) and the journal keeps
+    # it for reconciliation. Every other request finishes, and none is billed twice.
+    unknown = [index for _, index, ok, _ in lines if ok != "True"]
+    assert len(unknown) <= 4, (lines, second.stderr.decode()[-3000:])
     assert sum(resumed == "True" for *_, resumed in lines) >= done_before
     assert max(billed.values()) == 1, "a request was billed twice"
-    assert billed.total() == 40
+    assert 40 - len(unknown) <= billed.total() <= 40
     async with SQLiteJournal(journal_path) as journal:
-        assert await journal.unresolved() == []
+        assert len(await journal.unresolved()) == len(unknown)
 
 
 @pytest.mark.anyio
