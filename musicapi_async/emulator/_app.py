@@ -41,7 +41,7 @@ from ._control import add_control_routes
 from ._faults import ANSWERS, Fault, FaultKind
 from ._generate import Rejected
 from ._ledger import Charge, PaymentRefused
-from ._media import png_for, wav_for
+from ._media import AUDIO_TYPES, audio_for, png_for, wav_for
 from ._state import EmulatorState
 
 __all__ = ["build_app"]
@@ -379,9 +379,11 @@ def _media_handler(st: EmulatorState, kind: str) -> Handler:
         if kind == "image":
             return web.Response(body=png_for(clip_id), content_type="image/png")
         record = st.store.clips[clip_id]
+        if kind == "audio":  # in the format its extension names (``/sonic/download``)
+            fmt = request.match_info["ext"]
+            body = audio_for(fmt, clip_id, record.duration, record.title)
+            return web.Response(body=body, content_type=AUDIO_TYPES[fmt])
         audio = wav_for(clip_id, record.duration, record.title)  # as long as it says
-        if kind == "audio":
-            return web.Response(body=audio, content_type="audio/wav")
         # The stream URL of a clip in ``streaming``: the same audio, sent chunked.
         response = web.StreamResponse(headers={"Content-Type": "audio/wav"})
         response.enable_chunked_encoding()
@@ -409,7 +411,8 @@ def build_app(st: EmulatorState) -> web.Application:
             missing = _api_handler(st, ep, missing_id=True)
             app.router.add_route(ep.method, bare, missing)
             app.router.add_route(ep.method, bare + "/", missing)
-    app.router.add_get("/media/audio/{clip_id}.wav", _media_handler(st, "audio"))
+    formats = "|".join(AUDIO_TYPES)
+    app.router.add_get(f"/media/audio/{{clip_id}}.{{ext:{formats}}}", _media_handler(st, "audio"))
     app.router.add_get("/media/image/{clip_id}.png", _media_handler(st, "image"))
     app.router.add_get("/media/stream/{clip_id}", _media_handler(st, "stream"))
     add_control_routes(app, st)
