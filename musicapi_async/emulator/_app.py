@@ -41,7 +41,7 @@ from ._control import add_control_routes
 from ._faults import ANSWERS, Fault, FaultKind
 from ._generate import Rejected
 from ._ledger import Charge, PaymentRefused
-from ._media import AUDIO_TYPES, audio_for, png_for, wav_for
+from ._media import AUDIO_TYPES, audio_for, midi_for, png_for, wav_for
 from ._state import EmulatorState
 
 __all__ = ["build_app"]
@@ -378,6 +378,8 @@ def _media_handler(st: EmulatorState, kind: str) -> Handler:
         st.statuses[counter]["200"] += 1
         if kind == "image":
             return web.Response(body=png_for(clip_id), content_type="image/png")
+        if kind == "midi":  # ``/sonic/midi``'s file
+            return web.Response(body=midi_for(clip_id), content_type="audio/midi")
         record = st.store.clips[clip_id]
         if kind == "audio":  # in the format its extension names (``/sonic/download``)
             fmt = request.match_info["ext"]
@@ -414,6 +416,7 @@ def build_app(st: EmulatorState) -> web.Application:
     formats = "|".join(AUDIO_TYPES)
     app.router.add_get(f"/media/audio/{{clip_id}}.{{ext:{formats}}}", _media_handler(st, "audio"))
     app.router.add_get("/media/image/{clip_id}.png", _media_handler(st, "image"))
+    app.router.add_get("/media/midi/{clip_id}.mid", _media_handler(st, "midi"))
     app.router.add_get("/media/stream/{clip_id}", _media_handler(st, "stream"))
     add_control_routes(app, st)
     app.router.add_route("*", "/{tail:.*}", _not_found)

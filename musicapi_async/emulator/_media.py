@@ -9,7 +9,8 @@ derives from the clip id. Pure functions, cached: the server only looks them up.
 ``/sonic/download`` prepares a clip in MP3, M4A or WAV (``audio_for``): the WAV is the
 same song; the MP3 is valid MPEG audio of silence lasting the clip's duration; the M4A has
 only a plausible MP4 header (no playable track). Each is served with its format's
-content type, which is what a client names the file by.
+content type, which is what a client names the file by. ``/sonic/midi``'s file is a
+real Standard MIDI File (``midi_for``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import struct
 import zlib
 from typing import Final
 
-__all__ = ["AUDIO_TYPES", "SAMPLE_RATE", "audio_for", "png_for", "wav_for"]
+__all__ = ["AUDIO_TYPES", "SAMPLE_RATE", "audio_for", "midi_for", "png_for", "wav_for"]
 
 SAMPLE_RATE: Final = 8000
 _AMPLITUDE: Final = 70  # of 127: loud enough, with room for the overtone
@@ -172,3 +173,26 @@ def audio_for(fmt: str, clip_id: str, duration: float = 3.0, title: str = "") ->
     if fmt == "m4a":
         return _m4a(duration)
     return wav_for(clip_id, duration, title)
+
+
+def _varlen(value: int) -> bytes:
+    """A MIDI variable-length quantity: 7 bits a byte, high bit set on all but the last."""
+    out = [value & 0x7F]
+    while value > 0x7F:
+        value >>= 7
+        out.append(0x80 | (value & 0x7F))
+    return bytes(reversed(out))
+
+
+def midi_for(clip_id: str) -> bytes:
+    """A type-0 Standard MIDI File of the four notes ``/sonic/midi`` lists (C4 up, one a
+    beat at 120 bpm, 0.4 s each): what its ``midi_url`` serves."""
+    del clip_id  # the emulator's transcription is the same for every clip
+    events = b"\x00\xff\x51\x03\x07\xa1\x20"  # tempo: 500000 us a beat (120 bpm)
+    for i in range(4):
+        rest = 0 if i == 0 else 96  # ticks (480 a beat) between a note's end and the next
+        events += _varlen(rest) + bytes((0x90, 60 + i, 90))  # note on, velocity 90
+        events += _varlen(384) + bytes((0x80, 60 + i, 0))  # note off 0.4 s later
+    events += b"\x00\xff\x2f\x00"  # end of track
+    header = b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480)
+    return header + b"MTrk" + struct.pack(">I", len(events)) + events

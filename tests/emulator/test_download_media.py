@@ -55,3 +55,18 @@ async def test_an_unknown_clip_or_format_is_not_found(api: Client) -> None:
     assert (await api.request("GET", audio.replace(".wav", ".flac"), key=None)).status == 404
     unknown = audio.replace(clip["clip_id"], "00000000-0000-0000-0000-000000000000")
     assert (await api.request("GET", unknown.replace(".wav", ".mp3"), key=None)).status == 404
+
+
+async def test_the_midi_url_serves_a_standard_midi_file(api: Client) -> None:
+    """``/sonic/midi``'s ``midi_url`` is an audio/midi file with a note-on per listed note."""
+    clip = (await api.finished_clips(await api.create()))[0]
+    body = {"clip_id": clip["clip_id"]}
+    assert (await api.call("sonic.midi", body)).status == 202
+    api.emulator.advance(60)
+    data = (await api.call("sonic.midi", body)).json["data"]
+    answer = await api.request("GET", data["midi_url"], key=None)
+    assert (answer.status, answer.headers["content-type"]) == (200, "audio/midi")
+    assert answer.body[:4] == b"MThd"
+    assert answer.body[14:18] == b"MTrk"
+    pitches = [n["pitch"] for n in data["instruments"][0]["notes"]]
+    assert [b for b in pitches if bytes((0x90, b, 90)) in answer.body] == pitches
