@@ -3,6 +3,7 @@
     musicapi bulk songs.jsonl --journal runs.sqlite3 --out songs/   many songs, resumable
     musicapi generate --gpt-description-prompt "a sea shanty"       one song
     musicapi demo                                                    no key: a local emulator
+    musicapi stems CLIP_ID --out stems/     the sonic utilities: wav, midi, bpm, vox, ...
 
 Exit status: 0 everything done, 1 something failed, 2 usage or input error (nothing was
 sent), 3 (bulk) nothing failed but lines were held back by --budget, 130 interrupted

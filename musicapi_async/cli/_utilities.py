@@ -104,7 +104,12 @@ def add_download_args(download: argparse.ArgumentParser) -> None:
                        metavar="FORMAT", help="prepare the clip's file in FORMAT (mp3, m4a or "
                        "wav; repeat for several): the id given is then a CLIP_ID; the URLs "
                        "are shown, and saved into DIR with --out DIR")  # fmt: skip
-    _timeout(download, 300)
+    group.add_argument("--timeout", type=float, default=300, metavar="SECONDS",
+                       help="seconds the files may take to prepare (default: 300)")  # fmt: skip
+    download.description = (
+        "Download the files of a finished task, or with --format a clip's files in "
+        "the formats asked for (POST /sonic/download)."
+    )
     download.set_defaults(out=None)  # a task's files go to "." (see ``_main._download``)
 
 
