@@ -235,7 +235,9 @@ def _one_shot_parsers(command: _Command) -> None:
     wait = command("wait", "Wait for a task to finish (stream URL first), then show it.")
     _task_args(wait)
     wait.add_argument("--timeout", type=float, default=1800, metavar="SECONDS")
-    download = command("download", "Download the files of a finished task.")
+    download = command(
+        "download", "Download a finished task's files, or (with --format) a clip's prepared files."
+    )
     _task_args(download)
     _output_args(download, ".")
     from ._utilities import add_download_args  # download CLIP_ID --format F: /sonic/download
