@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 import pytest
 
@@ -153,7 +155,7 @@ async def test_sample_checks_its_source_and_window_before_sending(
     emu: Emulator, api: MusicAPI
 ) -> None:
     """Both or neither source, or a window whose start is not before its end, is refused."""
-    common = {"custom_mode": False, "mv": "sonic-v5", "make_instrumental": False,
+    common: dict[str, Any] = {"custom_mode": False, "mv": "sonic-v5", "make_instrumental": False,
               "gpt_description_prompt": DESCRIPTION}  # fmt: skip
     with pytest.raises(InvalidRequest, match="exactly one"):
         await api.sonic.sample(url=UPLOAD_URL, sample_clip_id="c1", chop_sample_start_s=0,
@@ -259,7 +261,7 @@ async def test_add_vocals_and_add_instrumental_are_short_methods(
 
 async def test_new_requests_go_through_generate_many(emu: Emulator, api: MusicAPI) -> None:
     """The request models work with generate_many like any generation, each billed once."""
-    requests = [
+    requests: list[UploadCoverRequest | SampleRequest] = [
         UploadCoverRequest(url=UPLOAD_URL, custom_mode=False, mv="sonic-v5"),
         SampleRequest(url=UPLOAD_URL, chop_sample_start_s=0, chop_sample_end_s=4,
                       custom_mode=True, mv="sonic-v5", make_instrumental=True),
