@@ -11,6 +11,7 @@ from musicapi_async import (
     ClipState,
     InvalidRequest,
     MusicAPI,
+    PollPolicy,
     SampleRequest,
     TaskFailed,
     UploadCoverRequest,
@@ -18,10 +19,12 @@ from musicapi_async import (
 )
 from musicapi_async.emulator import Emulator
 
+from ..loopback import webhook_receiver
 from .support import (
     DESCRIPTION,
     LONG,
     LYRICS,
+    SPEED,
     UPLOAD_URL,
     WAIT,
     emulated_task,
@@ -280,3 +283,25 @@ async def test_unknown_fields_and_clips_fail_loudly(emu: Emulator, api: MusicAPI
         await api.sonic.upload_cover(url=UPLOAD_URL, custom_mode=False, mv="sonic-v5",
                                      continue_clip_id="x")  # fmt: skip
     assert sum(emu.stats.requests.values()) == 0
+
+
+async def test_a_paired_task_resolves_through_its_webhook(emu: Emulator) -> None:
+    """The completed webhook of an auto_concat task carries its pairs, full songs included."""
+    policy = PollPolicy().scaled(SPEED)
+    async with webhook_receiver() as (url, clients):
+        api = MusicAPI(emu.api_key, base_url=emu.url, poll=policy, webhook_url=url,
+                       webhook_secret="whsec-pairs")  # fmt: skip
+        clients.append(api)
+        async with api:
+            job = await api.sonic.upload_extend(url=UPLOAD_URL, continue_at=1, auto_concat=True,
+                                                custom_mode=True, mv="sonic-v5",
+                                                prompt=LYRICS)  # fmt: skip
+            clips = await job.wait(timeout=WAIT)
+            emu.advance(LONG)  # every delivery falls due, and reaches the open client
+            await emu.drain_webhooks()
+    assert len(clips) == 4
+    assert job.snapshot is not None
+    assert all(p.full is not None for p in job.snapshot.pairs)
+    # The SDK's handler answers 400 to a delivery it cannot read: this one it read.
+    completed = [d for d in emu.webhook_deliveries if d.event == "song.completed"]
+    assert [d.status for d in completed] == [200]
