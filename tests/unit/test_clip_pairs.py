@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ from musicapi_async._models import Clip
 from musicapi_async._parse import parse_snapshot
 from musicapi_async._redis._store import snapshot_from_json, snapshot_to_json
 
+from .support import FakeServer, golden, reply
 from .test_model_roundtrip import models
 
 TASK = "0d7e4c2a-1b3f-4e5d-9a8c-7b6d5e4f3a2b"
@@ -76,3 +78,18 @@ def test_a_voice_clip_carries_its_persona_id() -> None:
     (clip,) = parse_snapshot(Family.SONIC, answer, task_id=TASK).clips
     assert clip.persona_id == "p-1"
     assert "persona_id" not in clip.extra
+
+
+@pytest.mark.anyio
+async def test_the_golden_pairs_answer_is_read_through_the_client(server: FakeServer) -> None:
+    """A polled pairs answer keeps both pairs, typed, and is not done while a full is null."""
+    name = "sonic_task_upload_extend_pairs.json"
+    server.on("GET", f"/api/v1/sonic/task/{TASK}", reply(name))
+    snapshot = await server.api.sonic.get(TASK)
+    wire = golden(name)["data"]
+    assert [p.extended.clip_id for p in snapshot.pairs] == [w["extended"]["clip_id"] for w in wire]
+    assert snapshot.pairs[0].full is None
+    assert snapshot.pairs[1].full is not None
+    assert snapshot.pairs[1].full.duration == 88.7
+    assert len(snapshot.clips) == 3
+    assert not snapshot.done
