@@ -9,15 +9,18 @@ import pytest
 
 from musicapi_async import (
     ClipState,
+    CreateVoiceRequest,
     InvalidRequest,
     MusicAPI,
     PollPolicy,
     SampleRequest,
+    SubmissionOutcomeUnknown,
     TaskFailed,
     UploadCoverRequest,
+    UploadExtendRequest,
     cost_of,
 )
-from musicapi_async.emulator import Emulator
+from musicapi_async.emulator import Emulator, Fault, FaultKind
 
 from ..loopback import webhook_receiver
 from .support import (
@@ -305,3 +308,23 @@ async def test_a_paired_task_resolves_through_its_webhook(emu: Emulator) -> None
     # The SDK's handler answers 400 to a delivery it cannot read: this one it read.
     completed = [d for d in emu.webhook_deliveries if d.event == "song.completed"]
     assert [d.status for d in completed] == [200]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "request_"),
+    [
+        ("sonic.upload_extend", UploadExtendRequest(url=UPLOAD_URL, custom_mode=True,
+                                                    mv="sonic-v5", prompt=LYRICS)),
+        ("sonic.create_voice", CreateVoiceRequest(audio_url="https://example.com/v/me.wav")),
+    ],
+)  # fmt: skip
+async def test_a_dropped_answer_is_outcome_unknown_and_never_resent(
+    emu: Emulator, api: MusicAPI, endpoint: str, request_: UploadExtendRequest | CreateVoiceRequest
+) -> None:
+    """An answer lost after billing is SubmissionOutcomeUnknown, and the call is sent once."""
+    emu.faults.add(Fault(FaultKind.ACCEPT_THEN_DROP, endpoint=endpoint))
+    with pytest.raises(SubmissionOutcomeUnknown) as caught:
+        await api.submit(request_)
+    assert caught.value.endpoint == endpoint
+    assert (emu.stats.requests[endpoint], emu.stats.billed[endpoint]) == (1, 1)
+    assert len(emu.task_ids()) == 1  # the task exists: reconcile it, never re-send
