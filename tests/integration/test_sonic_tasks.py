@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -14,6 +15,7 @@ from musicapi_async import (
     MusicAPI,
     PollPolicy,
     SampleRequest,
+    SQLiteJournal,
     SubmissionOutcomeUnknown,
     TaskFailed,
     UploadCoverRequest,
@@ -328,3 +330,23 @@ async def test_a_dropped_answer_is_outcome_unknown_and_never_resent(
     assert caught.value.endpoint == endpoint
     assert (emu.stats.requests[endpoint], emu.stats.billed[endpoint]) == (1, 1)
     assert len(emu.task_ids()) == 1  # the task exists: reconcile it, never re-send
+
+
+async def test_a_journaled_run_is_not_billed_again(
+    emu: Emulator, api: MusicAPI, tmp_path: Path
+) -> None:
+    """Run twice with one journal, the new kinds are resumed from it, not sent again."""
+    requests: list[UploadExtendRequest | CreateVoiceRequest] = [
+        UploadExtendRequest(url=UPLOAD_URL, continue_at=1, auto_concat=True, custom_mode=True,
+                            mv="sonic-v5", prompt=LYRICS),
+        CreateVoiceRequest(audio_url="https://example.com/voice/me.wav"),
+    ]  # fmt: skip
+    async with SQLiteJournal(tmp_path / "journal.db") as journal:
+        first = [o async for o in api.generate_many(requests, journal=journal)]
+        again = [o async for o in api.generate_many(requests, journal=journal)]
+    assert all(o.ok and not o.resumed for o in first)
+    assert all(o.ok and o.resumed for o in again)
+    by_index = {o.index: o for o in again}
+    assert len(by_index[0].clips) == 4
+    assert by_index[1].clips[0].persona_id
+    assert emu.stats.credits_spent == 19 + 4
