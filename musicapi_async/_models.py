@@ -468,6 +468,8 @@ class ClipPair:
 
     extended: Clip
     full: Clip | None = None
+    # Keys of the pair object besides the two clips, kept as sent.
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
     @property
     def complete(self) -> bool:

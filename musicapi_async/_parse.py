@@ -143,11 +143,12 @@ def parse_snapshot(family: Family, data: Mapping[str, Any], *, task_id: str) -> 
 
 def _pair(data: Mapping[str, Any]) -> ClipPair:
     """An upload-extend (``auto_concat``) item: ``{extended, full}``, ``full`` null until
-    the concat is done ([SISTER], MUSICAPI.md §10). Other keys of the item are dropped.
+    the concat is done ([SISTER], MUSICAPI.md §10). Other keys are kept in ``extra``.
     """
     full = data.get("full")
+    extra = {k: v for k, v in data.items() if k not in ("extended", "full")}
     return ClipPair(extended=_clip(data.get("extended")),
-                    full=None if full is None else _clip(full))  # fmt: skip
+                    full=None if full is None else _clip(full), extra=extra)  # fmt: skip
 
 
 def _nuro_snapshot(data: Mapping[str, Any], task_id: str) -> TaskSnapshot:

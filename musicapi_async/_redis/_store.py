@@ -83,7 +83,7 @@ def snapshot_to_json(snapshot: TaskSnapshot) -> str:
         "clips": [clip_to_wire(c) for c in snapshot.clips],
     }
     if snapshot.pairs:  # upload-extend with auto_concat: kept, or a peer sees it done early
-        data["pairs"] = [{"extended": clip_to_wire(p.extended),
+        data["pairs"] = [{**p.extra, "extended": clip_to_wire(p.extended),
                           "full": None if p.full is None else clip_to_wire(p.full)}
                          for p in snapshot.pairs]  # fmt: skip
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
@@ -107,5 +107,7 @@ def snapshot_from_json(text: str | bytes) -> TaskSnapshot:
 
 def _pair(data: dict[str, Any]) -> ClipPair:
     full = data["full"]
+    extra = {k: v for k, v in data.items() if k not in ("extended", "full")}
     return ClipPair(extended=structure_open(data["extended"], Clip),
-                    full=None if full is None else structure_open(full, Clip))  # fmt: skip
+                    full=None if full is None else structure_open(full, Clip),
+                    extra=extra)  # fmt: skip

@@ -23,7 +23,7 @@ clips = models(Clip).filter(lambda c: bool(c.clip_id) and c.state.is_known)
 
 
 def _answer(pairs: list[ClipPair]) -> dict[str, Any]:
-    data = [{"extended": clip_to_wire(p.extended),
+    data = [{**p.extra, "extended": clip_to_wire(p.extended),
              "full": None if p.full is None else clip_to_wire(p.full)} for p in pairs]  # fmt: skip
     return {"code": 200, "message": "success", "data": data}
 
@@ -33,10 +33,12 @@ def _clip(clip_id: str, state: str) -> dict[str, Any]:
 
 
 @settings(max_examples=80, deadline=None)
-@given(pairs=st.lists(st.builds(ClipPair, extended=clips, full=st.none() | clips), min_size=1,
-                      max_size=3))  # fmt: skip
+@given(pairs=st.lists(st.builds(ClipPair, extended=clips, full=st.none() | clips,
+                                extra=st.dictionaries(st.sampled_from(["index", "x_note"]),
+                                                      st.integers() | st.text(max_size=8))),
+                      min_size=1, max_size=3))  # fmt: skip
 def test_pairs_round_trip_through_the_parser_and_the_redis_store(pairs: list[ClipPair]) -> None:
-    """Any pairs answer parses back to the same pairs; the fleet's JSON keeps them too."""
+    """Any pairs answer (extra keys too) parses back the same; the fleet's JSON keeps it."""
     snapshot = parse_snapshot(Family.SONIC, _answer(pairs), task_id=TASK)
     assert list(snapshot.pairs) == pairs
     assert snapshot.clips == tuple(c for p in pairs for c in (p.extended, p.full) if c)
