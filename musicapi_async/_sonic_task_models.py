@@ -40,6 +40,8 @@ class UploadCoverRequest:
     weirdness_constraint: float | None = None
     audio_weight: float | None = None
     vocal_gender: str | None = None
+    # In the vendor client's parameters for upload-cover too; its effect there is UNKNOWN.
+    auto_concat: bool | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = attrs.field(default=None, repr=False)
 

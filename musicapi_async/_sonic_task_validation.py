@@ -24,7 +24,6 @@ from ._validation import (
     _check_str,
     _check_types,
     _check_unknown,
-    _check_url,
     _check_webhook,
     _fail,
     model_limits,
@@ -60,7 +59,7 @@ _COMMON: Final = frozenset({
     "tags", "negative_tags", "style_weight", "weirdness_constraint", "audio_weight",
     "vocal_gender", "webhook_url", "webhook_secret",
 })  # fmt: skip
-_UPLOAD_COVER_FIELDS: Final = _COMMON | {"url"}
+_UPLOAD_COVER_FIELDS: Final = _COMMON | {"url", "auto_concat"}  # as the vendor client's
 _UPLOAD_EXTEND_FIELDS: Final = _COMMON | {"url", "continue_at", "auto_concat"}
 _SAMPLE_FIELDS: Final = _COMMON | {"url", "sample_clip_id", "chop_sample_start_s",
                                    "chop_sample_end_s", "auto_lyrics"}  # fmt: skip
@@ -210,5 +209,4 @@ def validate_create_voice(body: Mapping[str, Any], *, strict: bool) -> None:
         _check_unknown(body, frozenset({"audio_url", "webhook_url", "webhook_secret"}))
     _check_types(body, {"audio_url": "str", "webhook_url": "str", "webhook_secret": "str"})
     _audio_url(body, "audio_url")
-    _check_url(body, "webhook_url")
-    _check_str(body, "webhook_secret")
+    _check_webhook(body)

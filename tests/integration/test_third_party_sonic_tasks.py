@@ -57,7 +57,7 @@ async def test_vendor_upload_extend_and_upload_cover(
     assert set(extend.steps) == {"upload", "extend"}
     assert len(await finished(emu, vendor, extend.task_id)) == 2
     cover = await in_thread(lambda: vendor.sonic.upload_cover(musicapi.UploadCoverParams(
-        url=UPLOAD_URL, custom_mode=False, mv="sonic-v5", audio_weight=0.4,
+        url=UPLOAD_URL, custom_mode=False, mv="sonic-v5", audio_weight=0.4, auto_concat=False,
         gpt_description_prompt=DESCRIPTION)))  # fmt: skip
     assert cover.task_id
     assert set(cover.steps) == {"upload", "cover"}
