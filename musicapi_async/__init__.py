@@ -67,6 +67,7 @@ from ._log import redact
 from ._mock import MockTransport
 from ._models import (
     Clip,
+    ClipPair,
     ClipState,
     Credits,
     Family,
@@ -98,6 +99,13 @@ from ._polling import PollPolicy
 from ._resources import SonicOptions
 from ._retry import RetryPolicy, set_testing
 from ._routing import endpoint_of, returns_task, task_family
+from ._sonic_task_models import (
+    CreateVoiceRequest,
+    ReplaceSectionRequest,
+    SampleRequest,
+    UploadCoverRequest,
+    UploadExtendRequest,
+)
 from ._transport import Transport
 from ._validation import validate_body
 from ._version import __version__
@@ -154,12 +162,14 @@ __all__ = [
     "ClientStats",
     "Clip",
     "ClipFailed",
+    "ClipPair",
     "ClipPlayable",
     "ClipState",
     "ClipSucceeded",
     "ClipUpdated",
     "ContentRejected",
     "CoordinationError",
+    "CreateVoiceRequest",
     "Credits",
     "DownloadTooLarge",
     "EndpointGone",
@@ -198,12 +208,14 @@ __all__ = [
     "RateLimited",
     "RedisCoordination",
     "RedisJournal",
+    "ReplaceSectionRequest",
     "ResponseDecodeError",
     "RetryPolicy",
     "RiffusionRequest",
     "RiffusionTaskType",
     "RiffusionUploadRequest",
     "SQLiteJournal",
+    "SampleRequest",
     "ServerError",
     "ServiceError",
     "SonicOptions",
@@ -223,6 +235,8 @@ __all__ = [
     "TaskTimeout",
     "Transport",
     "TransportFailure",
+    "UploadCoverRequest",
+    "UploadExtendRequest",
     "UploadRequest",
     "UploadedClip",
     "WebhookDeduplicator",

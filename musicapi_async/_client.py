@@ -86,6 +86,13 @@ from ._resources import LyricsAPI, NuroAPI, SonicAPI, StudioAPI
 from ._resources_fuzz import ProducerAPI, RiffusionAPI
 from ._retry import RetryPolicy, retrying
 from ._sonic_models import MashupRequest, StemsFullRequest, StemsRequest
+from ._sonic_task_models import (
+    CreateVoiceRequest,
+    ReplaceSectionRequest,
+    SampleRequest,
+    UploadCoverRequest,
+    UploadExtendRequest,
+)
 from ._transport import AiohttpTransport, Transport
 from ._validation import check_callback_url, check_task_id
 from ._webhook_server import make_webhook_handler
@@ -116,6 +123,12 @@ GenerationRequest = (
     | StemsRequest
     | StemsFullRequest
     | MashupRequest
+    # sonic tasks from audio (issue 13)
+    | UploadExtendRequest
+    | UploadCoverRequest
+    | SampleRequest
+    | ReplaceSectionRequest
+    | CreateVoiceRequest
 )
 # Every request model generate_many takes: a type checker catches anything else.
 AnyRequest: TypeAlias = (

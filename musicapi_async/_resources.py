@@ -43,6 +43,7 @@ from ._models import (
     UploadedClip,
     UploadRequest,
 )
+from ._resources_tasks import SonicTaskMethods
 from ._sonic_models import (
     AlignedLyrics,
     AlignedLyricsRequest,
@@ -107,7 +108,7 @@ class _Namespace:
         self._client = client
 
 
-class SonicAPI(_Namespace):
+class SonicAPI(SonicTaskMethods, _Namespace):
     """Sonic (Suno-based) generation: ``/api/v1/sonic/*``. Each create makes 2 clips."""
 
     async def _submit(self, task_type: SonicTaskType, **fields: Any) -> Job:

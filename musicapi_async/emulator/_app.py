@@ -271,8 +271,9 @@ _riffusion_task = behaviour("riffusion_task")(_task_action(Family.RIFFUSION))
 # Producer and riffusion behaviours live in their own module, which registers them here.
 from . import _producer as _producer  # noqa: E402
 
-# The sonic utilities' behaviours (issue 13) register themselves on import.
-from . import _sonic_extra  # noqa: E402, F401
+# The sonic utilities' behaviours (issue 13) register themselves on import, as do those
+# of the task-starting sonic endpoints that take audio (``_sonic_tasks``).
+from . import _sonic_extra, _sonic_tasks  # noqa: E402, F401
 
 # Derived from the table: each row names its behaviour (a missing one fails at import).
 _ACTIONS: Final[Mapping[str, Action]] = {ep.name: _BEHAVIOURS[ep.emulate] for ep in ROWS}
