@@ -32,6 +32,7 @@ import anyio
 import attrs
 from anyio.abc import TaskGroup
 
+from ._batch_polling import BatchWatch
 from ._bulk import ManyOptions, Outcome, as_completed, generate_many
 from ._endpoints import (
     CREATE_ENDPOINTS,
@@ -137,7 +138,8 @@ def _task_row(request: GenerationRequest) -> Endpoint[GenerationRequest, TaskAcc
         ep = None
     if ep is None or ep.answer is not Answer.TASK:
         names = ", ".join(
-            sorted(t.__name__ for r in CREATE_ENDPOINTS.values() for t in r.request_types)
+            sorted(t.__name__ for r in CREATE_ENDPOINTS.values() for t in r.request_types
+                   if r.answer is Answer.TASK)  # fmt: skip
         )
         raise InvalidRequest(f"submit() takes one of {names}, not {type(request).__name__}.")
     return ep
@@ -325,6 +327,8 @@ class MusicAPI:
             clock=clock,
         )
         self._clock = clock
+        # [batch hook] tasks submitted together, polled together (``_batch_polling``).
+        self._batch_watch = BatchWatch(self)
         self.coordination = coordination
         self._group: TaskGroup | None = None
         # Waits in progress (``Job.updates``, ``as_completed``): woken when the client closes.
@@ -814,6 +818,11 @@ class MusicAPI:
 
     async def _poll_once(self, task_id: str, family: Family) -> TaskSnapshot:
         # The poller's own schedule is its retry: a failed poll is simply tried next tick.
+        if family is Family.SONIC and self._batch_watch.covers(task_id):  # [batch hook]
+            return await self._batch_watch.poll(task_id, lambda: self._poll_task(task_id, family))
+        return await self._poll_task(task_id, family)
+
+    async def _poll_task(self, task_id: str, family: Family) -> TaskSnapshot:
         return await self.call(TASK_ENDPOINTS[family], None, task_id=task_id, retry=False)
 
     async def download(

@@ -354,6 +354,17 @@ class Governor:
         finally:
             bucket.limiter.release_on_behalf_of(borrower)
 
+    async def take(self, kind: Kind, turns: int) -> None:
+        """Spend ``turns`` grants of ``kind``'s budget without sending anything.
+
+        A sonic batch of n items takes n - 1 turns this way before its POST takes the
+        last one: it goes when its n-th single create would have (see ``_batch``). Pauses
+        and the current rate apply; nothing counts as a success or a throttle.
+        """
+        bucket = self._buckets[kind]
+        for _ in range(turns):
+            await bucket.take(self._sleep)
+
     def throttled(self, kind: Kind, retry_after: float | None = None) -> None:
         """Report that the server throttled a ``kind`` request.
 
