@@ -131,8 +131,7 @@ def validate_sonic_batch(body: Mapping[str, Any], *, strict: bool) -> None:
         raise InvalidRequest("The 'items' field should be a list of create specs.", field="items")
     if not 1 <= len(items) <= MAX_BATCH_ITEMS:
         raise InvalidRequest(
-            f"The 'items' field should hold 1 to {MAX_BATCH_ITEMS} create specs, "
-            f"not {len(items)}.",
+            f"The 'items' field should hold 1 to {MAX_BATCH_ITEMS} create specs, not {len(items)}.",
             field="items",
         )
     for index, item in enumerate(items):
@@ -173,7 +172,9 @@ def _item(position: int, entry: object) -> BatchItemAccepted | BatchItemRefused:
     if not isinstance(entry, Mapping):
         raise TypeError(f"tasks[{position}] is neither an object nor a task id")
     raw_index = entry.get("index")
-    index = raw_index if isinstance(raw_index, int) and not isinstance(raw_index, bool) else position
+    index = (
+        raw_index if isinstance(raw_index, int) and not isinstance(raw_index, bool) else position
+    )
     task_id = entry.get("task_id")
     code = _error_code(entry)
     failed = code is not None and code >= 400

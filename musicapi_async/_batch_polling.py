@@ -128,11 +128,12 @@ class BatchWatch:
             status = await self._client.call(
                 SONIC_BATCH_STATUS, None, task_id=batch.batch_id, retry=False
             )
-            batch.last, batch.last_at, batch.error = status, clock(), None
-            return status
         except MusicAPIError as exc:
             batch.error = exc
             raise
+        else:
+            batch.last, batch.last_at, batch.error = status, clock(), None
+            return status
         finally:
             batch.in_flight = None
             done.set()

@@ -138,11 +138,21 @@ def _task_row(request: GenerationRequest) -> Endpoint[GenerationRequest, TaskAcc
         ep = None
     if ep is None or ep.answer is not Answer.TASK:
         names = ", ".join(
-            sorted(t.__name__ for r in CREATE_ENDPOINTS.values() for t in r.request_types
-                   if r.answer is Answer.TASK)  # fmt: skip
+            sorted(
+                t.__name__
+                for r in CREATE_ENDPOINTS.values()
+                for t in r.request_types
+                if r.answer is Answer.TASK
+            )
         )
         raise InvalidRequest(f"submit() takes one of {names}, not {type(request).__name__}.")
     return ep
+
+
+def _turns(request: HttpRequest) -> int:
+    """Creates a request counts as for the pace: one, or a sonic batch's items (``_batch``)."""
+    items = getattr(request.model, "items", None) if request.endpoint.cost.per_item else None
+    return len(items) if isinstance(items, tuple) and items else 1
 
 
 def _may_have_billed(error: BaseException) -> bool:
@@ -473,7 +483,7 @@ class MusicAPI:
         caller cancelled after that does not lose what the server billed (``Orphan``).
         """
         kind = self._shared_kind(ep)
-        async with self._lease(ep):
+        async with self._lease(ep, _turns(request)):
             if kind is not None:  # [redis hook] the fleet's budget, after our own
                 await self._shared_rates(kind).acquire(kind)
             self.stats.requests[ep.name] += 1
@@ -659,13 +669,13 @@ class MusicAPI:
 
     # [redis hook] end
 
-    def _lease(self, ep: Endpoint[Any, Any]) -> AbstractAsyncContextManager[None]:
+    def _lease(self, ep: Endpoint[Any, Any], turns: int = 1) -> AbstractAsyncContextManager[None]:
         # Creates share the governor's create budget; polls and every other call share
         # its poll budget: one mechanism paces and backs off for the whole client.
         if ep.name in CREATE_ENDPOINTS:
             if self.coordination is not None:  # [redis hook] the fleet's budget is the one
                 return nullcontext()  # create pace: no second, local one
-            return self.governor.create()
+            return self.governor.create(turns)
         return self.governor.poll()
 
     # --------------------------------------------------------------------- generation

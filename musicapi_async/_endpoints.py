@@ -33,6 +33,14 @@ import attrs
 from . import _sonic_validation as sv
 from . import _validation as v
 from . import _validation_fuzz as vf
+from ._batch_models import (
+    BatchAccepted,
+    BatchStatus,
+    SonicBatchRequest,
+    parse_batch_accepted,
+    parse_batch_status,
+    validate_sonic_batch,
+)
 from ._models import (
     BpmRequest,
     BpmResult,
@@ -55,14 +63,6 @@ from ._models import (
     TaskSnapshot,
     UploadedClip,
     UploadRequest,
-)
-from ._batch_models import (
-    BatchAccepted,
-    BatchStatus,
-    SonicBatchRequest,
-    parse_batch_accepted,
-    parse_batch_status,
-    validate_sonic_batch,
 )
 from ._parse import Parser, parse_accepted, parse_lyrics, snapshot_parser, value_parser
 from ._sonic_models import (

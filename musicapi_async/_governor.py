@@ -178,6 +178,12 @@ class _Bucket:
                     return self.epoch
                 await sleep((1 - self.tokens) / self.rate)
 
+    def owe(self, turns: int) -> None:
+        """Spend ``turns`` more grants now, going into debt: later takes wait it off."""
+        if turns > 0 and not math.isinf(self.rate):
+            self.refill(self.clock())
+            self.tokens -= turns
+
     def throttle(self, retry_after: float | None, epoch: int | None) -> None:
         now = self.clock()
         self.refill(now)
@@ -307,20 +313,28 @@ class Governor:
         """
         return cls(_UNLIMITED, _UNLIMITED, clock=clock, sleep=sleep)
 
-    def create(self) -> AbstractAsyncContextManager[None]:
-        """A lease on the creates' budget: ``async with governor.create(): ...``."""
-        return self.lease("create")
+    def create(self, turns: int = 1) -> AbstractAsyncContextManager[None]:
+        """A lease on the creates' budget: ``async with governor.create(): ...``.
+
+        ``turns``: how many creates the request counts as (a sonic batch of n: n).
+        """
+        return self.lease("create", turns)
 
     def poll(self) -> AbstractAsyncContextManager[None]:
         """A lease on the polls' budget: ``async with governor.poll(): ...``."""
         return self.lease("poll")
 
     @asynccontextmanager
-    async def lease(self, kind: Kind) -> AsyncIterator[None]:
+    async def lease(self, kind: Kind, turns: int = 1) -> AsyncIterator[None]:
         """Wait for a slot and a token of ``kind``'s budget, and hold the slot.
 
         Args:
             kind: ``"create"`` or ``"poll"``.
+            turns: how many requests this one counts as. It goes with one token, and the
+                other ``turns - 1`` are owed from the moment it is granted: the requests
+                after it wait as if it had been ``turns`` requests in a row (a sonic
+                batch of n creates, see ``_batch``), and it never waits for tokens a
+                one-token bucket could not save up.
 
         Raises:
             RateLimited: re-raised from the block, after the throttle is recorded.
@@ -328,6 +342,7 @@ class Governor:
         bucket = self._buckets[kind]
         if bucket.uncapped:
             epoch = await bucket.take(self._sleep)
+            bucket.owe(turns - 1)
             bucket.unslotted += 1
             try:
                 yield
@@ -345,6 +360,7 @@ class Governor:
         try:
             # The slot is taken before the token, so the token's timing is the send's.
             epoch = await bucket.take(self._sleep)
+            bucket.owe(turns - 1)
             try:
                 yield
             except RateLimited as exc:
@@ -353,17 +369,6 @@ class Governor:
             bucket.succeed(epoch)
         finally:
             bucket.limiter.release_on_behalf_of(borrower)
-
-    async def take(self, kind: Kind, turns: int) -> None:
-        """Spend ``turns`` grants of ``kind``'s budget without sending anything.
-
-        A sonic batch of n items takes n - 1 turns this way before its POST takes the
-        last one: it goes when its n-th single create would have (see ``_batch``). Pauses
-        and the current rate apply; nothing counts as a success or a throttle.
-        """
-        bucket = self._buckets[kind]
-        for _ in range(turns):
-            await bucket.take(self._sleep)
 
     def throttled(self, kind: Kind, retry_after: float | None = None) -> None:
         """Report that the server throttled a ``kind`` request.

@@ -146,7 +146,6 @@ def _throttle(st: EmulatorState, key: str, now: float, turns: int = 1) -> None:
     interval = st.config.create_interval
     if interval is None:
         return
-    interval *= turns  # a batch of n waits as n creates would (see ``emulator._batch``)
     last = st.last_create.get(key)
     if last is not None and now - last < interval:
         if st.config.rate_limit_status == 403:
@@ -155,7 +154,8 @@ def _throttle(st: EmulatorState, key: str, now: float, turns: int = 1) -> None:
         # how long that is on its clock (one that ignores it just waits longer).
         wait = max(1, math.ceil(interval - (now - last)))
         raise Answer(429, "Too many requests.", {"Retry-After": str(wait)})
-    st.last_create[key] = now
+    # A batch of n counts as n creates in a row: the next create waits n intervals.
+    st.last_create[key] = now + (turns - 1) * interval
 
 
 def _moderate(st: EmulatorState, lyrics: object, *descriptions: object) -> None:
@@ -276,13 +276,12 @@ _producer_task = behaviour("producer_task")(_task_action(Family.PRODUCER))
 _riffusion_task = behaviour("riffusion_task")(_task_action(Family.RIFFUSION))
 
 # Producer and riffusion behaviours live in their own module, which registers them here.
+# The sonic batch's behaviours (issue 13) register themselves on import.
+from . import _batch as _batch  # noqa: E402
 from . import _producer as _producer  # noqa: E402
 
 # The sonic utilities' behaviours (issue 13) register themselves on import.
 from . import _sonic_extra  # noqa: E402, F401
-
-# The sonic batch's behaviours (issue 13) register themselves on import.
-from . import _batch  # noqa: E402, F401
 
 # Derived from the table: each row names its behaviour (a missing one fails at import).
 _ACTIONS: Final[Mapping[str, Action]] = {ep.name: _BEHAVIOURS[ep.emulate] for ep in ROWS}
