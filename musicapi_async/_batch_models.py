@@ -27,7 +27,7 @@ from typing import Any, Final
 import attrs
 import cattrs
 
-from ._convert import converter, to_wire
+from ._convert import converter, request_from_wire, to_wire
 from ._errors import InvalidRequest
 from ._models import Family, SonicRequest, TaskSnapshot
 from ._parse import parse_snapshot
@@ -49,11 +49,21 @@ MAX_BATCH_ITEMS: Final = 10
 _ERROR_TEXT_KEYS: Final = ("message", "error", "detail", "msg")
 
 
+def _specs(items: object) -> tuple[SonicRequest, ...]:
+    """Items as ``SonicRequest``s: a spec given as wire fields (a mapping) is read as one."""
+    if not isinstance(items, list | tuple):
+        raise InvalidRequest("The 'items' field should be a list of create specs.", field="items")
+    return tuple(
+        request_from_wire(SonicRequest, item) if isinstance(item, Mapping) else item
+        for item in items
+    )
+
+
 @attrs.frozen(kw_only=True)
 class SonicBatchRequest:
     """Body of ``POST /api/v1/sonic/batch``: 1 to 10 sonic create specs."""
 
-    items: tuple[SonicRequest, ...]
+    items: tuple[SonicRequest, ...] = attrs.field(converter=_specs)
 
 
 converter.register_unstructure_hook(

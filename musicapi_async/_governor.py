@@ -54,6 +54,8 @@ Kind = Literal["create", "poll"]
 # Float slack when comparing tokens with 1: a refill computed from a clock reading can
 # land a hair below a whole token, and a fake clock may not be able to advance by less.
 _EPSILON: Final = 1e-9
+# The longest single sleep of a waiter for a token, in server seconds.
+_STEP: Final = 1.0
 
 
 def _positive(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
@@ -176,7 +178,9 @@ class _Bucket:
                     self.tokens -= 1
                     self.grants += 1
                     return self.epoch
-                await sleep((1 - self.tokens) / self.rate)
+                # At most a second (server time) at once: a speed learned meanwhile
+                # (``set_time_scale``) shortens the rest of a long wait (a batch's debt).
+                await sleep(min((1 - self.tokens) / self.rate, _STEP))
 
     def owe(self, turns: int) -> None:
         """Spend ``turns`` more grants now, going into debt: later takes wait it off."""
