@@ -21,7 +21,9 @@ from musicapi_async import (
     Job,
     MusicAPI,
     RetryPolicy,
+    SonicBatchRequest,
     SonicRequest,
+    SonicTaskType,
     SQLiteJournal,
     SubmissionOutcomeUnknown,
 )
@@ -83,8 +85,10 @@ async def test_refused_items_are_reported_alone_typed_as_a_create_would_be(
     emu: Emulator, api: MusicAPI
 ) -> None:
     """An unknown clip and banned words are refused per item; the others are accepted."""
-    unknown_clip = SonicRequest(task_type="extend_music", custom_mode=False, mv="sonic-v5",
-                                continue_clip_id="no-such-clip", continue_at=10)  # fmt: skip
+    unknown_clip = SonicRequest(
+        task_type=SonicTaskType.EXTEND_MUSIC, custom_mode=False, mv="sonic-v5",
+        continue_clip_id="no-such-clip", continue_at=10,
+    )  # fmt: skip
     banned = spec(2, gpt_description_prompt="a forbiddenword song")
     batch = await api.sonic.batch([spec(1), unknown_clip, banned, spec(4)])
     kinds = [type(item) for item in batch.items]
@@ -136,7 +140,7 @@ async def test_a_lost_answer_is_an_unknown_outcome_carrying_every_item(
     with pytest.raises(SubmissionOutcomeUnknown) as caught:
         await one_try.sonic.batch(items)
     assert caught.value.endpoint == "sonic.batch"
-    assert list(caught.value.request.items) == items
+    assert caught.value.request == SonicBatchRequest(items=tuple(items))
     assert requests(emu, "sonic.batch") == 1
     assert billed(emu) == 2
 
