@@ -17,6 +17,7 @@ from musicapi_async import (
     InvalidRequest,
     LyricsCandidate,
     MusicAPI,
+    SonicRequest,
     TaskFailed,
     TaskNotFound,
 )
@@ -453,6 +454,17 @@ async def _tour_producer_and_riffusion(api: MusicAPI) -> int:
     return 10 + 2 + 2 + 2 + 12
 
 
+async def _tour_batch(api: MusicAPI) -> int:
+    """Call the sonic batch's rows (POST, and GET through the poller); the credits spent."""
+    batch = await api.sonic.batch([
+        SonicRequest(custom_mode=False, mv="sonic-v5", gpt_description_prompt=DESCRIPTION),
+        SonicRequest(custom_mode=False, mv="sonic-v5", gpt_description_prompt=DESCRIPTION),
+    ])  # fmt: skip
+    async for job in api.as_completed(batch.jobs, timeout=WAIT):  # watched together
+        assert len(job.result()) == 2
+    return 2 * 15
+
+
 async def test_every_endpoint_of_the_table_is_served(
     emu: Emulator, api: MusicAPI, http: aiohttp.ClientSession
 ) -> None:
@@ -485,6 +497,7 @@ async def test_every_endpoint_of_the_table_is_served(
         group.start_soon(wait_succeeded, await api.sonic.stems(clip_id=source.clip_id, full=True),
                          12)  # fmt: skip
     fuzz = await _tour_producer_and_riffusion(api)
+    fuzz += await _tour_batch(api)
     credits = await api.get_credits()
     # upload, create, persona, bpm, utilities, nuro, studio, cover, stems basic and full, mashup;
     # producer and riffusion; lyrics use their own pool
