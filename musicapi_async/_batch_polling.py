@@ -100,6 +100,8 @@ class BatchWatch:
         except MusicAPIError:
             self._forget(batch)  # the batch cannot be read: poll its tasks one by one
             return await single()
+        if len(status.snapshots) == len(batch.task_ids) and all(s.done for s in status.snapshots):
+            self._forget(batch)  # all over: nothing of it will be polled again
         mine: TaskSnapshot | None = None
         for snapshot in status.snapshots:
             if snapshot.task_id == task_id:

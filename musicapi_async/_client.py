@@ -807,6 +807,9 @@ class MusicAPI:
             on_accepted: called as ``on_accepted(index, job, resumed)`` the moment a
                 generation request has a task (submitted now, or resumed from the
                 journal): a progress display can follow ``job.updates()`` from there.
+            batch: send queued ``SonicRequest``s up to 10 per ``POST /sonic/batch``
+                (``api.sonic.batch``) and poll them together; each keeps its own outcome,
+                journal entry and cost. Not with a journal shared by processes.
         """
         self._require_open()
         return generate_many(self, requests, **options)
