@@ -483,7 +483,7 @@ class MusicAPI:
         caller cancelled after that does not lose what the server billed (``Orphan``).
         """
         kind = self._shared_kind(ep)
-        async with self._lease(ep, _turns(request)):
+        async with self._lease(ep, request):
             if kind is not None:  # [redis hook] the fleet's budget, after our own
                 await self._shared_rates(kind).acquire(kind)
             self.stats.requests[ep.name] += 1
@@ -669,13 +669,15 @@ class MusicAPI:
 
     # [redis hook] end
 
-    def _lease(self, ep: Endpoint[Any, Any], turns: int = 1) -> AbstractAsyncContextManager[None]:
+    def _lease(
+        self, ep: Endpoint[Any, Any], request: HttpRequest
+    ) -> AbstractAsyncContextManager[None]:
         # Creates share the governor's create budget; polls and every other call share
         # its poll budget: one mechanism paces and backs off for the whole client.
         if ep.name in CREATE_ENDPOINTS:
             if self.coordination is not None:  # [redis hook] the fleet's budget is the one
                 return nullcontext()  # create pace: no second, local one
-            return self.governor.create(turns)
+            return self.governor.create(_turns(request))
         return self.governor.poll()
 
     # --------------------------------------------------------------------- generation

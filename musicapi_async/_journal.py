@@ -612,7 +612,7 @@ class SQLiteJournal:
                         (task_id, now, fp),
                     )
                 conn.executemany(
-                    "INSERT OR REPLACE INTO batches VALUES (?, ?, ?)",
+                    "INSERT OR IGNORE INTO batches VALUES (?, ?, ?)",  # a task keeps its batch
                     [(task_id, batch_id, now) for task_id in accepted.values()],
                 )
 
