@@ -811,7 +811,9 @@ class MusicAPI:
                 journal): a progress display can follow ``job.updates()`` from there.
             batch: send queued ``SonicRequest``s up to 10 per ``POST /sonic/batch``
                 (``api.sonic.batch``) and poll them together; each keeps its own outcome,
-                journal entry and cost. Not with a journal shared by processes.
+                journal entry and cost. A batch holds at most ``concurrency`` items (they
+                are in flight together): pass ``concurrency >= 10`` for full batches. Not
+                with a journal shared by processes.
         """
         self._require_open()
         return generate_many(self, requests, **options)

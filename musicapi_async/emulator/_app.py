@@ -276,12 +276,14 @@ _producer_task = behaviour("producer_task")(_task_action(Family.PRODUCER))
 _riffusion_task = behaviour("riffusion_task")(_task_action(Family.RIFFUSION))
 
 # Producer and riffusion behaviours live in their own module, which registers them here.
-# The sonic batch's behaviours (issue 13) register themselves on import.
-from . import _batch as _batch  # noqa: E402
 from . import _producer as _producer  # noqa: E402
 
 # The sonic utilities' behaviours (issue 13) register themselves on import.
 from . import _sonic_extra  # noqa: E402, F401
+
+# isort: split
+# The sonic batch's behaviours (issue 13) register themselves on import.
+from . import _batch as _batch  # noqa: E402
 
 # Derived from the table: each row names its behaviour (a missing one fails at import).
 _ACTIONS: Final[Mapping[str, Action]] = {ep.name: _BEHAVIOURS[ep.emulate] for ep in ROWS}
