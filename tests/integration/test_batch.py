@@ -145,6 +145,15 @@ async def test_a_lost_answer_is_an_unknown_outcome_carrying_every_item(
     assert billed(emu) == 2
 
 
+async def test_an_unreadable_answer_is_an_unknown_outcome(emu: Emulator, api: MusicAPI) -> None:
+    """A 200 cut short: the batch was processed (billed) but its ids are lost: unknown."""
+    emu.faults.add(Fault(FaultKind.MALFORMED_JSON, endpoint="sonic.batch"))
+    with pytest.raises(SubmissionOutcomeUnknown):
+        await api.sonic.batch([spec(1), spec(2)])
+    assert requests(emu, "sonic.batch") == 1
+    assert billed(emu) == 2
+
+
 async def test_a_5xx_is_an_unknown_outcome_and_is_not_re_sent(emu: Emulator, api: MusicAPI) -> None:
     """A 500 on the batch POST may follow billing: unknown, sent once, even when retrying."""
     emu.faults.add(Fault(FaultKind.SERVER_500, endpoint="sonic.batch"))
