@@ -18,7 +18,7 @@ from musicapi_async._batch_models import (
     parse_batch_accepted,
     parse_batch_status,
 )
-from musicapi_async._endpoints import SONIC_BATCH, SONIC_BATCH_STATUS
+from musicapi_async._endpoints import SONIC_BATCH, SONIC_BATCH_STATUS, SONIC_TASK
 from musicapi_async._governor import API_CREATE_BUDGET, Budget, Governor
 from musicapi_async._models import ClipState
 from musicapi_async._protocol import HttpResponse, build_request, parse_response
@@ -181,3 +181,27 @@ async def test_a_lease_of_n_turns_makes_the_next_create_wait_n_turns() -> None:
         assert t.now == 0
     async with gov.create():
         assert round(t.now, 6) == 12
+
+
+states = st.sampled_from(["pending", "running", "streaming", "succeeded", "failed", "new?"])
+clips = st.fixed_dictionaries(
+    {"clip_id": ids, "state": states},
+    optional={"title": st.text(max_size=8), "duration": st.floats(0, 600) | st.just("12.5")},
+)
+entries = st.one_of(
+    st.fixed_dictionaries({"type": st.just("not_ready")}),
+    st.fixed_dictionaries({"code": st.just(200), "data": st.lists(clips, min_size=1, max_size=3)}),
+    st.fixed_dictionaries({"code": st.integers(400, 599), "message": st.text(max_size=10)}),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(tasks=st.dictionaries(ids, entries, max_size=6))
+def test_a_status_reads_each_entry_as_the_task_endpoint_would(tasks: dict[str, Any]) -> None:
+    """Each entry's snapshot is what GET /sonic/task's parser makes of it; errors aside."""
+    data = {"code": 200, "batch_id": "b", "tasks": [{"task_id": t, **e} for t, e in tasks.items()]}
+    status = parse_batch_status(json.loads(json.dumps(data)), "b")
+    alone = {t: parse_response(SONIC_TASK, answer(e), task_id=t) for t, e in tasks.items()
+             if e.get("code", 200) < 400}  # fmt: skip
+    assert {s.task_id: s for s in status.snapshots} == alone
+    assert set(status.unresolved) == set(tasks) - set(alone)
