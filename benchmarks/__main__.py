@@ -29,6 +29,7 @@ from typing import Any, Final
 import attrs
 
 from . import _chart
+from .batch import row as batch_row
 
 Run = Mapping[str, Any]
 
@@ -229,6 +230,8 @@ def collect(plan: Plan, run: Runner, workdir: Path) -> Results:
                 "--min-interval", low, "--max-interval", high, "--warmup", plan.warmup,
                 *sweep)  # fmt: skip
         r["sweep_cold"] = run("6. sweep: SDK default, cold", "poller", "--mode", "sdk", *sweep)
+    r["batch"] = run("7. batch: batch vs per-task polling", "batch",  # issue 17
+                     "--jobs", 20 if plan is QUICK else 200, "--speed", 600)  # fmt: skip
     if plan.profile_jobs:
         prof = ("--jobs", plan.profile_jobs, "--speed", plan.sweep_speed)
         for name, module, extra in (("SDK", "poller", ("--mode", "sdk")), ("floor", "floor", ())):
@@ -306,8 +309,7 @@ def targets(plan: Plan, res: Results) -> list[str]:
         rows.append([f"{name}: polls/job <= {COLD_RATIO}x a warm client's",
                      f"{polls / warm:.2f}x ({polls:.2f} vs {warm:.2f})",
                      _ratio_verdict(polls / warm, COLD_RATIO)])  # fmt: skip
-    rows.append(["batch polling: not measured yet (needs POST /sonic/batch)", "-",
-                 "not measured"])  # fmt: skip
+    rows.append(batch_row(r["batch"]))  # scenario 7 (benchmarks/batch.py)
     rows.append(["fleet of 1, 2, 4 processes on one key (Redis): polls/job and CPU/job "
                  f"<= {COLD_RATIO}x one process, creates/s within the budget",
                  "not measured yet (no fleet scenario in this harness)",

@@ -12,6 +12,8 @@ The front door: everything public is re-exported here; the modules behind it are
 
 import typing as _typing
 
+from ._batch import BatchRefusal, SonicBatch
+from ._batch_models import SonicBatchRequest
 from ._bulk import Outcome
 from ._client import (
     BODIES,
@@ -113,6 +115,7 @@ from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
 if _typing.TYPE_CHECKING:
     from ._journal import (
+        BatchJournal,
         Entry,
         JobState,
         Journal,
@@ -126,6 +129,7 @@ if _typing.TYPE_CHECKING:
 # The journal pulls in sqlite3, Redis coordination redis-py: each is imported when first
 # asked for, so that importing the SDK stays cheap (and works without the redis extra).
 _LAZY_FROM = {
+    "BatchJournal": "_journal",
     "Entry": "_journal",
     "JobState": "_journal",
     "Journal": "_journal",
@@ -155,6 +159,8 @@ __all__ = [
     "KIND_TYPES",
     "AnyRequest",
     "AuthenticationError",
+    "BatchJournal",
+    "BatchRefusal",
     "Budget",
     "BudgetExceeded",
     "CallerError",
@@ -218,6 +224,8 @@ __all__ = [
     "SampleRequest",
     "ServerError",
     "ServiceError",
+    "SonicBatch",
+    "SonicBatchRequest",
     "SonicOptions",
     "SonicRequest",
     "SonicTaskType",

@@ -34,6 +34,14 @@ from . import _sonic_task_validation as stv
 from . import _sonic_validation as sv
 from . import _validation as v
 from . import _validation_fuzz as vf
+from ._batch_models import (
+    BatchAccepted,
+    BatchStatus,
+    SonicBatchRequest,
+    parse_batch_accepted,
+    parse_batch_status,
+    validate_sonic_batch,
+)
 from ._models import (
     BpmRequest,
     BpmResult,
@@ -108,6 +116,9 @@ class Answer(enum.Enum):
 
     VALUE = "value"  # the result itself, now
     TASK = "task"  # a task id; the result comes from polling ``polled_by``
+    # Several task ids at once (a batch): each is a task of the row's family, polled by
+    # the family's task row (or, together, by the batch's own GET; see ``_batch_polling``).
+    TASKS = "tasks"
 
 
 @attrs.frozen(kw_only=True)
@@ -126,9 +137,16 @@ class Cost:
     # The first call per clip is billed, repeats are free (aligned lyrics). A budget
     # still counts every call: it may over-count, never under-count.
     once_per_clip: bool = False
+    # A batch: the call costs the sum of its ``items``, each priced by this cost.
+    per_item: Cost | None = None
 
     def of(self, body: Mapping[str, Any]) -> int:
         """The price of one call with ``body`` as its wire body."""
+        if self.per_item is not None:
+            items = body.get("items")
+            if not isinstance(items, list):
+                return 0
+            return sum(self.per_item.of(i) for i in items if isinstance(i, Mapping))
         task_type = body.get("task_type")
         return self.by_task_type.get(str(task_type), self.credits) if task_type else self.credits
 
@@ -568,6 +586,25 @@ RIFFUSION_TASK: Final = _task_row(
     Family.RIFFUSION, "riffusion.task", "/api/v1/riffusion/task/{task_id}"
 )
 
+# ------------------------------------------------------------------ sonic batch (issue 13)
+# MUSICAPI.md §10: "credits same as per-item create": the sum of the items' create prices.
+# The answer holds several task ids (``Answer.TASKS``); each is a sonic task, polled by
+# ``sonic.task`` or, for the whole batch at once, by ``sonic.batch_status``.
+SONIC_BATCH: Final = Endpoint[SonicBatchRequest, BatchAccepted](
+    name="sonic.batch", method="POST", path="/api/v1/sonic/batch", family=Family.SONIC,
+    request_types=(SonicBatchRequest,), result=BatchAccepted, parse=parse_batch_accepted,
+    validator=validate_sonic_batch, cost=Cost(credits=15, per_item=SONIC_CREATE.cost),
+    billable=True, answer=Answer.TASKS, polled_by=None, kinds={"sonic_batch": SonicBatchRequest},
+    emulate="sonic.batch",
+)  # fmt: skip
+# The batch id travels as a query parameter; ``{task_id}`` is how a row names its one id.
+SONIC_BATCH_STATUS: Final = Endpoint[None, BatchStatus](
+    name="sonic.batch_status", method="GET", path="/api/v1/sonic/batch?batch_id={task_id}",
+    family=Family.SONIC, request_types=(), result=BatchStatus, parse=parse_batch_status,
+    validator=None, cost=FREE, billable=False, answer=Answer.VALUE, polled_by=None, kinds={},
+    emulate="sonic.batch_status",
+)  # fmt: skip
+
 ROWS: Final[tuple[Endpoint[Any, Any], ...]] = (
     SONIC_CREATE,
     SONIC_PERSONA,
@@ -602,14 +639,17 @@ ROWS: Final[tuple[Endpoint[Any, Any], ...]] = (
     RIFFUSION_CREATE,
     RIFFUSION_UPLOAD,
     RIFFUSION_TASK,
+    # sonic batch
+    SONIC_BATCH,
+    SONIC_BATCH_STATUS,
 )
 
 # ------------------------------------------------------------ derived maps, never by hand
 
 ENDPOINTS: Final[Mapping[str, Endpoint[Any, Any]]] = {ep.name: ep for ep in ROWS}
-# The rows that start a task (creates): they share the governor's create budget.
+# The rows that start a task (creates, batches): they share the governor's create budget.
 CREATE_ENDPOINTS: Final[Mapping[str, Endpoint[Any, Any]]] = {
-    ep.name: ep for ep in ROWS if ep.answer is Answer.TASK
+    ep.name: ep for ep in ROWS if ep.answer in (Answer.TASK, Answer.TASKS)
 }
 # The task endpoint of each family, where its generations are polled.
 TASK_ENDPOINTS: Final[Mapping[Family, Endpoint[Any, TaskSnapshot]]] = {

@@ -136,7 +136,13 @@ def _validate(st: EmulatorState, name: str, body: Body) -> None:
         raise Answer(400, exc.message) from None
 
 
-def _throttle(st: EmulatorState, key: str, now: float) -> None:
+def _turns(name: str, body: Body) -> int:
+    """Create turns a request takes: one, or one per item of a batch (``emulator._batch``)."""
+    items = body.get("items") if name == "sonic.batch" else None
+    return max(1, len(items)) if isinstance(items, list) else 1
+
+
+def _throttle(st: EmulatorState, key: str, now: float, turns: int = 1) -> None:
     interval = st.config.create_interval
     if interval is None:
         return
@@ -148,7 +154,8 @@ def _throttle(st: EmulatorState, key: str, now: float) -> None:
         # how long that is on its clock (one that ignores it just waits longer).
         wait = max(1, math.ceil(interval - (now - last)))
         raise Answer(429, "Too many requests.", {"Retry-After": str(wait)})
-    st.last_create[key] = now
+    # A batch of n counts as n creates in a row: the next create waits n intervals.
+    st.last_create[key] = now + (turns - 1) * interval
 
 
 def _moderate(st: EmulatorState, lyrics: object, *descriptions: object) -> None:
@@ -275,6 +282,10 @@ from . import _producer as _producer  # noqa: E402
 # of the task-starting sonic endpoints that take audio (``_sonic_tasks``).
 from . import _sonic_extra, _sonic_tasks  # noqa: E402, F401
 
+# isort: split
+# The sonic batch's behaviours (issue 13) register themselves on import.
+from . import _batch as _batch  # noqa: E402
+
 # Derived from the table: each row names its behaviour (a missing one fails at import).
 _ACTIONS: Final[Mapping[str, Action]] = {ep.name: _BEHAVIOURS[ep.emulate] for ep in ROWS}
 
@@ -346,10 +357,12 @@ def _api_handler(st: EmulatorState, ep: Endpoint[Any, Any], *, missing_id: bool 
             _refuse_retired(st, ep)  # before any work: a 410 is never billed
             body = await _json_body(request) if is_post else {}
             if is_create:
-                _throttle(st, key, now)
+                _throttle(st, key, now, _turns(name, body))
             if is_post:
                 _validate(st, name, body)
-            status, payload = action(st, key, body, request.match_info.get("task_id", ""), now)
+            # The one id of a row: in the path, or in the query (a batch's ``batch_id``).
+            ident = request.match_info.get("task_id") or request.query.get("batch_id", "")
+            status, payload = action(st, key, body, ident, now)
         except Answer as exc:
             status, headers = exc.status, {**headers, **exc.headers}
             payload = _error_body(ep, exc.status, exc.message)
@@ -408,9 +421,10 @@ def build_app(st: EmulatorState) -> web.Application:
     """The emulator's application: API routes from ``ENDPOINTS``, media and control."""
     app = web.Application(client_max_size=1024 * 1024)
     for ep in ENDPOINTS.values():
-        app.router.add_route(ep.method, ep.path, _api_handler(st, ep))
-        if "{task_id}" in ep.path:  # the same path without an id: "missing task id."
-            bare = ep.path.replace("/{task_id}", "")
+        path = ep.path.partition("?")[0]  # a query parameter is read by the handler
+        app.router.add_route(ep.method, path, _api_handler(st, ep))
+        if "{task_id}" in path:  # the same path without an id: "missing task id."
+            bare = path.replace("/{task_id}", "")
             missing = _api_handler(st, ep, missing_id=True)
             app.router.add_route(ep.method, bare, missing)
             app.router.add_route(ep.method, bare + "/", missing)

@@ -18,6 +18,7 @@ from musicapi_async import (
     InvalidRequest,
     LyricsCandidate,
     MusicAPI,
+    SonicRequest,
     TaskFailed,
     TaskNotFound,
 )
@@ -474,6 +475,17 @@ async def _tour_sonic_tasks(api: MusicAPI, source: Clip) -> int:
     return 19 + 17 + 16 + 15 + 4
 
 
+async def _tour_batch(api: MusicAPI) -> int:
+    """Call the sonic batch's rows (POST, and GET through the poller); the credits spent."""
+    batch = await api.sonic.batch([
+        SonicRequest(custom_mode=False, mv="sonic-v5", gpt_description_prompt=DESCRIPTION),
+        SonicRequest(custom_mode=False, mv="sonic-v5", gpt_description_prompt=DESCRIPTION),
+    ])  # fmt: skip
+    async for job in api.as_completed(batch.jobs, timeout=WAIT):  # watched together
+        assert len(job.result()) == 2
+    return 2 * 15
+
+
 async def test_every_endpoint_of_the_table_is_served(
     emu: Emulator, api: MusicAPI, http: aiohttp.ClientSession
 ) -> None:
@@ -507,6 +519,7 @@ async def test_every_endpoint_of_the_table_is_served(
                          12)  # fmt: skip
     fuzz = await _tour_producer_and_riffusion(api)
     fuzz += await _tour_sonic_tasks(api, source)
+    fuzz += await _tour_batch(api)
     credits = await api.get_credits()
     # upload, create, persona, bpm, utilities, nuro, studio, cover, stems basic and full, mashup;
     # producer and riffusion; lyrics use their own pool
