@@ -10,6 +10,7 @@ again behind the caller's back.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import time
@@ -434,23 +435,23 @@ class MusicAPI:
         if isinstance(ep, str):
             return await self.call(ENDPOINTS[ep], model, task_id=task_id, retry=retry)
         request = build_request(ep, model, task_id=task_id)
-
-        async def once() -> Res:
-            return await self._exchange(ep, request)
-
-        def count_retry(attempt: int, error: Exception, wait: float) -> None:
-            self.stats.retries += 1
-            logger.info(
-                "%s: try %d failed (%s); retrying in %.2f s",
-                ep.name,
-                attempt,
-                type(error).__name__,
-                wait,
-            )
-
         try:
-            if not retry:
-                return await once()
+            if not retry:  # every poll: one try, no closures to build
+                return await self._exchange(ep, request)
+
+            async def once() -> Res:
+                return await self._exchange(ep, request)
+
+            def count_retry(attempt: int, error: Exception, wait: float) -> None:
+                self.stats.retries += 1
+                logger.info(
+                    "%s: try %d failed (%s); retrying in %.2f s",
+                    ep.name,
+                    attempt,
+                    type(error).__name__,
+                    wait,
+                )
+
             # Paced: a refused try waits in the governor, which honours Retry-After.
             return await retrying(
                 self.retry_policy, ep.billable, once, on_retry=count_retry, paced=True
@@ -591,15 +592,17 @@ class MusicAPI:
 
     async def _send(self, ep: Endpoint[Any, Res], request: HttpRequest) -> Res:
         """Send and parse; a paid call's 5xx or unreadable 2xx is an unknown outcome."""
-        started = time.monotonic()
+        # The clock is read and the line formatted only when someone listens.
+        started = time.monotonic() if logger.isEnabledFor(logging.DEBUG) else None
         response = await self._transport.send(request)
-        logger.debug(
-            "%s %s -> %d in %.0f ms",
-            request.method,
-            request.path,
-            response.status,
-            1000 * (time.monotonic() - started),
-        )
+        if started is not None:
+            logger.debug(
+                "%s %s -> %d in %.0f ms",
+                request.method,
+                request.path,
+                response.status,
+                1000 * (time.monotonic() - started),
+            )
         if logger.isEnabledFor(BODIES):
             logger.log(
                 BODIES,

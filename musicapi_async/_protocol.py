@@ -126,6 +126,9 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+_DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _depth(data: Any) -> int:
     """How deeply ``data`` nests lists and objects (iterative: any depth is safe)."""
     deepest = 0
@@ -155,8 +158,12 @@ def decode_json(raw: bytes) -> Any:
     if len(raw) > MAX_JSON_BYTES:
         raise ValueError(f"JSON body of {len(raw)} bytes, more than {MAX_JSON_BYTES}")
     try:
-        # The C parser guards its own recursion; what it accepts is measured below.
-        data = json.loads(raw, parse_constant=_reject_constant)
+        # The C parser guards its own recursion; what it accepts is measured below. One
+        # decoder for every answer: ``json.loads`` with an option builds one per call.
+        if isinstance(raw, bytes | bytearray):
+            data = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+        else:
+            data = json.loads(raw, parse_constant=_reject_constant)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
     # Only a body with many brackets can be deep: count them first (cheap, in C).
