@@ -213,7 +213,7 @@ def collect(plan: Plan, run: Runner, workdir: Path) -> Results:
     if plan.peer_loop:
         r["peer_loop"] = run("3. peer: hand-written 20 s loop", "peer", "--mode", "loop", *peer)
     r["scale"] = run(f"4. scale: {plan.scale_jobs:,} jobs", "poller", "--mode", "sdk",
-                     "--no-create-limit", "--jobs", plan.scale_jobs,
+                     "--no-create-limit", "--as-completed", "--jobs", plan.scale_jobs,
                      "--speed", plan.scale_speed)  # fmt: skip
     r["imports"] = run("4. scale: import time", "imports", "--runs", plan.import_runs)
     r["push"] = run("5. push: webhooks", "poller", "--mode", "push", *common)

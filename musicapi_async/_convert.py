@@ -134,17 +134,17 @@ _CLIP_KNOWN: Final = frozenset(a.name for a in attrs.fields(Clip)) - {"extra"}
 
 def _structure_clip(data: Mapping[str, Any]) -> Clip:
     if not isinstance(data, dict):
-        return cast(Clip, converter.structure(data, Clip))
+        return converter.structure(data, Clip)
     fields: dict[str, Any] = {}
     for name in _CLIP_TEXT:
         value = data.get(name)
         if value is not None:
             if type(value) is not str:
-                return cast(Clip, converter.structure(data, Clip))
+                return converter.structure(data, Clip)
             fields[name] = value
     clip_id, state, duration = data.get("clip_id"), data.get("state"), data.get("duration")
     if type(clip_id) is not str or type(state) is not str:
-        return cast(Clip, converter.structure(data, Clip))
+        return converter.structure(data, Clip)
     if duration is not None:
         fields["duration"] = _to_float(duration)
     extra = {k: v for k, v in data.items() if k not in _CLIP_KNOWN}

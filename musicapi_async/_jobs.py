@@ -116,6 +116,8 @@ def _unknown_states(snapshot: TaskSnapshot | None) -> list[str]:
 class _StreamSubscriber:
     """Forwards a task's events (or its final error) into a memory stream."""
 
+    __slots__ = ("_job", "_send")
+
     def __init__(self, job: Job, send: MemoryObjectSendStream[JobEvent | MusicAPIError]) -> None:
         self._job = job
         self._send = send
@@ -137,6 +139,8 @@ class _DoneSubscriber:
     ``wait`` needs only the last snapshot, so the events of a poll are folded into it
     here, synchronously, instead of being queued and handed over one by one.
     """
+
+    __slots__ = ("_job", "ended", "error")
 
     def __init__(self, job: Job) -> None:
         self._job = job
@@ -174,6 +178,10 @@ class Job:
         error: the definite error that ended the task's watch (unknown task, bad key).
     """
 
+    # Slots: a bulk run holds one Job per task (10,000 in flight), so every byte counts.
+    __slots__ = ("_client", "_reported", "error", "family", "request", "snapshot",
+                 "submitted_at", "task_id")  # fmt: skip
+
     def __init__(
         self,
         client: MusicAPI,
@@ -190,7 +198,7 @@ class Job:
         self.submitted_at = submitted_at
         self.snapshot: TaskSnapshot | None = None
         self.error: MusicAPIError | None = None
-        self._reported: set[str] = set()
+        self._reported: set[str] | None = None  # unknown states said once (rarely any)
 
     def __repr__(self) -> str:
         state = "unseen" if self.snapshot is None else ("done" if self.done else "running")
@@ -298,6 +306,8 @@ class Job:
         # A state the SDK does not know is kept (the clip is simply not terminal) and said
         # once, so that a task that never ends for that reason is not a mystery.
         for state in _unknown_states(self.snapshot):
+            if self._reported is None:
+                self._reported = set()
             if state not in self._reported:
                 self._reported.add(state)
                 logger.warning(
