@@ -297,6 +297,7 @@ class MusicAPI:
         self._poll_given = self.poll_policy
         self.retry_policy = retry or RetryPolicy()
         self.governor = governor or Governor()
+        self._speed_seen: str | None = None  # the last X-Emulator-Speed header followed
         # Paid calls whose callers were cancelled after sending (see ``Orphan``).
         self.orphans: list[Orphan] = []
         self._on_orphan = on_orphan
@@ -572,8 +573,9 @@ class MusicAPI:
     def _follow_speed(self, headers: Mapping[str, str]) -> None:
         """Adopt the speed the emulator announces, for create pacing and the poll schedule."""
         raw = headers.get(SPEED_HEADER) or headers.get("X-Emulator-Speed")
-        if raw is None:
-            return
+        if raw is None or raw == self._speed_seen:
+            return  # the same announcement as the last answer's: already followed
+        self._speed_seen = raw
         try:
             speed = float(raw)
         except ValueError:
