@@ -576,9 +576,9 @@ def scale(plan: Plan, res: Results) -> list[str]:
         "serve on two cores: the CPU use of each is below, so neither the emulator nor the "
         "client was the bottleneck. As a batch script does, the caller submits every job, "
         "then waits for all of them through one `api.as_completed(jobs)` (no coroutine per "
-        "job), and holds the list of `Job` until the end. RSS rises once as each job's first snapshot arrives "
-        "(its clips are kept), then holds while the rest are polled; the chart's right "
-        "panel shows it over time.",
+        "job), and holds the list of `Job` until the end. RSS rises once as each job's "
+        "first snapshot arrives (its clips are kept), then holds while the rest are "
+        "polled; the chart's right panel shows it over time.",
         "",
         *_table(("measure", "value"), rows),
         "### Import time",

@@ -9,6 +9,7 @@ again behind the caller's back.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -331,6 +332,9 @@ class MusicAPI:
         self._group: TaskGroup | None = None
         # Waits in progress (``Job.updates``, ``as_completed``): woken when the client closes.
         self._waiters: set[Waiter] = set()
+        # Paid requests running shielded from their callers (``_send_shielded``): the
+        # client's exit waits for every one of them before it closes the transport.
+        self._paid: set[asyncio.Task[None]] = set()
         self._closing = False
         self.sonic = SonicAPI(self)
         self.lyrics = LyricsAPI(self)
@@ -380,6 +384,9 @@ class MusicAPI:
                 await group.__aexit__(None, None, None)
         finally:
             self._group = None
+            if self._paid:  # a paid request is never cut off by the close: it finishes
+                with anyio.CancelScope(shield=True):
+                    await asyncio.gather(*self._paid, return_exceptions=True)
             if self.coordination is not None:  # [redis hook]
                 await self.coordination.aclose()
             await self._transport.aclose()
@@ -480,7 +487,7 @@ class MusicAPI:
             return await self._send(ep, request)
 
     async def _send_shielded(self, ep: Endpoint[Any, Res], request: HttpRequest) -> Res:
-        """Send a paid request in the client's task group, shielded from cancellation.
+        """Send a paid request in a task of its own, shielded from the caller's cancellation.
 
         The caller waits for it; if the caller is cancelled (``wait_for``, a cancel scope,
         ``task.cancel()``), the cancellation goes on to the caller at once while the
@@ -527,7 +534,11 @@ class MusicAPI:
                 if abandoned:
                     await keep(*outcome[0])
 
-        group.start_soon(run)
+        # A plain asyncio task the client's exit waits for (see ``__aexit__``), not a
+        # task-group child: an anyio spawn costs several times more, once per create.
+        task = asyncio.get_running_loop().create_task(run())
+        self._paid.add(task)
+        task.add_done_callback(self._paid.discard)
         try:
             await done.wait()
         except BaseException:
@@ -819,7 +830,13 @@ class MusicAPI:
 
     async def _poll_once(self, task_id: str, family: Family) -> TaskSnapshot:
         # The poller's own schedule is its retry: a failed poll is simply tried next tick.
-        return await self.call(TASK_ENDPOINTS[family], None, task_id=task_id, retry=False)
+        # What ``call(..., retry=False)`` does, one frame shorter: every poll passes here.
+        ep = TASK_ENDPOINTS[family]
+        request = build_request(ep, None, task_id=task_id)
+        try:
+            return await self._exchange(ep, request)
+        except TransportFailure as failure:  # a poll is free: never an unknown outcome
+            raise NetworkError(f"{ep.name}: {failure}") from failure.cause
 
     async def download(
         self,
