@@ -386,7 +386,8 @@ class MusicAPI:
             self._group = None
             if self._paid:  # a paid request is never cut off by the close: it finishes
                 with anyio.CancelScope(shield=True):
-                    await asyncio.gather(*self._paid, return_exceptions=True)
+                    # ``wait``, not ``gather``: a cancelled close must not cancel them.
+                    await asyncio.wait(set(self._paid))
             if self.coordination is not None:  # [redis hook]
                 await self.coordination.aclose()
             await self._transport.aclose()
@@ -477,7 +478,7 @@ class MusicAPI:
         the budget of the whole client. A paid call is shielded once its turn comes: a
         caller cancelled after that does not lose what the server billed (``Orphan``).
         """
-        kind = self._shared_kind(ep)
+        kind = None if self.coordination is None else self._shared_kind(ep)
         async with self._lease(ep):
             if kind is not None:  # [redis hook] the fleet's budget, after our own
                 await self._shared_rates(kind).acquire(kind)
