@@ -90,6 +90,8 @@ class Outcome:
 class _DoneSubscriber:
     """Sends its job to a shared stream when the job's task ends."""
 
+    __slots__ = ("_send", "closed", "job")  # one per job of a bulk run
+
     def __init__(self, job: Job, send: MemoryObjectSendStream[Job]) -> None:
         self.job = job
         self._send = send

@@ -9,7 +9,9 @@ again behind the caller's back.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import math
 import os
 import time
@@ -321,6 +323,7 @@ class MusicAPI:
         self._poll_given = self.poll_policy
         self.retry_policy = retry or RetryPolicy()
         self.governor = governor or Governor()
+        self._speed_seen: str | None = None  # the last X-Emulator-Speed header followed
         # Paid calls whose callers were cancelled after sending (see ``Orphan``).
         self.orphans: list[Orphan] = []
         self._on_orphan = on_orphan
@@ -356,6 +359,9 @@ class MusicAPI:
         self._group: TaskGroup | None = None
         # Waits in progress (``Job.updates``, ``as_completed``): woken when the client closes.
         self._waiters: set[Waiter] = set()
+        # Paid requests running shielded from their callers (``_send_shielded``): the
+        # client's exit waits for every one of them before it closes the transport.
+        self._paid: set[asyncio.Task[None]] = set()
         self._closing = False
         self.sonic = SonicAPI(self)
         self.lyrics = LyricsAPI(self)
@@ -405,6 +411,10 @@ class MusicAPI:
                 await group.__aexit__(None, None, None)
         finally:
             self._group = None
+            if self._paid:  # a paid request is never cut off by the close: it finishes
+                with anyio.CancelScope(shield=True):
+                    # ``wait``, not ``gather``: a cancelled close must not cancel them.
+                    await asyncio.wait(set(self._paid))
             if self.coordination is not None:  # [redis hook]
                 await self.coordination.aclose()
             await self._transport.aclose()
@@ -461,23 +471,23 @@ class MusicAPI:
         if isinstance(ep, str):
             return await self.call(ENDPOINTS[ep], model, task_id=task_id, retry=retry)
         request = build_request(ep, model, task_id=task_id)
-
-        async def once() -> Res:
-            return await self._exchange(ep, request)
-
-        def count_retry(attempt: int, error: Exception, wait: float) -> None:
-            self.stats.retries += 1
-            logger.info(
-                "%s: try %d failed (%s); retrying in %.2f s",
-                ep.name,
-                attempt,
-                type(error).__name__,
-                wait,
-            )
-
         try:
-            if not retry:
-                return await once()
+            if not retry:  # every poll: one try, no closures to build
+                return await self._exchange(ep, request)
+
+            async def once() -> Res:
+                return await self._exchange(ep, request)
+
+            def count_retry(attempt: int, error: Exception, wait: float) -> None:
+                self.stats.retries += 1
+                logger.info(
+                    "%s: try %d failed (%s); retrying in %.2f s",
+                    ep.name,
+                    attempt,
+                    type(error).__name__,
+                    wait,
+                )
+
             # Paced: a refused try waits in the governor, which honours Retry-After.
             return await retrying(
                 self.retry_policy, ep.billable, once, on_retry=count_retry, paced=True
@@ -495,7 +505,7 @@ class MusicAPI:
         the budget of the whole client. A paid call is shielded once its turn comes: a
         caller cancelled after that does not lose what the server billed (``Orphan``).
         """
-        kind = self._shared_kind(ep)
+        kind = None if self.coordination is None else self._shared_kind(ep)
         async with self._lease(ep, request):
             if kind is not None:  # [redis hook] the fleet's budget, after our own
                 await self._shared_rates(kind).acquire(kind)
@@ -505,7 +515,7 @@ class MusicAPI:
             return await self._send(ep, request)
 
     async def _send_shielded(self, ep: Endpoint[Any, Res], request: HttpRequest) -> Res:
-        """Send a paid request in the client's task group, shielded from cancellation.
+        """Send a paid request in a task of its own, shielded from the caller's cancellation.
 
         The caller waits for it; if the caller is cancelled (``wait_for``, a cancel scope,
         ``task.cancel()``), the cancellation goes on to the caller at once while the
@@ -552,7 +562,11 @@ class MusicAPI:
                 if abandoned:
                     await keep(*outcome[0])
 
-        group.start_soon(run)
+        # A plain asyncio task the client's exit waits for (see ``__aexit__``), not a
+        # task-group child: an anyio spawn costs several times more, once per create.
+        task = asyncio.get_running_loop().create_task(run())
+        self._paid.add(task)
+        task.add_done_callback(self._paid.discard)
         try:
             await done.wait()
         except BaseException:
@@ -598,8 +612,9 @@ class MusicAPI:
     def _follow_speed(self, headers: Mapping[str, str]) -> None:
         """Adopt the speed the emulator announces, for create pacing and the poll schedule."""
         raw = headers.get(SPEED_HEADER) or headers.get("X-Emulator-Speed")
-        if raw is None:
-            return
+        if raw is None or raw == self._speed_seen:
+            return  # the same announcement as the last answer's: already followed
+        self._speed_seen = raw
         try:
             speed = float(raw)
         except ValueError:
@@ -618,15 +633,17 @@ class MusicAPI:
 
     async def _send(self, ep: Endpoint[Any, Res], request: HttpRequest) -> Res:
         """Send and parse; a paid call's 5xx or unreadable 2xx is an unknown outcome."""
-        started = time.monotonic()
+        # The clock is read and the line formatted only when someone listens.
+        started = time.monotonic() if logger.isEnabledFor(logging.DEBUG) else None
         response = await self._transport.send(request)
-        logger.debug(
-            "%s %s -> %d in %.0f ms",
-            request.method,
-            request.path,
-            response.status,
-            1000 * (time.monotonic() - started),
-        )
+        if started is not None:
+            logger.debug(
+                "%s %s -> %d in %.0f ms",
+                request.method,
+                request.path,
+                response.status,
+                1000 * (time.monotonic() - started),
+            )
         if logger.isEnabledFor(BODIES):
             logger.log(
                 BODIES,
@@ -853,7 +870,13 @@ class MusicAPI:
         return await self._poll_task(task_id, family)
 
     async def _poll_task(self, task_id: str, family: Family) -> TaskSnapshot:
-        return await self.call(TASK_ENDPOINTS[family], None, task_id=task_id, retry=False)
+        # What ``call(..., retry=False)`` does, one frame shorter: every poll passes here.
+        ep = TASK_ENDPOINTS[family]
+        request = build_request(ep, None, task_id=task_id)
+        try:
+            return await self._exchange(ep, request)
+        except TransportFailure as failure:  # a poll is free: never an unknown outcome
+            raise NetworkError(f"{ep.name}: {failure}") from failure.cause
 
     async def download(
         self,

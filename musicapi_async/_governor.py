@@ -39,6 +39,7 @@ import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from types import TracebackType
 from typing import Any, Final, Literal
 
 import anyio
@@ -236,6 +237,38 @@ class _Bucket:
         )
 
 
+class _UncappedLease:
+    """A lease on a budget with no concurrency cap: a token, held while the block runs."""
+
+    __slots__ = ("_bucket", "_epoch", "_sleep", "_turns")
+
+    def __init__(
+        self, bucket: _Bucket, sleep: Callable[[float], Awaitable[None]], turns: int = 1
+    ) -> None:
+        self._bucket = bucket
+        self._sleep = sleep
+        self._turns = turns
+        self._epoch = 0
+
+    async def __aenter__(self) -> None:
+        self._epoch = await self._bucket.take(self._sleep)
+        self._bucket.owe(self._turns - 1)
+        self._bucket.unslotted += 1
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        bucket = self._bucket
+        bucket.unslotted -= 1
+        if exc is None:
+            bucket.succeed(self._epoch)
+        elif isinstance(exc, RateLimited):
+            bucket.throttle(exc.retry_after, self._epoch)  # and the error goes on
+
+
 class Governor:
     """Shared create and poll budgets for every coroutine of one client.
 
@@ -328,8 +361,7 @@ class Governor:
         """A lease on the polls' budget: ``async with governor.poll(): ...``."""
         return self.lease("poll")
 
-    @asynccontextmanager
-    async def lease(self, kind: Kind, turns: int = 1) -> AsyncIterator[None]:
+    def lease(self, kind: Kind, turns: int = 1) -> AbstractAsyncContextManager[None]:
         """Wait for a slot and a token of ``kind``'s budget, and hold the slot.
 
         Args:
@@ -344,19 +376,12 @@ class Governor:
             RateLimited: re-raised from the block, after the throttle is recorded.
         """
         bucket = self._buckets[kind]
-        if bucket.uncapped:
-            epoch = await bucket.take(self._sleep)
-            bucket.owe(turns - 1)
-            bucket.unslotted += 1
-            try:
-                yield
-            except RateLimited as exc:
-                bucket.throttle(exc.retry_after, epoch)
-                raise
-            finally:
-                bucket.unslotted -= 1
-            bucket.succeed(epoch)
-            return
+        if bucket.uncapped:  # every poll: a plain object, not a generator's machinery
+            return _UncappedLease(bucket, self._sleep, turns)
+        return self._capped_lease(bucket, turns)
+
+    @asynccontextmanager
+    async def _capped_lease(self, bucket: _Bucket, turns: int) -> AsyncIterator[None]:
         # A fresh borrower per lease: one task may hold several leases (nested calls),
         # which CapacityLimiter refuses for a task borrowing in its own name.
         borrower = object()

@@ -12,6 +12,7 @@ wait still in progress with ``ClientClosed``.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextvars import ContextVar
@@ -116,6 +117,8 @@ def _unknown_states(snapshot: TaskSnapshot | None) -> list[str]:
 class _StreamSubscriber:
     """Forwards a task's events (or its final error) into a memory stream."""
 
+    __slots__ = ("_job", "_send")
+
     def __init__(self, job: Job, send: MemoryObjectSendStream[JobEvent | MusicAPIError]) -> None:
         self._job = job
         self._send = send
@@ -138,10 +141,19 @@ class _DoneSubscriber:
     here, synchronously, instead of being queued and handed over one by one.
     """
 
+    __slots__ = ("_job", "ended", "error", "expired")
+
     def __init__(self, job: Job) -> None:
         self._job = job
         self.ended = anyio.Event()
         self.error: MusicAPIError | None = None
+        self.expired = False
+
+    def expire(self) -> None:
+        """The waiter's deadline passed (an event-loop timer calls it)."""
+        if not self.ended.is_set():
+            self.expired = True
+            self.ended.set()
 
     def deliver(self, events: Sequence[JobEvent]) -> None:
         if not events or self.ended.is_set():
@@ -174,6 +186,10 @@ class Job:
         error: the definite error that ended the task's watch (unknown task, bad key).
     """
 
+    # Slots: a bulk run holds one Job per task (10,000 in flight), so every byte counts.
+    __slots__ = ("_client", "_reported", "error", "family", "request", "snapshot",
+                 "submitted_at", "task_id")  # fmt: skip
+
     def __init__(
         self,
         client: MusicAPI,
@@ -190,7 +206,7 @@ class Job:
         self.submitted_at = submitted_at
         self.snapshot: TaskSnapshot | None = None
         self.error: MusicAPIError | None = None
-        self._reported: set[str] = set()
+        self._reported: set[str] | None = None  # unknown states said once (rarely any)
 
     def __repr__(self) -> str:
         state = "unseen" if self.snapshot is None else ("done" if self.done else "running")
@@ -268,8 +284,12 @@ class Job:
             send.close()
             receive.close()
 
-    async def _until_done(self) -> None:
-        """What ``updates(playable=False)`` does for a waiter that wants only the end."""
+    async def _until_done(self, timeout: float | None = None) -> None:
+        """What ``updates(playable=False)`` does for a waiter that wants only the end.
+
+        Raises:
+            TimeoutError: ``timeout`` seconds passed first.
+        """
         if self.error is not None:
             raise self.error
         if self.snapshot is not None and self.snapshot.done:
@@ -283,11 +303,20 @@ class Job:
         client._waiters.add(subscriber)
         poller.watch(self.task_id, self.family, subscriber, submitted_at=self.submitted_at,
                      playable=False)  # fmt: skip
+        # The deadline is one event-loop timer that ends the wait, not a cancel scope:
+        # nothing but this one wait runs under it, and a bulk run has thousands of them.
+        timer = None
+        if timeout is not None and not subscriber.ended.is_set():
+            timer = asyncio.get_running_loop().call_later(max(0.0, timeout), subscriber.expire)
         try:
             await subscriber.ended.wait()
         finally:
+            if timer is not None:
+                timer.cancel()
             client._waiters.discard(subscriber)
             poller.unwatch(self.task_id, subscriber, playable=False)
+        if subscriber.expired:
+            raise TimeoutError
         error = subscriber.error
         if error is not None:
             if not isinstance(error, ClientClosed):  # the task is not over after a close
@@ -298,6 +327,8 @@ class Job:
         # A state the SDK does not know is kept (the clip is simply not terminal) and said
         # once, so that a task that never ends for that reason is not a mystery.
         for state in _unknown_states(self.snapshot):
+            if self._reported is None:
+                self._reported = set()
             if state not in self._reported:
                 self._reported.add(state)
                 logger.warning(
@@ -325,8 +356,7 @@ class Job:
             MusicAPIError: a definite error from the API (unknown task, bad key).
         """
         try:
-            with anyio.fail_after(timeout):
-                await self._until_done()
+            await self._until_done(timeout)
         except TimeoutError as exc:
             if isinstance(exc, MusicAPIError):
                 raise

@@ -4,9 +4,9 @@ Waiters do not poll. They subscribe to a task; the poller keeps one *watch* per 
 however many waiters share it, and polls it on the schedule of ``_polling``. Each answer
 is turned into events (``_events.diff_events``) and delivered to every subscriber.
 
-- One scheduler coroutine pops due watches off a heap and hands them to a fixed pool of
-  worker coroutines (``max_concurrent_polls``): the number of polls in flight is capped
-  and no task is created per poll.
+- One event-loop timer watches the head of a heap of due times; due watches are handed
+  to a pool of worker coroutines (``max_concurrent_polls``): the number of polls in
+  flight is capped and no task is created per poll.
 - A passing failure (network, 5xx, gateway page, undecodable answer) reschedules the
   watch; a definite one (unknown task, bad key) ends it and is delivered as an error.
 - Throttling (``RateLimited``) is the client's governor's business, not the poller's:
@@ -19,17 +19,18 @@ is turned into events (``_events.diff_events``) and delivered to every subscribe
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import itertools
 import math
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 import anyio
 import attrs
-from anyio.abc import ObjectReceiveStream
+from anyio.abc import TaskGroup
 
 from ._errors import MusicAPIError, RateLimited, ServiceError
 from ._events import ClipPlayable, JobEvent, diff_events
@@ -116,9 +117,15 @@ class Poller:
         self._watches: dict[str, _Watch] = {}
         self._heap: list[tuple[float, int, int, _Watch]] = []
         self._seq = itertools.count()
-        self._wakeup = anyio.Event()
-        self._idle = 0
+        # Due watches waiting for a worker, with the generation they were due under.
+        self._ready: deque[tuple[int, _Watch]] = deque()
+        # Parked workers' futures: resolving one wakes that worker.
+        self._sleepers: list[asyncio.Future[None]] = []
         self._started = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._group: TaskGroup | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_due = math.inf
         # With webhooks, polls are only a safety net for deliveries that got lost.
         self.push = push
         # Snapshots pushed for tasks nobody watches yet (a webhook can beat the waiter).
@@ -237,7 +244,7 @@ class Poller:
         watch.generation += 1
         heapq.heappush(self._heap, (due, next(self._seq), watch.generation, watch))
         if self._heap[0][3] is watch:
-            self._wakeup.set()
+            self._arm()
 
     def _reschedule(self, watch: _Watch, now: float) -> None:
         offset = math.inf if watch.submitted_at is None else now - watch.submitted_at
@@ -319,48 +326,84 @@ class Poller:
         self._accept(watch, snapshot, self._clock(), polled=True)
 
     # ------------------------------------------------------------------------- loops
+    #
+    # The hot path costs a few dict and heap operations per poll: the heap's head is
+    # watched by one event-loop timer (no coroutine wakes up to look), due watches go
+    # into a queue, and a parked worker is woken by resolving its future. These are
+    # asyncio's own primitives, not anyio's streams, events and cancel scopes, which
+    # cost several times more per hand-over; the SDK runs on asyncio (aiohttp does).
 
     async def run(self) -> None:
         """Poll until cancelled (the client cancels it when it closes)."""
-        send, receive = anyio.create_memory_object_stream[_Watch](0)
         self.running = True
+        self._loop = asyncio.get_running_loop()
         try:
-            async with anyio.create_task_group() as group, send, receive:
-
-                async def hand_over(watch: _Watch) -> None:
-                    # Workers are started on demand, up to the cap: an idle client costs
-                    # one coroutine, a busy one at most ``max_concurrent_polls``.
-                    if not self._idle and self._started < self._workers:
-                        self._started += 1
-                        group.start_soon(self._worker, receive.clone())
-                    await send.send(watch)
-
-                await self._dispatch(hand_over)
+            async with anyio.create_task_group() as group:
+                self._group = group
+                self._arm()
+                await anyio.sleep_forever()
         finally:
             self.running = False
-
-    async def _worker(self, receive: ObjectReceiveStream[_Watch]) -> None:
-        async with receive:
-            while True:
-                self._idle += 1
-                try:
-                    watch = await receive.receive()
-                finally:
-                    self._idle -= 1
-                await self._poll(watch)
-
-    async def _dispatch(self, hand_over: Callable[[_Watch], Awaitable[None]]) -> None:
-        heap = self._heap
-        while True:
+            self._group = self._loop = None
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            # Watches handed over but not polled go back on the schedule, due at once,
+            # so a client opened again polls them.
             now = self._clock()
-            while heap and heap[0][0] <= now:
-                _, _, generation, watch = heapq.heappop(heap)
+            for generation, watch in self._ready:
                 if generation == watch.generation and not watch.closed:
-                    await hand_over(watch)
-            if self._wakeup.is_set():  # only a used event needs replacing
-                self._wakeup = anyio.Event()
-            if heap and heap[0][0] <= self._clock():
-                continue
-            delay = heap[0][0] - self._clock() if heap else math.inf
-            with anyio.move_on_after(delay):
-                await self._wakeup.wait()
+                    heapq.heappush(self._heap, (now, next(self._seq), generation, watch))
+            self._ready.clear()
+            self._sleepers.clear()
+            self._started = 0
+
+    def _arm(self) -> None:
+        """Make sure the event loop calls ``_fire`` when the heap's head comes due."""
+        loop, heap = self._loop, self._heap
+        if loop is None or not heap:
+            return  # not running (``run`` arms it), or nothing to wait for
+        due = heap[0][0]
+        if self._timer is not None:
+            if self._timer_due <= due:
+                return
+            self._timer.cancel()
+        self._timer_due = due
+        self._timer = loop.call_later(max(0.0, due - self._clock()), self._fire)
+
+    def _fire(self) -> None:
+        """Hand every due watch to a worker, then wait for the next one."""
+        self._timer = None
+        heap, ready = self._heap, self._ready
+        now = self._clock()
+        while heap and heap[0][0] <= now:
+            _, _, generation, watch = heapq.heappop(heap)
+            if generation == watch.generation and not watch.closed:
+                ready.append((generation, watch))
+        waiting = len(ready)
+        sleepers = self._sleepers
+        while waiting and sleepers:
+            waker = sleepers.pop()
+            if not waker.done():  # a worker cancelled while parked leaves a done future
+                waker.set_result(None)
+                waiting -= 1
+        # Workers are started on demand, up to the cap: an idle client costs no worker,
+        # a busy one at most ``max_concurrent_polls``.
+        group = self._group
+        while waiting and group is not None and self._started < self._workers:
+            self._started += 1
+            group.start_soon(self._worker)
+            waiting -= 1
+        self._arm()
+
+    async def _worker(self) -> None:
+        ready = self._ready
+        loop = asyncio.get_running_loop()
+        while True:
+            while ready:
+                generation, watch = ready.popleft()
+                if generation == watch.generation:  # not rescheduled meanwhile
+                    await self._poll(watch)
+            waker = loop.create_future()
+            self._sleepers.append(waker)
+            await waker

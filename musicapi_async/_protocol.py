@@ -16,6 +16,7 @@ How an answer is judged, in order:
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import json
 import time
 from collections import OrderedDict
@@ -126,6 +127,9 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+_DECODER: Final = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _depth(data: Any) -> int:
     """How deeply ``data`` nests lists and objects (iterative: any depth is safe)."""
     deepest = 0
@@ -155,8 +159,12 @@ def decode_json(raw: bytes) -> Any:
     if len(raw) > MAX_JSON_BYTES:
         raise ValueError(f"JSON body of {len(raw)} bytes, more than {MAX_JSON_BYTES}")
     try:
-        # The C parser guards its own recursion; what it accepts is measured below.
-        data = json.loads(raw, parse_constant=_reject_constant)
+        # The C parser guards its own recursion; what it accepts is measured below. One
+        # decoder for every answer: ``json.loads`` with an option builds one per call.
+        if isinstance(raw, bytes | bytearray):
+            data = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+        else:
+            data = json.loads(raw, parse_constant=_reject_constant)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
     # Only a body with many brackets can be deep: count them first (cheap, in C).
@@ -274,27 +282,41 @@ def _is_error(response: HttpResponse, data: Any) -> bool:
 
 
 class SnapshotMemo:
-    """Recent task answers and their snapshots, keyed by (family, task id, raw body).
+    """The last answer of each task in flight and its snapshot, by (family, task id).
 
     Most polls of a task repeat the previous answer byte for byte: the snapshot
-    (immutable) is reused instead of decoded and structured again. Each client (and so
-    each poller) owns one; the module itself keeps no state.
+    (immutable) is reused instead of decoded and structured again. Only a digest of the
+    answer is kept, not its bytes, and a finished task's entry is dropped (the poller does
+    not ask again): 10,000 tasks in flight cost a few hundred bytes each here. Each client
+    (and so each poller) owns one; the module itself keeps no state.
     """
 
-    def __init__(self, size: int = 4096) -> None:
+    def __init__(self, size: int = 16384) -> None:
         self._size = size
-        self._items: OrderedDict[tuple[Family, str, bytes], object] = OrderedDict()
+        self._items: OrderedDict[tuple[Family, str], tuple[bytes, object]] = OrderedDict()
+
+    @staticmethod
+    def _digest(body: bytes) -> bytes:
+        return hashlib.blake2b(body, digest_size=16).digest()
 
     def get(self, key: tuple[Family, str, bytes]) -> object | None:
         """The result remembered for ``key``, if any (and mark it recently used)."""
-        found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-        return found
+        task: tuple[Family, str] = (key[0], key[1])
+        found = self._items.get(task)
+        if found is None or found[0] != self._digest(key[2]):
+            return None
+        self._items.move_to_end(task)
+        return found[1]
 
     def put(self, key: tuple[Family, str, bytes], value: object) -> None:
-        """Remember ``value`` for ``key``, forgetting the oldest past the size."""
-        self._items[key] = value
+        """Remember ``value`` for ``key`` (forget the task once it is done), forgetting the
+        least recently used past the size."""
+        task: tuple[Family, str] = (key[0], key[1])
+        if getattr(value, "done", False):
+            self._items.pop(task, None)
+            return
+        self._items[task] = (self._digest(key[2]), value)
+        self._items.move_to_end(task)
         if len(self._items) > self._size:
             self._items.popitem(last=False)
 

@@ -159,7 +159,9 @@ class AiohttpTransport:
                 headers=self._headers,
             ) as response:
                 body = await response.read()
-                headers = {k.lower(): v for k, v in response.headers.items()}
+                raw = response.headers
+                # Lower-case names (the last of a repeated header wins), built in C.
+                headers = dict(zip(map(str.lower, raw.keys()), raw.values(), strict=True))
                 return HttpResponse(response.status, headers, body)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             failure = _classify(exc)

@@ -224,7 +224,13 @@ async def test_polls_pause_during_retry_after() -> None:
             group.start_soon(consume)
             with anyio.fail_after(10):
                 # Counters, not events, are what the poller and the clock expose: sample.
-                while not (api.poller.stats.throttled and clock.sleeping):  # noqa: ASYNC110
+                # No lease in flight: a poll granted before the throttle (still opening
+                # its connection, say) has reached the server and come back by then.
+                while not (  # noqa: ASYNC110
+                    api.poller.stats.throttled
+                    and clock.sleeping
+                    and not governor.state("poll").in_flight
+                ):
                     await anyio.sleep(0.005)
                 during = polls(emu)
                 # Polls come due meanwhile (the schedule runs in real time): none is sent.
