@@ -90,6 +90,7 @@ from ._transport import AiohttpTransport, Transport
 from ._validation import check_callback_url, check_task_id
 from ._webhook_server import make_webhook_handler
 from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
+from ._windows import WindowKeeper, window_store
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -326,6 +327,8 @@ class MusicAPI:
         )
         self._clock = clock
         self.coordination = coordination
+        store = window_store(coordination)  # [redis hook] learned windows, fleet-wide
+        self._windows = None if store is None else WindowKeeper(store, lambda: self.poller.model)
         self._group: TaskGroup | None = None
         # Waits in progress (``Job.updates``, ``as_completed``): woken when the client closes.
         self._waiters: set[Waiter] = set()
@@ -347,6 +350,8 @@ class MusicAPI:
         # nothing it starts outlives the `async with` block.
         if self.coordination is not None:  # [redis hook] connect before anything is sent
             await self.coordination.open()
+        if self._windows is not None:  # [redis hook] start from what the fleet learned
+            await self._windows.load()
         group = anyio.create_task_group()
         await group.__aenter__()
         self._group = group
@@ -355,6 +360,8 @@ class MusicAPI:
         if self.coordination is not None:  # [redis hook] other processes' snapshots
             self.poller.on_close = self.coordination.release
             group.start_soon(self.coordination.run, self.poller.publish)
+        if self._windows is not None:  # [redis hook]
+            group.start_soon(self._windows.run)
         return self
 
     async def __aexit__(
@@ -378,6 +385,9 @@ class MusicAPI:
                 await group.__aexit__(None, None, None)
         finally:
             self._group = None
+            if self._windows is not None:  # [redis hook] what this process learned
+                with anyio.CancelScope(shield=True), anyio.move_on_after(2):
+                    await self._windows.save()
             if self.coordination is not None:  # [redis hook]
                 await self.coordination.aclose()
             await self._transport.aclose()

@@ -12,6 +12,9 @@
   ``wait()``, ``updates()`` and SSE streams fire in every process at the same moment.
   A finished snapshot is kept (``snapshot_ttl``): a late waiter anywhere needs no poll.
 - **Webhooks**: a verified delivery fed to any process is published like a poll.
+- **Learned windows** (``.windows``, a ``RedisWindowStore``): the client seeds its poll
+  schedule from the fleet's when it opens and merges what it learned back while it runs
+  and when it closes, so a new process polls like a warm one from its first task.
 
 A process's session is marked alive in Redis while its client is open, so a request
 another process claimed (``pending``) can be told apart from one whose sender died.
@@ -31,9 +34,11 @@ import attrs
 from .._coordination import Fetch, Publish, RateKind
 from .._errors import CoordinationError
 from .._models import Family, TaskSnapshot
+from .._polling import LearnedWindows
 from ._journal import RedisJournal, current_claim
 from ._rates import RedisRateStore
 from ._store import connect, describe_url, guarded, snapshot_from_json, snapshot_to_json
+from ._windows import RedisWindowStore
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -168,6 +173,7 @@ class RedisCoordination:
     Attributes:
         session: this process's random id in the fleet.
         journal: the shared ``RedisJournal`` (pass it to ``generate_many``).
+        windows: the shared ``RedisWindowStore`` of learned completion windows.
         stats: ``CoordinationStats``.
     """
 
@@ -213,6 +219,7 @@ class RedisCoordination:
             margin=create_margin,
         )
         self._rates.set_time_scale(speed)
+        self.windows = RedisWindowStore(self._redis, url, namespace=namespace)
         self._claiming = _ClaimingRates(self._rates)
         self._tick: AsyncScript = self._redis.register_script(_TICK)
         self._publish: AsyncScript = self._redis.register_script(_PUBLISH)
@@ -233,6 +240,14 @@ class RedisCoordination:
     def rates(self) -> _ClaimingRates:
         """The shared create and poll budgets."""
         return self._claiming
+
+    async def load_windows(self) -> LearnedWindows:
+        """The fleet's learned completion windows (the client seeds its schedule)."""
+        return await self.windows.load_windows()
+
+    async def save_windows(self, windows: LearnedWindows) -> None:
+        """Merge this process's learned windows into the fleet's."""
+        await self.windows.save_windows(windows)
 
     def _key(self, kind: str, task_id: str) -> str:
         return f"{self._namespace}:{kind}:{task_id}"

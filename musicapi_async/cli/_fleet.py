@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Final
 import anyio
 
 from musicapi_async import (
+    Family,
+    GenerationRequest,
     JobState,
     MusicAPI,
     MusicAPIError,
@@ -42,6 +44,7 @@ from musicapi_async import (
     fingerprint,
     result_to_json,
     returns_task,
+    task_family,
     to_wire,
 )
 
@@ -438,9 +441,11 @@ class _Fleet:
                 row["result"] = json.loads(result_to_json(result))
                 row["cost"] = cost_of(endpoint, wire)[0]
                 return row
+            elif not isinstance(request, GenerationRequest):  # load_plan builds no other
+                raise TypeError(f"{line.name}: {endpoint} starts no task")
             else:
                 with anyio.CancelScope(shield=True):
-                    job = await api.submit(request)  # type: ignore[arg-type]
+                    job = await api.submit(request)
                     task_id = job.task_id
                     await journal.submitted(fp, task_id)
                     if self.tracker is not None:
@@ -448,7 +453,7 @@ class _Fleet:
                 row["cost"] = cost_of(endpoint, wire)[0]
             assert task_id is not None
             row["task_id"] = task_id
-            job = api.job(task_id, request.family)  # type: ignore[attr-defined]
+            job = api.job(task_id, task_family(endpoint) or Family.SONIC)
             clips = await job.wait(timeout=self.args.timeout)
             await journal.finished(fp, result_to_json(tuple(clips)))
             row["result"] = json.loads(result_to_json(tuple(clips)))
