@@ -59,9 +59,10 @@ async def test_saves_of_several_clients_merge_without_counting_a_sample_twice(
     """Two clients open at once both keep their samples; one seeded from the store adds
     only what it learned itself."""
     async with Emulator(speed=SPEED) as emu:
-        async with client(emu, redis_url, namespace) as one, client(
-            emu, redis_url, namespace
-        ) as two:
+        async with (
+            client(emu, redis_url, namespace) as one,
+            client(emu, redis_url, namespace) as two,
+        ):
             await songs(one, [f"one {i}" for i in range(4)])
             await songs(two, [f"two {i}" for i in range(3)])
         async with client(emu, redis_url, namespace) as three:
