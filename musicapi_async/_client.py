@@ -359,7 +359,7 @@ class MusicAPI:
         group.start_soon(self.poller.run)
         if self.coordination is not None:  # [redis hook] other processes' snapshots
             self.poller.on_close = self.coordination.release
-            group.start_soon(self.coordination.run, self.poller.publish)
+            group.start_soon(self.coordination.run, self.poller.publish, self.poller.watching)
         if self._windows is not None:  # [redis hook]
             group.start_soon(self._windows.run)
         return self

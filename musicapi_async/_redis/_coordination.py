@@ -26,6 +26,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 import anyio
@@ -66,14 +67,16 @@ return {0, snap}
 """
 
 # KEYS: snapshot, lease, channel name. ARGV: 'D' or 'R' + snapshot JSON, ttl (s),
-# session. A finished snapshot is never replaced by an older, unfinished one.
+# session, task id. A finished snapshot is never replaced by an older, unfinished one.
+# The message is "session D|R task_id JSON": a receiver reads the JSON only if it needs it.
 _PUBLISH: Final = """
 local old = redis.call('GET', KEYS[1])
 if old and string.sub(old, 1, 1) == 'D' and string.sub(ARGV[1], 1, 1) ~= 'D' then
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-redis.call('PUBLISH', KEYS[3], ARGV[3] .. ' ' .. string.sub(ARGV[1], 2))
+redis.call('PUBLISH', KEYS[3], ARGV[3] .. ' ' .. string.sub(ARGV[1], 1, 1) .. ' ' ..
+           ARGV[4] .. ' ' .. string.sub(ARGV[1], 2))
 if string.sub(ARGV[1], 1, 1) == 'D' and redis.call('GET', KEYS[2]) == ARGV[3] then
   redis.call('DEL', KEYS[2])
 end
@@ -134,12 +137,15 @@ class CoordinationStats:
         polls: task polls this process sent as the lease holder.
         relayed: ticks answered from another process's snapshot (no request sent).
         received: snapshots received from other processes.
+        skipped: unfinished snapshots of tasks nobody here waits on, left unread (a
+            waiter that comes later reads the stored one at its first tick).
         takeovers: leases taken on tasks this process had not held before.
     """
 
     polls: int = 0
     relayed: int = 0
     received: int = 0
+    skipped: int = 0
     takeovers: int = 0
 
 
@@ -283,12 +289,18 @@ class RedisCoordination:
         finally:
             await self._redis.aclose()
 
-    async def run(self, deliver: Publish) -> None:
-        """Relay other processes' snapshots to ``deliver`` and keep leases, until cancelled."""
+    async def run(self, deliver: Publish, watching: Callable[[str], bool] | None = None) -> None:
+        """Relay other processes' snapshots to ``deliver`` and keep leases, until cancelled.
+
+        With ``watching``, an unfinished snapshot of a task it says nobody here waits on
+        is not even parsed: in a fleet each process receives every process's snapshots,
+        and most are for others' tasks. Finished ones are always delivered (a waiter may
+        be about to ask).
+        """
         async with anyio.create_task_group() as group:
             group.start_soon(self._keep_alive)
             group.start_soon(self._release_loop)
-            await self._listen(deliver)
+            await self._listen(deliver, watching)
 
     def release(self, task_id: str) -> None:
         """Nobody here waits on ``task_id`` any more: let go of its lease (if held) soon,
@@ -341,7 +353,7 @@ class RedisCoordination:
             if task_id not in keep:
                 self._held.pop(task_id, None)
 
-    async def _listen(self, deliver: Publish) -> None:
+    async def _listen(self, deliver: Publish, watching: Callable[[str], bool] | None) -> None:
         delay = 0.05
         while True:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
@@ -355,7 +367,7 @@ class RedisCoordination:
                         continue
                     channel = message.get("channel")
                     if channel in (self._channel, self._channel.encode()):
-                        self._receive(message.get("data"), deliver)
+                        self._receive(message.get("data"), deliver, watching)
                     else:
                         self._moved(message.get("data"))
             except Exception as exc:  # noqa: BLE001 - any Redis failure: reconnect, keep going
@@ -375,13 +387,18 @@ class RedisCoordination:
         if isinstance(data, bytes | str):
             self.journal.notify(data.decode() if isinstance(data, bytes) else data)
 
-    def _receive(self, data: object, deliver: Publish) -> None:
+    def _receive(
+        self, data: object, deliver: Publish, watching: Callable[[str], bool] | None
+    ) -> None:
         if not isinstance(data, bytes | str):
             return
         text = data.decode() if isinstance(data, bytes) else data
-        sender, _, payload = text.partition(" ")
+        sender, flag, task_id, payload = [*text.split(" ", 3), "", "", ""][:4]
         if sender == self.session:
             return  # our own: the local poller already has it
+        if flag != "D" and watching is not None and not watching(task_id):
+            self.stats.skipped += 1
+            return
         try:
             snapshot = snapshot_from_json(payload)
         except (ValueError, KeyError, TypeError) as exc:
@@ -432,7 +449,7 @@ class RedisCoordination:
         with guarded(self._url, f"publishing task {task_id}"):
             await self._publish(
                 keys=[self._key("snap", task_id), self._key("lease", task_id), self._channel],
-                args=[payload, self._snapshot_ttl, self.session],
+                args=[payload, self._snapshot_ttl, self.session, task_id],
             )
 
     async def clear(self) -> None:
