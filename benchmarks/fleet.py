@@ -293,9 +293,14 @@ def section(runs: Mapping[str, Run], *, charted: bool) -> list[str]:
         "with its create limit on (one create per 3 emulated s per key), split between "
         "worker processes that each hold a `MusicAPI(coordination=RedisCoordination(...))` "
         "on one namespace, submit their share and wait for it. The fleet's create budget "
-        f"is the documented pace ({BUDGET:.3f}/s, slots 10 % apart by default); creates/s "
-        "is measured on the emulator's clock from the first accepted create to the last. "
-        "CPU is every worker's together, from the common start to its last delivery.",
+        f"is the documented pace ({BUDGET:.3f}/s; slots 10 % further apart by default, "
+        "widened for a while after a refusal); creates/s is measured on the emulator's "
+        "clock from the first accepted create to the last, and the emulator refuses creates "
+        "closer than its 3 s, so a create a few ms late is refused. CPU is every worker's "
+        "together, from the common start to its last delivery. Each process waits on its "
+        "own jobs; it also receives (over Redis pub/sub) the snapshots the others publish: "
+        "unfinished ones of tasks it does not wait on are dropped unparsed, but redis-py "
+        "still reads each message, which is most of the extra CPU per job at 4 processes.",
         "",
         "| processes | delivered | polls/job | creates/s (budget) | refused creates | "
         "CPU ms/job | wall s | snapshots relayed / received |",
