@@ -69,18 +69,21 @@ return {0, snap}
 # KEYS: snapshot, lease, channel name. ARGV: 'D' or 'R' + snapshot JSON, ttl (s),
 # session, task id. A finished snapshot is never replaced by an older, unfinished one.
 # The message is "session D|R task_id JSON": a receiver reads the JSON only if it needs it.
+# A snapshot equal to the stored one (most polls: "not yet") is not sent again: the
+# others' pollers would find nothing new in it, and every process reads every message.
 _PUBLISH: Final = """
 local old = redis.call('GET', KEYS[1])
-if old and string.sub(old, 1, 1) == 'D' and string.sub(ARGV[1], 1, 1) ~= 'D' then
-  return 0
-end
+local done = string.sub(ARGV[1], 1, 1) == 'D'
+if old and string.sub(old, 1, 1) == 'D' and not done then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-redis.call('PUBLISH', KEYS[3], ARGV[3] .. ' ' .. string.sub(ARGV[1], 1, 1) .. ' ' ..
-           ARGV[4] .. ' ' .. string.sub(ARGV[1], 2))
-if string.sub(ARGV[1], 1, 1) == 'D' and redis.call('GET', KEYS[2]) == ARGV[3] then
-  redis.call('DEL', KEYS[2])
+local changed = old ~= ARGV[1]
+if changed then
+  redis.call('PUBLISH', KEYS[3], ARGV[3] .. ' ' .. string.sub(ARGV[1], 1, 1) .. ' ' ..
+             ARGV[4] .. ' ' .. string.sub(ARGV[1], 2))
 end
-return 1
+if done and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+if changed then return 1 end
+return 0
 """
 
 # KEYS: leases. ARGV: session, ttl (ms), 'renew' or 'release'. Returns the kept ones.
