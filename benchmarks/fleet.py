@@ -102,7 +102,7 @@ async def _worker(cfg: Mapping[str, Any]) -> dict[str, Any]:
         stats = coordination.stats
         return {"cpu_s": time.process_time() - cpu, "wall_s": time.monotonic() - wall,
                 "jobs": len(cfg["indices"]), "lease_polls": stats.polls,
-                "relayed": stats.relayed, "received": stats.received,
+                "relayed": stats.relayed, "received": stats.received, "skipped": stats.skipped,
                 "throttled": api.stats.throttled}  # fmt: skip
 
 

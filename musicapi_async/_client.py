@@ -328,7 +328,7 @@ class MusicAPI:
         self._clock = clock
         self.coordination = coordination
         store = window_store(coordination)  # [redis hook] learned windows, fleet-wide
-        self._windows = None if store is None else WindowKeeper(store, lambda: self.poller.model)
+        self._windows = None if store is None else WindowKeeper(store, self.poller)
         self._group: TaskGroup | None = None
         # Waits in progress (``Job.updates``, ``as_completed``): woken when the client closes.
         self._waiters: set[Waiter] = set()

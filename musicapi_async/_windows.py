@@ -1,30 +1,37 @@
 """A coordinated client's learned completion windows, kept in its coordination.
 
 A client whose ``coordination`` is also a ``WindowStore`` (``RedisCoordination`` is)
-seeds its poll schedule from the fleet's windows when it opens, merges what it learned
-back every ``SAVE_EVERY`` seconds while it runs (a backend worker may live for days) and
-once more when it closes. The store is a help, never a condition: a load or save that
-fails is logged and the client polls on, from the documented windows if need be.
+seeds its poll schedule from the fleet's windows when it opens, and then, every
+``SYNC_EVERY`` seconds of the server's time while it runs and once more when it closes,
+merges what it learned into the fleet's and takes in what the others learned meanwhile:
+each process of a fleet then schedules its polls from every process's observations, as
+one client would. The store is a help, never a condition: a load or save that fails is
+logged and the client polls on, from what it knows.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Final
+from collections import Counter
+from typing import TYPE_CHECKING, Final
 
 import anyio
 
 from ._errors import CoordinationError
 from ._journal import WindowStore
-from ._polling import CompletionModel, LearnedWindows
+from ._polling import LearnedWindows
 
-__all__ = ["SAVE_EVERY", "WindowKeeper", "window_store"]
+if TYPE_CHECKING:
+    from ._poller import Poller
+    from ._polling import CompletionModel
+
+__all__ = ["SYNC_EVERY", "WindowKeeper", "window_store"]
 
 logger = logging.getLogger("musicapi_async.redis")
 
-# Wall seconds between saves of a long-running client.
-SAVE_EVERY: Final = 60.0
+# Server seconds between two syncs of a running client: a few minutes against MusicAPI
+# (tasks take minutes), a few wall seconds against a fast emulator.
+SYNC_EVERY: Final = 300.0
 
 
 def window_store(coordination: object) -> WindowStore | None:
@@ -32,17 +39,37 @@ def window_store(coordination: object) -> WindowStore | None:
     return coordination if isinstance(coordination, WindowStore) else None
 
 
-class WindowKeeper:
-    """Loads and saves one client's learned windows (``model`` reads its current model:
-    the poller replaces it when the server's speed becomes known)."""
+def _missing(fleet: LearnedWindows, mine: LearnedWindows) -> LearnedWindows:
+    """The fleet's samples this process does not have yet (multisets, to the ms)."""
+    missing: LearnedWindows = {}
+    for name, samples in fleet.items():
+        have = Counter(round(v, 3) for v in mine.get(name, ()))
+        extra = []
+        for value in samples:
+            key = round(value, 3)
+            if have[key] > 0:
+                have[key] -= 1
+            else:
+                extra.append(value)
+        if extra:
+            missing[name] = extra
+    return missing
 
-    def __init__(self, store: WindowStore, model: Callable[[], CompletionModel]) -> None:
+
+class WindowKeeper:
+    """Loads, saves and syncs the learned windows of one client's ``poller`` (its model
+    is read each time: the poller replaces it when the server's speed becomes known)."""
+
+    def __init__(self, store: WindowStore, poller: Poller) -> None:
         self._store = store
-        self._model = model
+        self._poller = poller
         self._saved: LearnedWindows = {}
 
+    def _model(self) -> CompletionModel:
+        return self._poller.model
+
     async def load(self) -> None:
-        """Seed the model from the store."""
+        """Seed the model from the store (what the fleet learned so far)."""
         try:
             windows = await self._store.load_windows()
         except CoordinationError as exc:
@@ -63,8 +90,20 @@ class WindowKeeper:
             return
         self._saved = learned
 
-    async def run(self, every: float = SAVE_EVERY) -> None:
-        """Save every ``every`` seconds, until cancelled."""
+    async def sync(self) -> None:
+        """Save what was learned here, then take in what the others learned."""
+        await self.save()
+        try:
+            fleet = await self._store.load_windows()
+        except CoordinationError as exc:
+            logger.warning("could not read the fleet's poll windows: %s", exc)
+            return
+        model = self._model()
+        if model.seed(_missing(fleet, model.learned())):
+            self._saved = model.learned()
+
+    async def run(self) -> None:
+        """Sync every ``SYNC_EVERY`` server seconds, until cancelled."""
         while True:
-            await anyio.sleep(every)
-            await self.save()
+            await anyio.sleep(SYNC_EVERY / self._poller.policy.time_scale)
+            await self.sync()

@@ -70,3 +70,22 @@ async def test_saves_of_several_clients_merge_without_counting_a_sample_twice(
             await songs(three, ["three"])
         async with client(emu, redis_url, namespace) as four:
             assert len(four.poller.model.learned()["done:sonic"]) == 8
+
+
+async def test_running_clients_learn_from_each_other(redis_url: str, namespace: str) -> None:
+    """Two clients open at once: what one learns reaches the other's schedule while both
+    run (every few server minutes), without either restarting."""
+    async with Emulator(speed=SPEED) as emu:
+        async with (
+            client(emu, redis_url, namespace) as one,
+            client(emu, redis_url, namespace) as two,
+        ):
+            await songs(one, [f"one {i}" for i in range(20)])
+            warm = one.poller.model.window(Family.SONIC)
+            with anyio.fail_after(30):
+                while len(two.poller.model.learned().get("done:sonic", ())) < 20:  # noqa: ASYNC110
+                    await anyio.sleep(0.05)
+            assert two.poller.model.window(Family.SONIC) == pytest.approx(warm, abs=1e-3)
+            assert len(two.poller.model.learned()["done:sonic"]) == 20
+        async with client(emu, redis_url, namespace) as three:
+            assert len(three.poller.model.learned()["done:sonic"]) == 20  # not 40
