@@ -2,7 +2,7 @@
 
 A client whose ``coordination`` is also a ``WindowStore`` (``RedisCoordination`` is)
 seeds its poll schedule from the fleet's windows when it opens, and then, every
-``SYNC_EVERY`` seconds of the server's time while it runs and once more when it closes,
+``SYNC_EVERY`` seconds of the server's time (a minute) while it runs and once more when it closes,
 merges what it learned into the fleet's and takes in what the others learned meanwhile:
 each process of a fleet then schedules its polls from every process's observations, as
 one client would. The store is a help, never a condition: a load or save that fails is
@@ -29,9 +29,9 @@ __all__ = ["SYNC_EVERY", "WindowKeeper", "window_store"]
 
 logger = logging.getLogger("musicapi_async.redis")
 
-# Server seconds between two syncs of a running client: a few minutes against MusicAPI
-# (tasks take minutes), a few wall seconds against a fast emulator.
-SYNC_EVERY: Final = 300.0
+# Server seconds between two syncs of a running client: a minute against MusicAPI (tasks
+# take minutes; two small Redis commands), a second of wall time at an emulator's 60x.
+SYNC_EVERY: Final = 60.0
 
 
 def window_store(coordination: object) -> WindowStore | None:

@@ -74,7 +74,7 @@ async def test_saves_of_several_clients_merge_without_counting_a_sample_twice(
 
 async def test_running_clients_learn_from_each_other(redis_url: str, namespace: str) -> None:
     """Two clients open at once: what one learns reaches the other's schedule while both
-    run (every few server minutes), without either restarting."""
+    run (every server minute), without either restarting."""
     async with Emulator(speed=SPEED) as emu:
         async with (
             client(emu, redis_url, namespace) as one,
