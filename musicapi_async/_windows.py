@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Final
 import anyio
 
 from ._errors import CoordinationError
-from ._journal import WindowStore
 from ._polling import LearnedWindows
 
 if TYPE_CHECKING:
+    from ._journal import WindowStore
     from ._poller import Poller
     from ._polling import CompletionModel
 
@@ -36,6 +36,10 @@ SYNC_EVERY: Final = 60.0
 
 def window_store(coordination: object) -> WindowStore | None:
     """``coordination`` if it keeps learned windows, else ``None``."""
+    if coordination is None:
+        return None
+    from ._journal import WindowStore  # imported on use: ``import musicapi_async`` is lazy
+
     return coordination if isinstance(coordination, WindowStore) else None
 
 
