@@ -30,6 +30,7 @@ import attrs
 
 from . import _chart
 from . import fleet as _fleet
+from .batch import row as batch_row
 
 Run = Mapping[str, Any]
 
@@ -230,6 +231,8 @@ def collect(plan: Plan, run: Runner, workdir: Path) -> Results:
                 "--min-interval", low, "--max-interval", high, "--warmup", plan.warmup,
                 *sweep)  # fmt: skip
         r["sweep_cold"] = run("6. sweep: SDK default, cold", "poller", "--mode", "sdk", *sweep)
+    r["batch"] = run("7. batch: batch vs per-task polling", "batch",  # issue 17
+                     "--jobs", 20 if plan is QUICK else 200, "--speed", 600)  # fmt: skip
     if plan.profile_jobs:
         prof = ("--jobs", plan.profile_jobs, "--speed", plan.sweep_speed)
         for name, module, extra in (("SDK", "poller", ("--mode", "sdk")), ("floor", "floor", ())):
@@ -307,9 +310,8 @@ def targets(plan: Plan, res: Results) -> list[str]:
         rows.append([f"{name}: polls/job <= {COLD_RATIO}x a warm client's",
                      f"{polls / warm:.2f}x ({polls:.2f} vs {warm:.2f})",
                      _ratio_verdict(polls / warm, COLD_RATIO)])  # fmt: skip
-    rows.append(["batch polling: not measured yet (needs POST /sonic/batch)", "-",
-                 "not measured"])  # fmt: skip
-    rows += _fleet.target_rows(r)  # scenario 7, issues 15 and 17
+    rows.append(batch_row(r["batch"]))  # scenario 7 (benchmarks/batch.py)
+    rows += _fleet.target_rows(r)  # scenario 8, issues 15 and 17
     push = r["push"]["polls_per_job"]
     rows.append([f"with webhooks <= {PUSH_POLLS} polls/job", f"{push:.3f}",
                  _verdict(push <= PUSH_POLLS, f"{push - PUSH_POLLS:.2f} over")])  # fmt: skip

@@ -1,4 +1,4 @@
-"""Scenario 7: a fleet of 1, 2 and 4 processes on one key, coordinated through Redis.
+"""Scenario 8: a fleet of 1, 2 and 4 processes on one key, coordinated through Redis.
 
 ``python -m benchmarks.fleet --jobs J --speed S`` starts one emulator process (its create
 limit on: one create per 3 emulated seconds per key), then for each fleet size ``N`` (1,
@@ -254,7 +254,7 @@ def collect(run: Callable[..., dict[str, Any]], *, quick: bool) -> dict[str, dic
     """Run the scenario through ``__main__``'s runner; the runs by name (``fleet_N``)."""
     jobs, speed, rounds = QUICK if quick else FULL
     sizes = ", ".join(map(str, PROCESSES))
-    result = run(f"7. fleet: {sizes} processes, {jobs} jobs at {speed:g}x (Redis)", "fleet",
+    result = run(f"8. fleet: {sizes} processes, {jobs} jobs at {speed:g}x (Redis)", "fleet",
                  "--jobs", jobs, "--speed", speed, "--rounds", rounds)  # fmt: skip
     if "skipped" in result:
         return {"fleet_skipped": result}
@@ -301,7 +301,7 @@ def target_rows(runs: Mapping[str, Run]) -> list[list[str]]:
 def section(runs: Mapping[str, Run], *, charted: bool) -> list[str]:
     """The scenario's section of RESULTS.md (``charted``: ``draw`` was called)."""
     chart = CHART.name if charted and _skipped(runs) is None and _can_draw() else None
-    lines = ["## 7. Fleet: 1, 2 and 4 processes on one key, through Redis", ""]
+    lines = ["## 8. Fleet: 1, 2 and 4 processes on one key, through Redis", ""]
     why = _skipped(runs)
     if why is not None:
         return [*lines, f"Skipped: {why}.", ""]

@@ -12,6 +12,8 @@ The front door: everything public is re-exported here; the modules behind it are
 
 import typing as _typing
 
+from ._batch import BatchRefusal, SonicBatch
+from ._batch_models import SonicBatchRequest
 from ._bulk import Outcome
 from ._client import (
     BODIES,
@@ -67,6 +69,7 @@ from ._log import redact
 from ._mock import MockTransport
 from ._models import (
     Clip,
+    ClipPair,
     ClipState,
     Credits,
     Family,
@@ -98,6 +101,13 @@ from ._polling import PollPolicy
 from ._resources import SonicOptions
 from ._retry import RetryPolicy, set_testing
 from ._routing import endpoint_of, returns_task, task_family
+from ._sonic_task_models import (
+    CreateVoiceRequest,
+    ReplaceSectionRequest,
+    SampleRequest,
+    UploadCoverRequest,
+    UploadExtendRequest,
+)
 from ._transport import Transport
 from ._validation import validate_body
 from ._version import __version__
@@ -105,6 +115,7 @@ from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
 if _typing.TYPE_CHECKING:
     from ._journal import (
+        BatchJournal,
         Entry,
         JobState,
         Journal,
@@ -118,6 +129,7 @@ if _typing.TYPE_CHECKING:
 # The journal pulls in sqlite3, Redis coordination redis-py: each is imported when first
 # asked for, so that importing the SDK stays cheap (and works without the redis extra).
 _LAZY_FROM = {
+    "BatchJournal": "_journal",
     "Entry": "_journal",
     "JobState": "_journal",
     "Journal": "_journal",
@@ -147,6 +159,8 @@ __all__ = [
     "KIND_TYPES",
     "AnyRequest",
     "AuthenticationError",
+    "BatchJournal",
+    "BatchRefusal",
     "Budget",
     "BudgetExceeded",
     "CallerError",
@@ -154,12 +168,14 @@ __all__ = [
     "ClientStats",
     "Clip",
     "ClipFailed",
+    "ClipPair",
     "ClipPlayable",
     "ClipState",
     "ClipSucceeded",
     "ClipUpdated",
     "ContentRejected",
     "CoordinationError",
+    "CreateVoiceRequest",
     "Credits",
     "DownloadTooLarge",
     "EndpointGone",
@@ -198,14 +214,18 @@ __all__ = [
     "RateLimited",
     "RedisCoordination",
     "RedisJournal",
+    "ReplaceSectionRequest",
     "ResponseDecodeError",
     "RetryPolicy",
     "RiffusionRequest",
     "RiffusionTaskType",
     "RiffusionUploadRequest",
     "SQLiteJournal",
+    "SampleRequest",
     "ServerError",
     "ServiceError",
+    "SonicBatch",
+    "SonicBatchRequest",
     "SonicOptions",
     "SonicRequest",
     "SonicTaskType",
@@ -223,6 +243,8 @@ __all__ = [
     "TaskTimeout",
     "Transport",
     "TransportFailure",
+    "UploadCoverRequest",
+    "UploadExtendRequest",
     "UploadRequest",
     "UploadedClip",
     "WebhookDeduplicator",

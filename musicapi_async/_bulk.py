@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final, TypedDict, TypeVar, cast
 import anyio
 import attrs
 
+from ._batch_models import MAX_BATCH_ITEMS
 from ._convert import result_from_json, result_to_json, to_wire
 from ._endpoints import ENDPOINTS, ROWS, Answer, cost_of, row_for
 from ._errors import (
@@ -34,6 +35,7 @@ from ._jobs import DEFAULT_WAIT_TIMEOUT, PAID_CALL_WATCH, Job, Orphan, PaidCallW
 from ._log import logger
 from ._models import (
     Clip,
+    SonicRequest,
 )
 from ._validation import validate_body
 from ._windows import window_store
@@ -163,6 +165,7 @@ class ManyOptions(TypedDict, total=False):
     budget: int | None
     preflight: bool
     on_accepted: Callable[[int, Job, bool], None] | None
+    batch: bool
 
 
 async def generate_many(
@@ -175,16 +178,25 @@ async def generate_many(
     budget: int | None = None,
     preflight: bool = False,
     on_accepted: Callable[[int, Job, bool], None] | None = None,
+    batch: bool = False,
 ) -> AsyncGenerator[Outcome, None]:
     """Submit ``requests`` and yield their outcomes (see ``MusicAPI.generate_many``)."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     if budget is not None and budget < 0:
         raise ValueError("budget must not be negative")
+    if batch and journal is not None and _is_shared(journal):
+        # [redis hook] A shared journal claims each request for one process at a time;
+        # a batch would claim ten at once across processes. Not supported (yet).
+        raise InvalidRequest(
+            "generate_many(batch=True) cannot use a journal shared by several processes "
+            "(RedisJournal); use batch=False, or a SQLiteJournal per process.",
+            field="batch",
+        )
     send, receive = anyio.create_memory_object_stream[Outcome | None](math.inf)
     slots = anyio.Semaphore(concurrency)
     scope = anyio.CancelScope()
-    batch = _Batch(client, journal, budget, timeout, on_accepted)
+    runner = _Batch(client, journal, budget, timeout, on_accepted)
 
     def hand_over(outcome: Outcome | None) -> None:
         try:
@@ -197,9 +209,14 @@ async def generate_many(
 
     async def run_one(index: int, request: object, fingerprint: str | None) -> None:
         try:
-            hand_over(await batch.run(index, request, fingerprint))
+            hand_over(await runner.run(index, request, fingerprint))
         finally:
             slots.release()
+
+    async def run_queued(queued: list[tuple[int, object, str | None]]) -> None:
+        from ._bulk_batch import run_batch  # only batch=True runs pay for its import
+
+        await run_batch(runner, queued, hand_over, slots.release)
 
     async def produce() -> None:
         with scope:
@@ -212,16 +229,31 @@ async def generate_many(
             if preflight:
                 # Never plan to spend more than the account holds.
                 balance = (await client.get_credits()).total
-                batch.budget = balance if budget is None else min(budget, balance)
+                runner.budget = balance if budget is None else min(budget, balance)
             async with anyio.create_task_group() as group:
+                # batch=True: sonic creates wait here to go up to 10 in one POST.
+                queued: list[tuple[int, object, str | None]] = []
+
+                def flush() -> None:
+                    if queued:
+                        group.start_soon(run_queued, list(queued))
+                        queued.clear()
+
                 for index, request in enumerate(requests):
+                    if queued and slots.value == 0:
+                        flush()  # no slot left for another to join: send what waits
                     await slots.acquire()
-                    ready = await batch.prepare(index, request)
+                    ready = await runner.prepare(index, request)
                     if isinstance(ready, Outcome):
                         slots.release()
                         hand_over(ready)
+                    elif batch and isinstance(request, SonicRequest):
+                        queued.append((index, request, ready))
+                        if len(queued) == MAX_BATCH_ITEMS:
+                            flush()
                     else:
                         group.start_soon(run_one, index, request, ready)
+                flush()
             if store is not None:
                 await store.save_windows(client.poller.model.learned())
             hand_over(None)
@@ -382,6 +414,18 @@ class _Batch:
                         await journal.submitted(fingerprint, task_id)
             else:
                 job = self.client.job(task_id, row_for(request).family)
+        except MusicAPIError as exc:
+            return await self._failed(index, request, endpoint, fingerprint, task_id, exc)
+        return await self.finish(index, request, fingerprint, job, resumed=resumed)
+
+    async def finish(
+        self, index: int, request: object, fingerprint: str | None, job: Job, *, resumed: bool
+    ) -> Outcome:
+        """Wait for an accepted (or resumed) request's task and journal its end."""
+        endpoint = _endpoint_of(request)
+        assert endpoint is not None  # prepare() refused the others
+        journal, task_id = self.journal, job.task_id
+        try:
             if self.on_accepted is not None:
                 self.on_accepted(index, job, resumed)
             try:

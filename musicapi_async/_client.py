@@ -32,6 +32,7 @@ import anyio
 import attrs
 from anyio.abc import TaskGroup
 
+from ._batch_polling import BatchWatch
 from ._bulk import ManyOptions, Outcome, as_completed, generate_many
 from ._endpoints import (
     CREATE_ENDPOINTS,
@@ -86,6 +87,13 @@ from ._resources import LyricsAPI, NuroAPI, SonicAPI, StudioAPI
 from ._resources_fuzz import ProducerAPI, RiffusionAPI
 from ._retry import RetryPolicy, retrying
 from ._sonic_models import MashupRequest, StemsFullRequest, StemsRequest
+from ._sonic_task_models import (
+    CreateVoiceRequest,
+    ReplaceSectionRequest,
+    SampleRequest,
+    UploadCoverRequest,
+    UploadExtendRequest,
+)
 from ._transport import AiohttpTransport, Transport
 from ._validation import check_callback_url, check_task_id
 from ._webhook_server import make_webhook_handler
@@ -117,6 +125,12 @@ GenerationRequest = (
     | StemsRequest
     | StemsFullRequest
     | MashupRequest
+    # sonic tasks from audio (issue 13)
+    | UploadExtendRequest
+    | UploadCoverRequest
+    | SampleRequest
+    | ReplaceSectionRequest
+    | CreateVoiceRequest
 )
 # Every request model generate_many takes: a type checker catches anything else.
 AnyRequest: TypeAlias = (
@@ -138,10 +152,21 @@ def _task_row(request: GenerationRequest) -> Endpoint[GenerationRequest, TaskAcc
         ep = None
     if ep is None or ep.answer is not Answer.TASK:
         names = ", ".join(
-            sorted(t.__name__ for r in CREATE_ENDPOINTS.values() for t in r.request_types)
+            sorted(
+                t.__name__
+                for r in CREATE_ENDPOINTS.values()
+                for t in r.request_types
+                if r.answer is Answer.TASK
+            )
         )
         raise InvalidRequest(f"submit() takes one of {names}, not {type(request).__name__}.")
     return ep
+
+
+def _turns(request: HttpRequest) -> int:
+    """Creates a request counts as for the pace: one, or a sonic batch's items (``_batch``)."""
+    items = getattr(request.model, "items", None) if request.endpoint.cost.per_item else None
+    return len(items) if isinstance(items, tuple) and items else 1
 
 
 def _may_have_billed(error: BaseException) -> bool:
@@ -326,6 +351,8 @@ class MusicAPI:
             clock=clock,
         )
         self._clock = clock
+        # [batch hook] tasks submitted together, polled together (``_batch_polling``).
+        self._batch_watch = BatchWatch(self)
         self.coordination = coordination
         store = window_store(coordination)  # [redis hook] learned windows, fleet-wide
         self._windows = None if store is None else WindowKeeper(store, self.poller)
@@ -479,7 +506,7 @@ class MusicAPI:
         caller cancelled after that does not lose what the server billed (``Orphan``).
         """
         kind = self._shared_kind(ep)
-        async with self._lease(ep):
+        async with self._lease(ep, request):
             if kind is not None:  # [redis hook] the fleet's budget, after our own
                 await self._shared_rates(kind).acquire(kind)
             self.stats.requests[ep.name] += 1
@@ -665,13 +692,15 @@ class MusicAPI:
 
     # [redis hook] end
 
-    def _lease(self, ep: Endpoint[Any, Any]) -> AbstractAsyncContextManager[None]:
+    def _lease(
+        self, ep: Endpoint[Any, Any], request: HttpRequest
+    ) -> AbstractAsyncContextManager[None]:
         # Creates share the governor's create budget; polls and every other call share
         # its poll budget: one mechanism paces and backs off for the whole client.
         if ep.name in CREATE_ENDPOINTS:
             if self.coordination is not None:  # [redis hook] the fleet's budget is the one
                 return nullcontext()  # create pace: no second, local one
-            return self.governor.create()
+            return self.governor.create(_turns(request))
         return self.governor.poll()
 
     # --------------------------------------------------------------------- generation
@@ -803,6 +832,11 @@ class MusicAPI:
             on_accepted: called as ``on_accepted(index, job, resumed)`` the moment a
                 generation request has a task (submitted now, or resumed from the
                 journal): a progress display can follow ``job.updates()`` from there.
+            batch: send queued ``SonicRequest``s up to 10 per ``POST /sonic/batch``
+                (``api.sonic.batch``) and poll them together; each keeps its own outcome,
+                journal entry and cost. A batch holds at most ``concurrency`` items (they
+                are in flight together): pass ``concurrency >= 10`` for full batches. Not
+                with a journal shared by processes.
         """
         self._require_open()
         return generate_many(self, requests, **options)
@@ -824,6 +858,11 @@ class MusicAPI:
 
     async def _poll_once(self, task_id: str, family: Family) -> TaskSnapshot:
         # The poller's own schedule is its retry: a failed poll is simply tried next tick.
+        if family is Family.SONIC and self._batch_watch.covers(task_id):  # [batch hook]
+            return await self._batch_watch.poll(task_id, lambda: self._poll_task(task_id, family))
+        return await self._poll_task(task_id, family)
+
+    async def _poll_task(self, task_id: str, family: Family) -> TaskSnapshot:
         return await self.call(TASK_ENDPOINTS[family], None, task_id=task_id, retry=False)
 
     async def download(

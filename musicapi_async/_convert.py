@@ -37,6 +37,14 @@ from ._models import (
     StudioRequest,
     UploadRequest,
 )
+from ._sonic_models import MashupRequest
+from ._sonic_task_models import (
+    CreateVoiceRequest,
+    ReplaceSectionRequest,
+    SampleRequest,
+    UploadCoverRequest,
+    UploadExtendRequest,
+)
 
 __all__ = [
     "clip_to_wire",
@@ -157,6 +165,14 @@ for _req in (
     NuroVocalRequest,
     NuroInstrumentalRequest,
     StudioRequest,
+    # The task-starting sonic endpoints (issue 13): optional fields left unset are not
+    # sent as nulls, as the vendor client does not send them.
+    MashupRequest,
+    UploadCoverRequest,
+    UploadExtendRequest,
+    SampleRequest,
+    ReplaceSectionRequest,
+    CreateVoiceRequest,
 ):
     converter.register_unstructure_hook(_req, _unstructure_request)
 converter.register_unstructure_hook(StudioConfig, _unstructure_studio_config)

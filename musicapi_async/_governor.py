@@ -54,6 +54,8 @@ Kind = Literal["create", "poll"]
 # Float slack when comparing tokens with 1: a refill computed from a clock reading can
 # land a hair below a whole token, and a fake clock may not be able to advance by less.
 _EPSILON: Final = 1e-9
+# The longest single sleep of a waiter for a token, in server seconds.
+_STEP: Final = 1.0
 
 
 def _positive(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
@@ -176,7 +178,15 @@ class _Bucket:
                     self.tokens -= 1
                     self.grants += 1
                     return self.epoch
-                await sleep((1 - self.tokens) / self.rate)
+                # At most a second (server time) at once: a speed learned meanwhile
+                # (``set_time_scale``) shortens the rest of a long wait (a batch's debt).
+                await sleep(min((1 - self.tokens) / self.rate, _STEP))
+
+    def owe(self, turns: int) -> None:
+        """Spend ``turns`` more grants now, going into debt: later takes wait it off."""
+        if turns > 0 and not math.isinf(self.rate):
+            self.refill(self.clock())
+            self.tokens -= turns
 
     def throttle(self, retry_after: float | None, epoch: int | None) -> None:
         now = self.clock()
@@ -307,20 +317,28 @@ class Governor:
         """
         return cls(_UNLIMITED, _UNLIMITED, clock=clock, sleep=sleep)
 
-    def create(self) -> AbstractAsyncContextManager[None]:
-        """A lease on the creates' budget: ``async with governor.create(): ...``."""
-        return self.lease("create")
+    def create(self, turns: int = 1) -> AbstractAsyncContextManager[None]:
+        """A lease on the creates' budget: ``async with governor.create(): ...``.
+
+        ``turns``: how many creates the request counts as (a sonic batch of n: n).
+        """
+        return self.lease("create", turns)
 
     def poll(self) -> AbstractAsyncContextManager[None]:
         """A lease on the polls' budget: ``async with governor.poll(): ...``."""
         return self.lease("poll")
 
     @asynccontextmanager
-    async def lease(self, kind: Kind) -> AsyncIterator[None]:
+    async def lease(self, kind: Kind, turns: int = 1) -> AsyncIterator[None]:
         """Wait for a slot and a token of ``kind``'s budget, and hold the slot.
 
         Args:
             kind: ``"create"`` or ``"poll"``.
+            turns: how many requests this one counts as. It goes with one token, and the
+                other ``turns - 1`` are owed from the moment it is granted: the requests
+                after it wait as if it had been ``turns`` requests in a row (a sonic
+                batch of n creates, see ``_batch``), and it never waits for tokens a
+                one-token bucket could not save up.
 
         Raises:
             RateLimited: re-raised from the block, after the throttle is recorded.
@@ -328,6 +346,7 @@ class Governor:
         bucket = self._buckets[kind]
         if bucket.uncapped:
             epoch = await bucket.take(self._sleep)
+            bucket.owe(turns - 1)
             bucket.unslotted += 1
             try:
                 yield
@@ -345,6 +364,7 @@ class Governor:
         try:
             # The slot is taken before the token, so the token's timing is the send's.
             epoch = await bucket.take(self._sleep)
+            bucket.owe(turns - 1)
             try:
                 yield
             except RateLimited as exc:

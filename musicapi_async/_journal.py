@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     import sqlite3
 
 __all__ = [
+    "BatchJournal",
     "Entry",
     "JobState",
     "Journal",
@@ -236,6 +237,25 @@ class WindowStore(Protocol):
         ...
 
 
+@runtime_checkable
+class BatchJournal(Protocol):
+    """A journal that also records sonic batches (``generate_many(batch=True)``).
+
+    Each item of a batch is journaled as its own request (``begin``, then ``sending``
+    before the one POST); the answer is recorded in one step, so that a crash can never
+    leave some accepted items recorded and others not. A ``Journal`` without these
+    methods records the items one by one (``submitted``) and forgets the batch id.
+    """
+
+    async def batch_submitted(self, batch_id: str, accepted: Mapping[str, str]) -> None:
+        """Record batch ``batch_id``: each fingerprint of ``accepted`` became its task."""
+        ...
+
+    async def batch_of(self, task_id: str) -> tuple[str, list[str]] | None:
+        """The batch ``task_id`` was accepted in, and the batch's task ids; or ``None``."""
+        ...
+
+
 def _describe(error: str | BaseException) -> str:
     # Stored for good: never with a key a server echoed into its error text.
     return redact(error if isinstance(error, str) else f"{type(error).__name__}: {error}")
@@ -259,6 +279,14 @@ CREATE TABLE IF NOT EXISTS jobs (
     sending     INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, created_at);
+-- sonic batches: which accepted tasks were sent together (added without a version bump:
+-- a table an older package does not read changes nothing for it)
+CREATE TABLE IF NOT EXISTS batches (
+    task_id    TEXT PRIMARY KEY,
+    batch_id   TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS batches_by_id ON batches (batch_id);
 CREATE TABLE IF NOT EXISTS windows (
     name       TEXT PRIMARY KEY,
     samples    TEXT NOT NULL,
@@ -553,6 +581,58 @@ class SQLiteJournal:
             JournalStateError: no such entry, or it is already finished.
         """
         await self._move(fingerprint, JobState.FAILED, error=_describe(error))
+
+    async def batch_submitted(self, batch_id: str, accepted: Mapping[str, str]) -> None:
+        """Record a sonic batch's answer in one transaction (see ``BatchJournal``).
+
+        Raises:
+            JournalStateError: an entry is missing, finished, or has another task id;
+                nothing is recorded then.
+        """
+        if not batch_id or not all(accepted.values()):
+            raise ValueError("batch and task ids must not be empty")
+
+        def work(conn: sqlite3.Connection) -> None:
+            now = time.time()
+            with _Immediate(conn):
+                for fp, task_id in accepted.items():
+                    row = conn.execute(
+                        "SELECT state, task_id FROM jobs WHERE fingerprint = ?", (fp,)
+                    ).fetchone()
+                    if row is None:
+                        raise JournalStateError(f"no journal entry {fp}: begin() first")
+                    state = JobState(row[0])
+                    if state is JobState.SUBMITTED and row[1] == task_id:
+                        continue  # recorded already
+                    if JobState.SUBMITTED not in _MOVES[state]:
+                        raise JournalStateError(f"{fp}: cannot go from {state.value} to submitted")
+                    conn.execute(
+                        "UPDATE jobs SET state = 'submitted', task_id = ?, updated_at = ? "
+                        "WHERE fingerprint = ?",
+                        (task_id, now, fp),
+                    )
+                conn.executemany(
+                    "INSERT OR IGNORE INTO batches VALUES (?, ?, ?)",  # a task keeps its batch
+                    [(task_id, batch_id, now) for task_id in accepted.values()],
+                )
+
+        await self._run(work)
+
+    async def batch_of(self, task_id: str) -> tuple[str, list[str]] | None:
+        """The batch ``task_id`` was accepted in, with its task ids (see ``BatchJournal``)."""
+
+        def work(conn: sqlite3.Connection) -> tuple[str, list[str]] | None:
+            row: tuple[str] | None = conn.execute(
+                "SELECT batch_id FROM batches WHERE task_id = ?", (task_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            rows = conn.execute(
+                "SELECT task_id FROM batches WHERE batch_id = ? ORDER BY rowid", (row[0],)
+            ).fetchall()
+            return row[0], [r[0] for r in rows]
+
+        return await self._run(work)
 
     async def load_windows(self) -> LearnedWindows:
         """What earlier runs learned about completion times (see ``WindowStore``)."""

@@ -17,6 +17,7 @@ __all__ = [
     "BpmRequest",
     "BpmResult",
     "Clip",
+    "ClipPair",
     "ClipState",
     "Credits",
     "Family",
@@ -447,12 +448,35 @@ class Clip:
     mv: str | None = None
     created_at: str | None = None
     gpt_description_prompt: str | None = None
+    # The voice a create-voice task made, on its succeeded clip (use with persona_music).
+    persona_id: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
     @property
     def is_terminal(self) -> bool:
         """Whether this clip will not change any more."""
         return self.state.is_terminal
+
+
+@attrs.frozen(kw_only=True)
+class ClipPair:
+    """One extension of an upload-extend task with ``auto_concat``, and its whole song.
+
+    ``full`` is ``None`` while the concat runs: the pair is over only once it is there
+    (or the extension failed, so no concat will come).
+    """
+
+    extended: Clip
+    full: Clip | None = None
+    # Keys of the pair object besides the two clips, kept as sent.
+    extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @property
+    def complete(self) -> bool:
+        """Whether neither clip will change any more."""
+        if self.extended.state is ClipState.FAILED:
+            return True
+        return self.extended.is_terminal and self.full is not None and self.full.is_terminal
 
 
 @attrs.frozen(kw_only=True)
@@ -473,14 +497,22 @@ class TaskSnapshot:
     progress: float | None = None
     message: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    # Upload-extend with auto_concat: the clips as the API pairs them (``clips`` holds
+    # each pair's extension, then its full song once there).
+    pairs: tuple[ClipPair, ...] = ()
 
-    # Whether the task is over: ready, with clips, every one of them terminal. Computed
-    # once: the poller and every waiter ask on each poll.
+    # Whether the task is over: ready, with clips, every one of them terminal, and every
+    # pair's full song there. Computed once: the poller and every waiter ask on each poll.
     done: bool = attrs.field(init=False, repr=False, eq=False)
 
     @done.default
     def _done(self) -> bool:
-        return self.ready and bool(self.clips) and all(c.is_terminal for c in self.clips)
+        return (
+            self.ready
+            and bool(self.clips)
+            and all(c.is_terminal for c in self.clips)
+            and all(p.complete for p in self.pairs)
+        )
 
     @property
     def failed_clips(self) -> tuple[Clip, ...]:

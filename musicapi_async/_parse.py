@@ -14,6 +14,7 @@ from typing import Any, Final, TypeVar
 from ._convert import converter, structure_open
 from ._models import (
     Clip,
+    ClipPair,
     ClipState,
     Family,
     LyricsCandidate,
@@ -131,8 +132,23 @@ def parse_snapshot(family: Family, data: Mapping[str, Any], *, task_id: str) -> 
         raise ValueError("neither 'data' nor 'type' in a task answer")
     if not isinstance(clips, list):
         raise TypeError("'data' is not a list of clips")
+    if clips and all(isinstance(c, Mapping) and "extended" in c for c in clips):
+        pairs = tuple(_pair(c) for c in clips)
+        flat = tuple(c for p in pairs for c in (p.extended, p.full) if c is not None)
+        return TaskSnapshot(task_id=task_id, family=family, clips=flat, message=message,
+                            extra=extra, pairs=pairs)  # fmt: skip
     return TaskSnapshot(task_id=task_id, family=family, clips=tuple(_clip(c) for c in clips),
                         message=message, extra=extra)  # fmt: skip
+
+
+def _pair(data: Mapping[str, Any]) -> ClipPair:
+    """An upload-extend (``auto_concat``) item: ``{extended, full}``, ``full`` null until
+    the concat is done ([SISTER], MUSICAPI.md §10). Other keys are kept in ``extra``.
+    """
+    full = data.get("full")
+    extra = {k: v for k, v in data.items() if k not in ("extended", "full")}
+    return ClipPair(extended=_clip(data.get("extended")),
+                    full=None if full is None else _clip(full), extra=extra)  # fmt: skip
 
 
 def _nuro_snapshot(data: Mapping[str, Any], task_id: str) -> TaskSnapshot:

@@ -215,6 +215,17 @@ class Poller:
             return
         self._accept(watch, _merge(watch.snapshot, snapshot), self._clock(), polled=False)
 
+    def polled_with(self, task_id: str, snapshot: TaskSnapshot) -> None:
+        """Take ``snapshot`` as a poll of ``task_id`` made now by another task's request.
+
+        [batch hook] One ``GET /sonic/batch`` answers for every task of its batch: each
+        sibling is delivered and rescheduled from now, as if polled itself, so the
+        batch's tasks stay on one schedule and the next tick needs one request again.
+        """
+        watch = self._watches.get(task_id)
+        if watch is not None and not watch.closed:
+            self._accept(watch, snapshot, self._clock(), polled=True)
+
     # ---------------------------------------------------------------------- schedule
 
     def _playable_due(self, watch: _Watch) -> float:

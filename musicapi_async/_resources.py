@@ -43,6 +43,7 @@ from ._models import (
     UploadedClip,
     UploadRequest,
 )
+from ._resources_tasks import SonicTaskMethods
 from ._sonic_models import (
     AlignedLyrics,
     AlignedLyricsRequest,
@@ -62,6 +63,7 @@ from ._sonic_models import (
 )
 
 if TYPE_CHECKING:
+    from ._batch import SonicBatch
     from ._client import MusicAPI
     from ._jobs import Job
 
@@ -107,7 +109,7 @@ class _Namespace:
         self._client = client
 
 
-class SonicAPI(_Namespace):
+class SonicAPI(SonicTaskMethods, _Namespace):
     """Sonic (Suno-based) generation: ``/api/v1/sonic/*``. Each create makes 2 clips."""
 
     async def _submit(self, task_type: SonicTaskType, **fields: Any) -> Job:
@@ -315,6 +317,30 @@ class SonicAPI(_Namespace):
     async def get(self, task_id: str) -> TaskSnapshot:
         """Poll a sonic task once (free)."""
         return await self._client.get_task(task_id)
+
+    # ------------------------------------------------------------ sonic batch (issue 13)
+
+    async def batch(self, specs: Sequence[SonicRequest | Mapping[str, Any]]) -> SonicBatch:
+        """Submit 1 to 10 sonic creates in one request (``POST /api/v1/sonic/batch``).
+
+        Each spec is a ``SonicRequest`` (or its wire fields as a mapping), checked as a
+        single create before anything is sent; each costs what it would alone. The
+        accepted items' jobs wait, stream and resolve by webhook like any other, and
+        their polls are shared: one ``GET /sonic/batch`` per tick for the whole batch.
+
+        Returns:
+            The batch id and, per spec in order, its ``Job`` or its ``BatchRefusal``
+            (the server refused that item alone; its error typed as a create's).
+
+        Raises:
+            InvalidRequest: no spec, more than 10, or a spec a create would refuse.
+            SubmissionOutcomeUnknown: the answer was lost (or a 5xx): every item may have
+                been billed; its ``request`` holds them all, to reconcile.
+            MusicAPIError: the whole batch was refused (credits, throttled out, ...).
+        """
+        from ._batch import submit_batch
+
+        return await submit_batch(self._client, specs)
 
 
 class LyricsAPI(_Namespace):

@@ -42,7 +42,9 @@ def validate_vox(body: Mapping[str, Any], *, strict: bool) -> None:
     for field, value in (("vocal_start_s", start), ("vocal_end_s", end)):
         if value is not None and value < 0:
             raise _fail(f"The '{field}' field should be at least 0.", field)
-    if start is not None and end is not None:
+    if end is not None:
+        # The server reads a missing start as 0, so an end alone is a range from 0.
+        start = 0 if start is None else start
         if end <= start:
             raise _fail("The 'vocal_end_s' field should be greater than 'vocal_start_s'.",
                         "vocal_end_s")  # fmt: skip

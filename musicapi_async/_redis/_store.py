@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .._convert import clip_to_wire, structure_open
 from .._errors import CoordinationError
-from .._models import Clip, Family, TaskSnapshot
+from .._models import Clip, ClipPair, Family, TaskSnapshot
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -82,6 +82,10 @@ def snapshot_to_json(snapshot: TaskSnapshot) -> str:
         "extra": dict(snapshot.extra),
         "clips": [clip_to_wire(c) for c in snapshot.clips],
     }
+    if snapshot.pairs:  # upload-extend with auto_concat: kept, or a peer sees it done early
+        data["pairs"] = [{**p.extra, "extended": clip_to_wire(p.extended),
+                          "full": None if p.full is None else clip_to_wire(p.full)}
+                         for p in snapshot.pairs]  # fmt: skip
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
@@ -97,4 +101,13 @@ def snapshot_from_json(text: str | bytes) -> TaskSnapshot:
         progress=data["progress"],
         message=data["message"],
         extra=data["extra"],
+        pairs=tuple(_pair(p) for p in data.get("pairs", ())),
     )
+
+
+def _pair(data: dict[str, Any]) -> ClipPair:
+    full = data["full"]
+    extra = {k: v for k, v in data.items() if k not in ("extended", "full")}
+    return ClipPair(extended=structure_open(data["extended"], Clip),
+                    full=None if full is None else structure_open(full, Clip),
+                    extra=extra)  # fmt: skip

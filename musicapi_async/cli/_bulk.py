@@ -206,11 +206,13 @@ def _blocked(line: Line, items: Mapping[str, Item]) -> str | None:
 
 def _resolve(line: Line, items: Mapping[str, Item]) -> dict[tuple[str, ...], str]:
     """The ids that replace ``line``'s references (``LookupError`` when one is missing)."""
-    values = {}
+    values: dict[tuple[str, ...], str] = {}
     for path, ref in line.refs.items():
         item = items[ref.target]
         result = item.result
-        if item.clips:
+        if path == ("persona_id",) and item.clips and item.clips[0].persona_id:
+            values[path] = item.clips[0].persona_id  # a create_voice line's voice
+        elif item.clips:
             index = ref.index or 0
             if index >= len(item.clips):
                 raise LookupError(f"{item.line.name} made only {len(item.clips)} clip(s)")

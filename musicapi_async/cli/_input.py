@@ -5,7 +5,9 @@ Formats (chosen by extension, ``--format``, or the first line's look):
 * JSONL (``.jsonl``, ``.ndjson``): one JSON object per line with MusicAPI's wire field
   names, plus ``"kind"`` (``sonic`` by default, ``persona``, ``upload``, ``lyrics``,
   ``nuro_vocal``, ``nuro_instrumental``, ``studio``, ``producer``, ``producer_upload``,
-  ``producer_download``, ``riffusion``, ``riffusion_upload``) and an optional ``"id"``.
+  ``producer_download``, ``riffusion``, ``riffusion_upload``, ``upload_extend``,
+  ``upload_cover``, ``sample``, ``replace_section``, ``create_voice``, ...: every row's
+  ``kinds``) and an optional ``"id"``.
 * CSV (``.csv``): a header row of the same names; empty cells are left out, and list or
   object fields (nuro ``genre``, studio ``config``) take JSON or ``;``-separated values.
 * Plain text (anything else): one description-mode sonic song per line.
@@ -25,7 +27,8 @@ References let a line use the result of another, found by its ``"id"``::
 
 ``@ID`` is the referenced line's natural id (a persona's ``persona_id``, an upload's
 ``clip_id``, a song's first clip id) and ``@ID.clips[N]`` the id of its clip ``N``.
-References are allowed in ``continue_clip_id``, ``persona_id``, producer's ``clip_id`` and studio's
+References are allowed in ``continue_clip_id``, ``persona_id`` (a persona or create_voice
+line), ``clip_id``, ``sample_clip_id``, mashup's two ids and studio's
 ``config.source.song_id``. A line runs once everything it refers to has finished
 (``Plan.waves``); unknown ids, references of the wrong kind and cycles are input errors.
 """
@@ -70,7 +73,15 @@ _CUSTOM_MODE_TYPES: Final = frozenset({"create_music", "extend_music", "cover_mu
                                        "cover_upload_music"})  # fmt: skip
 _REF_PATHS: Final = frozenset({("continue_clip_id",), ("persona_id",), ("clip_id",),
                                ("mashup_clip_ids", "0"), ("mashup_clip_ids", "1"),
-                               ("config", "source", "song_id")})  # fmt: skip
+                               ("config", "source", "song_id"),
+                               ("sample_clip_id",)})  # fmt: skip
+# Kinds of the sonic tasks from audio (issue 13) that take a model (default: ``--mv``) and,
+# where listed here too, ``custom_mode`` (inferred as for sonic lines).
+_AUDIO_TASK_MV: Final = frozenset({"upload_extend", "upload_cover", "sample",
+                                   "replace_section"})  # fmt: skip
+_AUDIO_TASK_MODE: Final = frozenset({"upload_extend", "upload_cover", "sample"})
+# Kinds whose task's clip carries a persona_id (``@ID`` in ``persona_id`` may name them).
+_PERSONA_TASKS: Final = frozenset({"create_voice"})
 _REF: Final = re.compile(r"^@([A-Za-z0-9_-]+)(?:\.clips\[(\d+)\])?$")
 _ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -330,6 +341,10 @@ def _line(number: int, raw: Any, mv: str) -> Line:
             fields.setdefault("mv", mv)
         if task_type in _CUSTOM_MODE_TYPES and "custom_mode" not in fields:
             fields["custom_mode"] = "gpt_description_prompt" not in fields
+    if kind in _AUDIO_TASK_MV:
+        fields.setdefault("mv", mv)
+    if kind in _AUDIO_TASK_MODE and "custom_mode" not in fields:
+        fields["custom_mode"] = "gpt_description_prompt" not in fields
     refs: dict[tuple[str, ...], Ref] = {}
     for path in _REF_PATHS:
         value = _get_path(fields, path)
@@ -425,6 +440,10 @@ def clip_count(line: Line) -> int:
     """How many clips a line's task makes (sonic 2, concat 1, nuro 1, producer 1, else 2)."""
     if line.kind == "sonic":
         return 1 if line.fields.get("task_type") == "concat_music" else 2
+    if line.kind == "upload_extend" and line.fields.get("auto_concat"):
+        return 4  # two extensions, each followed by its full song
+    if line.kind in _PERSONA_TASKS:
+        return 1
     return 1 if line.kind.startswith(("nuro", "producer")) else 2
 
 
@@ -453,7 +472,7 @@ def _check_refs(lines: list[Line], broken: set[str]) -> list[Problem]:
 def _ref_problem(path: tuple[str, ...], ref: Ref, target: Line) -> str | None:
     where = f"{target.name} is a {target.label} request"
     if path == ("persona_id",):
-        if target.kind != "persona" or ref.index is not None:
+        if target.kind not in ("persona", *_PERSONA_TASKS) or ref.index is not None:
             return f"should name a persona line (write @ID); {where}"
         return None
     if returns_task(target.endpoint):

@@ -3,6 +3,7 @@
     musicapi bulk songs.jsonl --journal runs.sqlite3 --out songs/   many songs, resumable
     musicapi generate --gpt-description-prompt "a sea shanty"       one song
     musicapi demo                                                    no key: a local emulator
+    musicapi stems CLIP_ID --out stems/     the sonic utilities: wav, midi, bpm, vox, ...
 
 Exit status: 0 everything done, 1 something failed, 2 usage or input error (nothing was
 sent), 3 (bulk) nothing failed but lines were held back by --budget, 130 interrupted
@@ -234,9 +235,14 @@ def _one_shot_parsers(command: _Command) -> None:
     wait = command("wait", "Wait for a task to finish (stream URL first), then show it.")
     _task_args(wait)
     wait.add_argument("--timeout", type=float, default=1800, metavar="SECONDS")
-    download = command("download", "Download the files of a finished task.")
+    download = command(
+        "download", "Download a finished task's files, or (with --format) a clip's prepared files."
+    )
     _task_args(download)
     _output_args(download, ".")
+    from ._utilities import add_download_args  # download CLIP_ID --format F: /sonic/download
+
+    add_download_args(download)
     command("credits", "Show the account's remaining credits.")
 
 
@@ -289,6 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     _generate_parser(command)
     _bulk_parser(command)
     _one_shot_parsers(command)
+    from ._utilities import add_utility_parsers  # wav, midi, bpm, vox, ..., stems
+
+    add_utility_parsers(command)
     _other_parsers(command, subs)
     return parser
 
@@ -317,7 +326,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return emulator_main(argv[argv.index("emulator") + 1 :])
     _logging(args.verbose)
     ctx = _Context(args, argv)
-    run = _COMMANDS[args.command]
+    run = _COMMANDS.get(args.command) or typing.cast(  # the utilities: ``cli._utilities``
+        "Callable[[_Context], Coroutine[Any, Any, int]]", args.utility
+    )
     try:
         return asyncio.run(run(ctx))
     except _Usage as exc:
@@ -612,6 +623,11 @@ async def _status(ctx: _Context) -> int:
 
 
 async def _download(ctx: _Context) -> int:
+    if ctx.args.formats:  # download CLIP_ID --format F: the clip's prepared files
+        from ._utilities import download_prepared
+
+        return await download_prepared(ctx)
+    ctx.args.out = ctx.args.out or "."  # None unless given: --format saves only with --out
     _no_emulator(ctx)
     _kinds(ctx.args.kinds)
     async with _client(ctx, MusicAPI) as api:

@@ -41,7 +41,7 @@ from ._control import add_control_routes
 from ._faults import ANSWERS, Fault, FaultKind
 from ._generate import Rejected
 from ._ledger import Charge, PaymentRefused
-from ._media import png_for, wav_for
+from ._media import AUDIO_TYPES, audio_for, midi_for, png_for, wav_for
 from ._state import EmulatorState
 
 __all__ = ["build_app"]
@@ -136,7 +136,13 @@ def _validate(st: EmulatorState, name: str, body: Body) -> None:
         raise Answer(400, exc.message) from None
 
 
-def _throttle(st: EmulatorState, key: str, now: float) -> None:
+def _turns(name: str, body: Body) -> int:
+    """Create turns a request takes: one, or one per item of a batch (``emulator._batch``)."""
+    items = body.get("items") if name == "sonic.batch" else None
+    return max(1, len(items)) if isinstance(items, list) else 1
+
+
+def _throttle(st: EmulatorState, key: str, now: float, turns: int = 1) -> None:
     interval = st.config.create_interval
     if interval is None:
         return
@@ -148,7 +154,8 @@ def _throttle(st: EmulatorState, key: str, now: float) -> None:
         # how long that is on its clock (one that ignores it just waits longer).
         wait = max(1, math.ceil(interval - (now - last)))
         raise Answer(429, "Too many requests.", {"Retry-After": str(wait)})
-    st.last_create[key] = now
+    # A batch of n counts as n creates in a row: the next create waits n intervals.
+    st.last_create[key] = now + (turns - 1) * interval
 
 
 def _moderate(st: EmulatorState, lyrics: object, *descriptions: object) -> None:
@@ -271,8 +278,13 @@ _riffusion_task = behaviour("riffusion_task")(_task_action(Family.RIFFUSION))
 # Producer and riffusion behaviours live in their own module, which registers them here.
 from . import _producer as _producer  # noqa: E402
 
-# The sonic utilities' behaviours (issue 13) register themselves on import.
-from . import _sonic_extra  # noqa: E402, F401
+# The sonic utilities' behaviours (issue 13) register themselves on import, as do those
+# of the task-starting sonic endpoints that take audio (``_sonic_tasks``).
+from . import _sonic_extra, _sonic_tasks  # noqa: E402, F401
+
+# isort: split
+# The sonic batch's behaviours (issue 13) register themselves on import.
+from . import _batch as _batch  # noqa: E402
 
 # Derived from the table: each row names its behaviour (a missing one fails at import).
 _ACTIONS: Final[Mapping[str, Action]] = {ep.name: _BEHAVIOURS[ep.emulate] for ep in ROWS}
@@ -345,10 +357,12 @@ def _api_handler(st: EmulatorState, ep: Endpoint[Any, Any], *, missing_id: bool 
             _refuse_retired(st, ep)  # before any work: a 410 is never billed
             body = await _json_body(request) if is_post else {}
             if is_create:
-                _throttle(st, key, now)
+                _throttle(st, key, now, _turns(name, body))
             if is_post:
                 _validate(st, name, body)
-            status, payload = action(st, key, body, request.match_info.get("task_id", ""), now)
+            # The one id of a row: in the path, or in the query (a batch's ``batch_id``).
+            ident = request.match_info.get("task_id") or request.query.get("batch_id", "")
+            status, payload = action(st, key, body, ident, now)
         except Answer as exc:
             status, headers = exc.status, {**headers, **exc.headers}
             payload = _error_body(ep, exc.status, exc.message)
@@ -378,10 +392,14 @@ def _media_handler(st: EmulatorState, kind: str) -> Handler:
         st.statuses[counter]["200"] += 1
         if kind == "image":
             return web.Response(body=png_for(clip_id), content_type="image/png")
+        if kind == "midi":  # ``/sonic/midi``'s file
+            return web.Response(body=midi_for(clip_id), content_type="audio/midi")
         record = st.store.clips[clip_id]
+        if kind == "audio":  # in the format its extension names (``/sonic/download``)
+            fmt = request.match_info["ext"]
+            body = audio_for(fmt, clip_id, record.duration, record.title)
+            return web.Response(body=body, content_type=AUDIO_TYPES[fmt])
         audio = wav_for(clip_id, record.duration, record.title)  # as long as it says
-        if kind == "audio":
-            return web.Response(body=audio, content_type="audio/wav")
         # The stream URL of a clip in ``streaming``: the same audio, sent chunked.
         response = web.StreamResponse(headers={"Content-Type": "audio/wav"})
         response.enable_chunked_encoding()
@@ -403,14 +421,17 @@ def build_app(st: EmulatorState) -> web.Application:
     """The emulator's application: API routes from ``ENDPOINTS``, media and control."""
     app = web.Application(client_max_size=1024 * 1024)
     for ep in ENDPOINTS.values():
-        app.router.add_route(ep.method, ep.path, _api_handler(st, ep))
-        if "{task_id}" in ep.path:  # the same path without an id: "missing task id."
-            bare = ep.path.replace("/{task_id}", "")
+        path = ep.path.partition("?")[0]  # a query parameter is read by the handler
+        app.router.add_route(ep.method, path, _api_handler(st, ep))
+        if "{task_id}" in path:  # the same path without an id: "missing task id."
+            bare = path.replace("/{task_id}", "")
             missing = _api_handler(st, ep, missing_id=True)
             app.router.add_route(ep.method, bare, missing)
             app.router.add_route(ep.method, bare + "/", missing)
-    app.router.add_get("/media/audio/{clip_id}.wav", _media_handler(st, "audio"))
+    formats = "|".join(AUDIO_TYPES)
+    app.router.add_get(f"/media/audio/{{clip_id}}.{{ext:{formats}}}", _media_handler(st, "audio"))
     app.router.add_get("/media/image/{clip_id}.png", _media_handler(st, "image"))
+    app.router.add_get("/media/midi/{clip_id}.mid", _media_handler(st, "midi"))
     app.router.add_get("/media/stream/{clip_id}", _media_handler(st, "stream"))
     add_control_routes(app, st)
     app.router.add_route("*", "/{tail:.*}", _not_found)

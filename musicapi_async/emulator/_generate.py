@@ -172,6 +172,10 @@ class Generator:
             persona = self.store.personas.get(str(body.get("persona_id")))
             if persona is None or persona[0] != key:
                 raise Rejected("persona not found.")
+            # A create-voice persona exists once its task has succeeded.
+            voice = self.store.clips.get(persona[1])
+            if voice is not None and now < voice.succeeded_at:
+                raise Rejected("persona not found.")
         if task_type not in _NEEDS_CLIP:
             return None
         source = self.source(key, str(body.get("continue_clip_id")), now)

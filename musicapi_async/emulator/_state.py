@@ -132,6 +132,8 @@ class EmulatorState:
         # prepared file (midi, download) is ready.
         self.paid_once: set[tuple[str, str, str]] = set()
         self.ready_at: dict[tuple[str, str, str], float] = {}
+        # Sonic batches: batch id -> (the key that made it, its task ids in item order).
+        self.batches: dict[str, tuple[str, tuple[str, ...]]] = {}
 
     def settle(self) -> float:
         """Apply refunds that fell due; returns the emulated time now."""

@@ -41,6 +41,7 @@ from ._ledger import Charge, Ledger
 __all__ = [
     "FAILED_MESSAGE",
     "RENDERERS",
+    "SONIC_DATA",
     "TRANSITIONS",
     "ClipKind",
     "ClipRecord",
@@ -202,6 +203,9 @@ def _dump(data: Any) -> bytes:
 # The task answers of families whose module keeps its own (producer, riffusion:
 # ``_producer``): ``(task, clip state indices) -> body``, always HTTP 200.
 RENDERERS: dict[Family, Callable[[Task, tuple[int, ...]], bytes]] = {}
+# The ``data`` list of sonic task types whose answer is not one view per clip (upload-
+# extend's ``{extended, full}`` pairs, ``_sonic_tasks``): ``(task, indices) -> data``.
+SONIC_DATA: dict[str, Callable[[Task, tuple[int, ...]], list[Any]]] = {}
 
 
 class TaskStore:
@@ -288,8 +292,14 @@ class TaskStore:
     def _sonic(self, task: Task, indices: tuple[int, ...]) -> bytes:
         if self._sonic_status(task, indices) == 504:
             return _dump({"code": 504, "message": FAILED_MESSAGE})
-        clips = [t.views[i] for t, i in zip(task.timelines, indices, strict=True)]
-        return _dump({"code": 200, "data": clips, "message": "success"})
+        return _dump({"code": 200, "data": self.sonic_data(task, indices), "message": "success"})
+
+    def sonic_data(self, task: Task, indices: tuple[int, ...]) -> list[Any]:
+        """The ``data`` list of a sonic task's answer (and webhook) at clip ``indices``."""
+        render = SONIC_DATA.get(task.task_type)
+        if render is not None:
+            return render(task, indices)
+        return [t.views[i] for t, i in zip(task.timelines, indices, strict=True)]
 
     def nuro_object(self, task: Task, now: float) -> dict[str, Any]:
         """Nuro's flat task object at ``now`` (also the body of its webhooks)."""

@@ -212,8 +212,7 @@ class WebhookScheduler:
             answer = json.loads(self.store.render(task, due)[1])
             data = {**answer, "task_id": task.task_id, "platform": task.family.value}
         else:
-            indices = task.indices(due)
-            clips = [t.views[i] for t, i in zip(task.timelines, indices, strict=True)]
+            clips = self.store.sonic_data(task, task.indices(due))
             data = {"code": 200, "task_id": task.task_id, "platform": "suno", "data": clips}
         if event == "song.failed":
             data["message"] = FAILED_MESSAGE

@@ -87,7 +87,10 @@ async def chaos() -> AsyncIterator[Emulator]:
     point here is what happens to paid creates.
     """
     plan = faults(creates=0.15, polls=0.05)
-    async with Emulator(speed=SPEED, credits=1_000_000, faults=plan, seed=7) as emu:
+    # No create pace: how many refusals a loaded machine's scheduling provokes would set
+    # how many attempts (and so how many faults) there are; the pace has its own tests.
+    async with Emulator(speed=SPEED, credits=1_000_000, faults=plan, seed=7,
+                        create_interval=None) as emu:  # fmt: skip
         yield emu
 
 
@@ -114,7 +117,7 @@ async def test_chaos_300_jobs_all_accounted_none_billed_twice(chaos: Emulator) -
     # The governor still adapts to throttling, but on this emulator's time scale: at
     # 600x a real-time pause of seconds would be hours of emulated time.
     governor = Governor(create=Budget(min_rate=20, assumed_rate=200))
-    async with MusicAPI(chaos.api_key, base_url=chaos.url, poll=policy, timeout=0.5,
+    async with MusicAPI(chaos.api_key, base_url=chaos.url, poll=policy, timeout=5,
                         retry=RetryPolicy(attempts=6), governor=governor) as api:  # fmt: skip
         outcomes = [o async for o in api.generate_many(requests, concurrency=100, timeout=60)]
     fates = Counter(account(o) for o in outcomes)
@@ -128,7 +131,7 @@ async def test_chaos_300_jobs_all_accounted_none_billed_twice(chaos: Emulator) -
         elif not isinstance(outcome.error, SubmissionOutcomeUnknown):
             assert billed[title] == 0  # refused: never billed
     assert chaos.stats.billed.get("sonic.create", 0) == sum(billed.values())
-    assert fates["succeeded"] > 200
+    assert fates["succeeded"] > 200, fates
     assert fates["unknown"] > 0  # accept_then_drop and friends did happen
     assert sum(chaos.stats.faults.values()) > 30
 

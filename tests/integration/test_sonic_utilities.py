@@ -44,6 +44,8 @@ async def test_vox_range_is_checked_before_sending(emu: Emulator, api: MusicAPI)
         await api.sonic.vox(clip_id=source.clip_id, vocal_start_s=0, vocal_end_s=31)
     with pytest.raises(InvalidRequest, match="greater than"):
         await api.sonic.vox(clip_id=source.clip_id, vocal_start_s=10, vocal_end_s=5)
+    with pytest.raises(InvalidRequest, match="at most 30"):  # a missing start reads as 0
+        await api.sonic.vox(clip_id=source.clip_id, vocal_end_s=40)
     assert emu.stats.requests.get("sonic.vox", 0) == 0
     vox = await api.sonic.vox(clip_id=source.clip_id, vocal_start_s=1, vocal_end_s=11)
     assert (vox.source_clip_id, vox.vocal_start_s, vox.vocal_end_s) == (source.clip_id, 1, 11)
