@@ -109,5 +109,6 @@ class WindowKeeper:
     async def run(self) -> None:
         """Sync every ``SYNC_EVERY`` server seconds, until cancelled."""
         while True:
-            await anyio.sleep(SYNC_EVERY / self._poller.policy.time_scale)
+            # At most twice a wall second, however fast an emulator runs.
+            await anyio.sleep(max(0.5, SYNC_EVERY / self._poller.policy.time_scale))
             await self.sync()
