@@ -140,8 +140,8 @@ class CoordinationStats:
         polls: task polls this process sent as the lease holder.
         relayed: ticks answered from another process's snapshot (no request sent).
         received: snapshots received from other processes.
-        skipped: unfinished snapshots of tasks nobody here waits on, left unread (a
-            waiter that comes later reads the stored one at its first tick).
+        skipped: snapshots of tasks nobody here waits on, left unread (a waiter that
+            comes later reads the stored one at its first tick).
         takeovers: leases taken on tasks this process had not held before.
     """
 
@@ -295,10 +295,10 @@ class RedisCoordination:
     async def run(self, deliver: Publish, watching: Callable[[str], bool] | None = None) -> None:
         """Relay other processes' snapshots to ``deliver`` and keep leases, until cancelled.
 
-        With ``watching``, an unfinished snapshot of a task it says nobody here waits on
-        is not even parsed: in a fleet each process receives every process's snapshots,
-        and most are for others' tasks. Finished ones are always delivered (a waiter may
-        be about to ask).
+        With ``watching``, a snapshot of a task it says nobody here waits on is not even
+        parsed: in a fleet each process receives every process's snapshots, and most are
+        for others' tasks. A waiter that comes later loses nothing: its first tick reads
+        the stored snapshot (at once for a task submitted elsewhere, ``api.job(id)``).
         """
         async with anyio.create_task_group() as group:
             group.start_soon(self._keep_alive)
@@ -396,10 +396,10 @@ class RedisCoordination:
         if not isinstance(data, bytes | str):
             return
         text = data.decode() if isinstance(data, bytes) else data
-        sender, flag, task_id, payload = [*text.split(" ", 3), "", "", ""][:4]
+        sender, _, task_id, payload = [*text.split(" ", 3), "", "", ""][:4]
         if sender == self.session:
             return  # our own: the local poller already has it
-        if flag != "D" and watching is not None and not watching(task_id):
+        if watching is not None and not watching(task_id):
             self.stats.skipped += 1
             return
         try:

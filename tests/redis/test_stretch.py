@@ -24,12 +24,13 @@ async def test_a_refusal_in_one_process_spaces_every_processs_slots_wider(
     try:
         first, second = await one.reserve("create"), await two.reserve("create")
         assert first == 0
-        assert 3599 < second - first <= 3600
+        assert 3599 < second - first <= 3600.002  # each wait is rounded up to the ms
         assert one.stretch() == pytest.approx(1.0)
 
         await one.pause("create", 0.001)  # the server refused a create: no wait asked
         third, fourth = await two.reserve("create"), await one.reserve("create")
-        assert 3600 * (1 + STRETCH_STEP) - 2 < fourth - third <= 3600 * (1 + STRETCH_STEP)
+        stretched = 3600 * (1 + STRETCH_STEP)
+        assert stretched - 2 < fourth - third <= stretched + 0.002
         assert one.stretch() == pytest.approx(1 + STRETCH_STEP, abs=0.01)
         assert await two.reserve("poll") == 0
     finally:
