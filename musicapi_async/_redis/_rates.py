@@ -226,7 +226,6 @@ class RedisRateStore:
             CoordinationError: Redis cannot be reached: do not send.
         """
         late = 0
-        marked = before is None
         while True:
             wait = await self.reserve(kind)
             slot = time.monotonic() + wait
@@ -240,21 +239,16 @@ class RedisRateStore:
                     continue
             # Woken well after the slot (a busy machine): sent now, the create would
             # crowd the next slot's, which the server would refuse. Leave the slot empty
-            # and take a new one (a few times at most: never starve).
+            # and take a new one (a few times at most: never starve). Decided before
+            # ``before``: a claim marked as being sent is sent at once (were this process
+            # to die or lose Redis while it waited for another slot, the claim would be
+            # reported unknown instead of being taken over).
             if self._late(kind, slot) and late < _LATE_RETRIES:
                 late += 1
                 continue
-            if not marked:
-                assert before is not None
-                await before()
-                marked = True
-                # Its round trip made us late (a loaded Redis): the same. The claim stays
-                # marked as being sent meanwhile: were this process to die now, it would
-                # be reported unknown rather than taken over, the safe side.
-                if self._late(kind, slot) and late < _LATE_RETRIES:
-                    late += 1
-                    continue
             break
+        if before is not None:
+            await before()
         if (rest := slot - time.monotonic()) > 0:
             await anyio.sleep(rest)
         self.grants[kind] += 1

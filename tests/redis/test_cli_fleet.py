@@ -141,5 +141,7 @@ async def test_references_wait_for_the_lines_they_need_in_any_process(
             assert tasks[row["task_id"]]["created_at"] >= tasks[needed["task_id"]]["ends_at"]
         if name is None:
             assert row["request"]["persona_id"] == needed["result"]["persona_id"]
-    assert sum(row["status"] == "done" for row in rows.values()) >= 26 - 3 * len(unknown)
+    # Nothing else went wrong: a line that is not done was being sent by the killed
+    # worker (unknown), or needs such a line (skipped, checked above).
+    assert {row["status"] for row in rows.values()} <= {"done", "unknown", "skipped"}
     assert all(s["run"] == namespace for s in summaries)
