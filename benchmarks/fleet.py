@@ -231,6 +231,7 @@ def _numbers(processes: int, jobs: int, speed: float, reports: Sequence[Run], be
         "emulator_busy": emulator_cpu / wall,
         "relayed": sum(int(r["relayed"]) for r in reports),
         "received": sum(int(r["received"]) for r in reports),
+        "skipped": sum(int(r["skipped"]) for r in reports),
     }
 
 
@@ -319,12 +320,13 @@ def section(runs: Mapping[str, Run], *, charted: bool) -> list[str]:
         "clock from the first accepted create to the last, and the emulator refuses creates "
         "closer than its 3 s, so a create a few ms late is refused. CPU is every worker's "
         "together, from the common start to its last delivery. Each process waits on its "
-        "own jobs; it also receives (over Redis pub/sub) the snapshots the others publish: "
-        "unfinished ones of tasks it does not wait on are dropped unparsed, but redis-py "
-        "still reads each message, which is most of the extra CPU per job at 4 processes.",
+        "own jobs; it also receives (over Redis pub/sub) every snapshot the others "
+        "publish, and drops those of tasks it does not wait on unparsed, but redis-py "
+        "still reads each message: in a profile, reading them and each process's own "
+        "Redis round trips and background loops made up most of the extra CPU per job.",
         "",
         "| processes | delivered | polls/job | creates/s (budget) | refused creates | "
-        "CPU ms/job | wall s | snapshots relayed / received |",
+        "CPU ms/job | wall s | others' snapshots used / left unread |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in found:
@@ -332,7 +334,8 @@ def section(runs: Mapping[str, Run], *, charted: bool) -> list[str]:
             f"| {r['processes']} | {r['delivered']}/{r['jobs'] * r.get('rounds', 1)} | "
             f"{r['polls_per_job']:.2f} | "
             f"{r['creates_per_s']:.3f} ({r['budget_per_s']:.3f}) | {r['refused']} | "
-            f"{r['cpu_ms_per_job']:.2f} | {r['wall_s']:.1f} | {r['relayed']} / {r['received']} |"
+            f"{r['cpu_ms_per_job']:.2f} | {r['wall_s']:.1f} | "
+            f"{r['received']} / {r.get('skipped', 0)} |"
         )
     lines.append("")
     if chart:
