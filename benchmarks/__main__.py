@@ -29,6 +29,7 @@ from typing import Any, Final
 import attrs
 
 from . import _chart
+from . import fleet as _fleet
 from .batch import row as batch_row
 
 Run = Mapping[str, Any]
@@ -315,10 +316,7 @@ def targets(plan: Plan, res: Results) -> list[str]:
                      f"{polls / warm:.2f}x ({polls:.2f} vs {warm:.2f})",
                      _ratio_verdict(polls / warm, COLD_RATIO)])  # fmt: skip
     rows.append(batch_row(r["batch"]))  # scenario 7 (benchmarks/batch.py)
-    rows.append(["fleet of 1, 2, 4 processes on one key (Redis): polls/job and CPU/job "
-                 f"<= {COLD_RATIO}x one process, creates/s within the budget",
-                 "not measured yet (no fleet scenario in this harness)",
-                 "not measured"])  # fmt: skip
+    rows += _fleet.target_rows(r)  # scenario 8, issues 15 and 17
     push = r["push"]["polls_per_job"]
     rows.append([f"with webhooks <= {PUSH_POLLS} polls/job", f"{push:.3f}",
                  _verdict(push <= PUSH_POLLS, f"{push - PUSH_POLLS:.2f} over")])  # fmt: skip
@@ -746,6 +744,7 @@ def report(plan: Plan, res: Results, *, chart: str | None, elapsed: float) -> st
         *scale(plan, res),
         *push(plan, res),
         *sweep(plan, res, chart),
+        *_fleet.section(res.runs, charted=chart is not None),
         *hot_spots(plan, res),
     ]
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -770,6 +769,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runner = Runner()
     with tempfile.TemporaryDirectory(prefix="musicapi-bench-") as workdir:
         results = collect(plan, runner, Path(workdir))
+        results.runs.update(_fleet.collect(runner, quick=args.quick))
         chart = None
         if not args.quick and _chart.available():
             fixed, sdk = _sweep(plan, results)
@@ -777,6 +777,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         push=results.runs["push"], scale=results.runs["scale"],
                         rss_target_mb=RSS_MB)  # fmt: skip
             chart = CHART.name
+            _fleet.draw(_fleet.CHART, results.runs)
         elif not args.quick:
             runner.log("no chart: matplotlib is not installed (pip install -e '.[bench]')")
         text = report(plan, results, chart=chart, elapsed=time.monotonic() - runner.started)

@@ -38,6 +38,7 @@ from ._models import (
     SonicRequest,
 )
 from ._validation import validate_body
+from ._windows import window_store
 
 if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectSendStream
@@ -222,6 +223,8 @@ async def generate_many(
     async def produce() -> None:
         with scope:
             store = _window_store(journal)
+            if window_store(client.coordination) is not None:
+                store = None  # the client keeps its windows in its coordination already
             if store is not None:
                 # Start from what earlier runs learned: a second run polls as a warm one.
                 client.poller.model.seed(await store.load_windows())

@@ -100,6 +100,7 @@ from ._transport import AiohttpTransport, Transport
 from ._validation import check_callback_url, check_task_id
 from ._webhook_server import make_webhook_handler
 from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
+from ._windows import WindowKeeper, window_store
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -356,6 +357,8 @@ class MusicAPI:
         # [batch hook] tasks submitted together, polled together (``_batch_polling``).
         self._batch_watch = BatchWatch(self)
         self.coordination = coordination
+        store = window_store(coordination)  # [redis hook] learned windows, fleet-wide
+        self._windows = None if store is None else WindowKeeper(store, self.poller)
         self._group: TaskGroup | None = None
         # Waits in progress (``Job.updates``, ``as_completed``): woken when the client closes.
         self._waiters: set[Waiter] = set()
@@ -380,6 +383,8 @@ class MusicAPI:
         # nothing it starts outlives the `async with` block.
         if self.coordination is not None:  # [redis hook] connect before anything is sent
             await self.coordination.open()
+        if self._windows is not None:  # [redis hook] start from what the fleet learned
+            await self._windows.load()
         group = anyio.create_task_group()
         await group.__aenter__()
         self._group = group
@@ -387,7 +392,9 @@ class MusicAPI:
         group.start_soon(self.poller.run)
         if self.coordination is not None:  # [redis hook] other processes' snapshots
             self.poller.on_close = self.coordination.release
-            group.start_soon(self.coordination.run, self.poller.publish)
+            group.start_soon(self.coordination.run, self.poller.publish, self.poller.watching)
+        if self._windows is not None:  # [redis hook]
+            group.start_soon(self._windows.run)
         return self
 
     async def __aexit__(
@@ -415,6 +422,9 @@ class MusicAPI:
                 with anyio.CancelScope(shield=True):
                     # ``wait``, not ``gather``: a cancelled close must not cancel them.
                     await asyncio.wait(set(self._paid))
+            if self._windows is not None:  # [redis hook] what this process learned
+                with anyio.CancelScope(shield=True), anyio.move_on_after(2):
+                    await self._windows.save()
             if self.coordination is not None:  # [redis hook]
                 await self.coordination.aclose()
             await self._transport.aclose()

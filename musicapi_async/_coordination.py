@@ -60,9 +60,10 @@ class Coordination(Protocol):
         """Connect (called when the client opens)."""
         ...
 
-    async def run(self, deliver: Publish) -> None:
+    async def run(self, deliver: Publish, watching: Callable[[str], bool] | None = None) -> None:
         """Background work until cancelled: hand every snapshot any process publishes to
-        ``deliver`` (the local poller's ``publish``) and keep this process's leases."""
+        ``deliver`` (the local poller's ``publish``) and keep this process's leases;
+        ``watching`` (the poller's) says which tasks this process waits on."""
         ...
 
     async def poll(self, task_id: str, family: Family, fetch: Fetch) -> TaskSnapshot:

@@ -17,6 +17,7 @@ HEADINGS = (
     "## 4. Scale",
     "## 5. Push vs poll",
     "## 6. Poll policy trade-off",
+    "## 8. Fleet",
     "## Where the client's CPU time goes",
 )
 

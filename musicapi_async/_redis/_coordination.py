@@ -12,6 +12,9 @@
   ``wait()``, ``updates()`` and SSE streams fire in every process at the same moment.
   A finished snapshot is kept (``snapshot_ttl``): a late waiter anywhere needs no poll.
 - **Webhooks**: a verified delivery fed to any process is published like a poll.
+- **Learned windows** (``.windows``, a ``RedisWindowStore``): the client seeds its poll
+  schedule from the fleet's when it opens and merges what it learned back while it runs
+  and when it closes, so a new process polls like a warm one from its first task.
 
 A process's session is marked alive in Redis while its client is open, so a request
 another process claimed (``pending``) can be told apart from one whose sender died.
@@ -23,6 +26,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 import anyio
@@ -31,9 +35,11 @@ import attrs
 from .._coordination import Fetch, Publish, RateKind
 from .._errors import CoordinationError
 from .._models import Family, TaskSnapshot
+from .._polling import LearnedWindows
 from ._journal import RedisJournal, current_claim
 from ._rates import RedisRateStore
 from ._store import connect, describe_url, guarded, snapshot_from_json, snapshot_to_json
+from ._windows import RedisWindowStore
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -61,18 +67,23 @@ return {0, snap}
 """
 
 # KEYS: snapshot, lease, channel name. ARGV: 'D' or 'R' + snapshot JSON, ttl (s),
-# session. A finished snapshot is never replaced by an older, unfinished one.
+# session, task id. A finished snapshot is never replaced by an older, unfinished one.
+# The message is "session D|R task_id JSON": a receiver reads the JSON only if it needs it.
+# A snapshot equal to the stored one (most polls: "not yet") is not sent again: the
+# others' pollers would find nothing new in it, and every process reads every message.
 _PUBLISH: Final = """
 local old = redis.call('GET', KEYS[1])
-if old and string.sub(old, 1, 1) == 'D' and string.sub(ARGV[1], 1, 1) ~= 'D' then
-  return 0
-end
+local done = string.sub(ARGV[1], 1, 1) == 'D'
+if old and string.sub(old, 1, 1) == 'D' and not done then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-redis.call('PUBLISH', KEYS[3], ARGV[3] .. ' ' .. string.sub(ARGV[1], 2))
-if string.sub(ARGV[1], 1, 1) == 'D' and redis.call('GET', KEYS[2]) == ARGV[3] then
-  redis.call('DEL', KEYS[2])
+local changed = old ~= ARGV[1]
+if changed then
+  redis.call('PUBLISH', KEYS[3], ARGV[3] .. ' ' .. string.sub(ARGV[1], 1, 1) .. ' ' ..
+             ARGV[4] .. ' ' .. string.sub(ARGV[1], 2))
 end
-return 1
+if done and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+if changed then return 1 end
+return 0
 """
 
 # KEYS: leases. ARGV: session, ttl (ms), 'renew' or 'release'. Returns the kept ones.
@@ -129,12 +140,15 @@ class CoordinationStats:
         polls: task polls this process sent as the lease holder.
         relayed: ticks answered from another process's snapshot (no request sent).
         received: snapshots received from other processes.
+        skipped: snapshots of tasks nobody here waits on, left unread (a waiter that
+            comes later reads the stored one at its first tick).
         takeovers: leases taken on tasks this process had not held before.
     """
 
     polls: int = 0
     relayed: int = 0
     received: int = 0
+    skipped: int = 0
     takeovers: int = 0
 
 
@@ -168,6 +182,7 @@ class RedisCoordination:
     Attributes:
         session: this process's random id in the fleet.
         journal: the shared ``RedisJournal`` (pass it to ``generate_many``).
+        windows: the shared ``RedisWindowStore`` of learned completion windows.
         stats: ``CoordinationStats``.
     """
 
@@ -213,6 +228,7 @@ class RedisCoordination:
             margin=create_margin,
         )
         self._rates.set_time_scale(speed)
+        self.windows = RedisWindowStore(self._redis, url, namespace=namespace)
         self._claiming = _ClaimingRates(self._rates)
         self._tick: AsyncScript = self._redis.register_script(_TICK)
         self._publish: AsyncScript = self._redis.register_script(_PUBLISH)
@@ -233,6 +249,14 @@ class RedisCoordination:
     def rates(self) -> _ClaimingRates:
         """The shared create and poll budgets."""
         return self._claiming
+
+    async def load_windows(self) -> LearnedWindows:
+        """The fleet's learned completion windows (the client seeds its schedule)."""
+        return await self.windows.load_windows()
+
+    async def save_windows(self, windows: LearnedWindows) -> None:
+        """Merge this process's learned windows into the fleet's."""
+        await self.windows.save_windows(windows)
 
     def _key(self, kind: str, task_id: str) -> str:
         return f"{self._namespace}:{kind}:{task_id}"
@@ -268,12 +292,18 @@ class RedisCoordination:
         finally:
             await self._redis.aclose()
 
-    async def run(self, deliver: Publish) -> None:
-        """Relay other processes' snapshots to ``deliver`` and keep leases, until cancelled."""
+    async def run(self, deliver: Publish, watching: Callable[[str], bool] | None = None) -> None:
+        """Relay other processes' snapshots to ``deliver`` and keep leases, until cancelled.
+
+        With ``watching``, a snapshot of a task it says nobody here waits on is not even
+        parsed: in a fleet each process receives every process's snapshots, and most are
+        for others' tasks. A waiter that comes later loses nothing: its first tick reads
+        the stored snapshot (at once for a task submitted elsewhere, ``api.job(id)``).
+        """
         async with anyio.create_task_group() as group:
             group.start_soon(self._keep_alive)
             group.start_soon(self._release_loop)
-            await self._listen(deliver)
+            await self._listen(deliver, watching)
 
     def release(self, task_id: str) -> None:
         """Nobody here waits on ``task_id`` any more: let go of its lease (if held) soon,
@@ -326,7 +356,7 @@ class RedisCoordination:
             if task_id not in keep:
                 self._held.pop(task_id, None)
 
-    async def _listen(self, deliver: Publish) -> None:
+    async def _listen(self, deliver: Publish, watching: Callable[[str], bool] | None) -> None:
         delay = 0.05
         while True:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
@@ -340,7 +370,7 @@ class RedisCoordination:
                         continue
                     channel = message.get("channel")
                     if channel in (self._channel, self._channel.encode()):
-                        self._receive(message.get("data"), deliver)
+                        self._receive(message.get("data"), deliver, watching)
                     else:
                         self._moved(message.get("data"))
             except Exception as exc:  # noqa: BLE001 - any Redis failure: reconnect, keep going
@@ -360,13 +390,18 @@ class RedisCoordination:
         if isinstance(data, bytes | str):
             self.journal.notify(data.decode() if isinstance(data, bytes) else data)
 
-    def _receive(self, data: object, deliver: Publish) -> None:
+    def _receive(
+        self, data: object, deliver: Publish, watching: Callable[[str], bool] | None
+    ) -> None:
         if not isinstance(data, bytes | str):
             return
         text = data.decode() if isinstance(data, bytes) else data
-        sender, _, payload = text.partition(" ")
+        sender, _, task_id, payload = [*text.split(" ", 3), "", "", ""][:4]
         if sender == self.session:
             return  # our own: the local poller already has it
+        if watching is not None and not watching(task_id):
+            self.stats.skipped += 1
+            return
         try:
             snapshot = snapshot_from_json(payload)
         except (ValueError, KeyError, TypeError) as exc:
@@ -417,7 +452,7 @@ class RedisCoordination:
         with guarded(self._url, f"publishing task {task_id}"):
             await self._publish(
                 keys=[self._key("snap", task_id), self._key("lease", task_id), self._channel],
-                args=[payload, self._snapshot_ttl, self.session],
+                args=[payload, self._snapshot_ttl, self.session, task_id],
             )
 
     async def clear(self) -> None:

@@ -13,6 +13,14 @@ follow it, as the local governor's do. Slots are spaced ``1 + margin`` times the
 nominal interval apart: a create that reaches the server a little late (a loaded
 machine, a slow hop) then still finds the previous one far enough behind, so the fleet
 is refused now and then rather than routinely.
+
+How late a create arrives depends on the machines and their load, not on the rate, so no
+fixed margin fits every fleet: the margin also adapts. Each create the server refuses
+stretches the fleet's slots (``STRETCH_STEP`` of an interval more, up to ``STRETCH_MAX``
+times), and the stretch decays back, halving every ``STRETCH_HALF_LIFE`` intervals. A
+fleet whose creates keep their slots runs at ``rate / (1 + margin)``; a loaded one slows
+down until refusals are rare, instead of being refused (and paused) again and again at
+full speed. The stretch is one key in Redis: a refusal seen by one process slows all.
 """
 
 from __future__ import annotations
@@ -33,25 +41,52 @@ if TYPE_CHECKING:
 
 __all__ = ["RedisRateStore"]
 
+# The slots' stretch now, in Lua, for a script with ``now`` (ms) set and the stretch key
+# last in KEYS: "value since half-life" decays from ``value`` towards 1, halving every
+# half-life (ms).
+_STRETCH_NOW: Final = """
+local stretch = 1
+local kept = redis.call('GET', KEYS[#KEYS])
+if kept then
+  local value, since, half = string.match(kept, '^(%S+) (%S+) (%S+)$')
+  if half then
+    local age = math.max(0, now - tonumber(since))
+    stretch = 1 + (tonumber(value) - 1) * math.pow(0.5, age / tonumber(half))
+  end
+end
+"""
+
+# Each refused create stretches the fleet's slots by this share of an interval...
+STRETCH_STEP: Final = 0.5
+# ...up to this many times the interval...
+STRETCH_MAX: Final = 6.0
+# ...and the stretch halves back towards none every this many intervals.
+STRETCH_HALF_LIFE: Final = 100
+
 # A reservation (GCRA, the "virtual scheduling" form of a token bucket): each call is
 # given its own send time, ``interval`` after the previous one, at most ``burst - 1``
 # intervals ahead of schedule. Callers sleep until their slot instead of all asking
 # again when a token comes back: the fleet keeps the full rate, never more.
-# KEYS: theoretical arrival time, paused-until. ARGV: rate per second (0: none), burst.
-# Returns the milliseconds to wait before sending (0: now).
-_TAKE: Final = """
+# KEYS: theoretical arrival time, paused-until, stretch. ARGV: rate per second (0: none),
+# burst. Returns {milliseconds to wait before sending (0: now), the interval used (µs)}.
+_TAKE: Final = (
+    """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local start = math.max(now, tonumber(redis.call('GET', KEYS[2]) or '0'))
 local rate = tonumber(ARGV[1])
-if rate <= 0 then return math.ceil(start - now) end
-local interval = 1000 / rate
+if rate <= 0 then return {math.ceil(start - now), 0} end
+"""
+    + _STRETCH_NOW
+    + """
+local interval = 1000 / rate * stretch
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 local grant = math.max(start, tat - (tonumber(ARGV[2]) - 1) * interval)
 local next_tat = math.max(tat, start) + interval
 redis.call('SET', KEYS[1], tostring(next_tat), 'PX', math.ceil(next_tat - now) + 60000)
-return math.ceil(grant - now)
+return {math.ceil(grant - now), math.floor(interval * 1000)}
 """
+)
 
 # Seconds before its slot that a caller wakes to check for a pause and run ``before``:
 # their round trips to Redis then do not make the send late.
@@ -66,15 +101,25 @@ local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 return math.max(0, math.ceil(tonumber(redis.call('GET', KEYS[1]) or '0') - now))
 """
 
-# KEYS: paused-until. ARGV: milliseconds. Only ever extends a pause.
-_PAUSE: Final = """
+# KEYS: paused-until, stretch. ARGV: milliseconds, then for creates the stretch's step,
+# most and half-life (ms). Only ever extends a pause; a refused create also stretches.
+_PAUSE: Final = (
+    """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local untl = now + tonumber(ARGV[1])
 local paused = tonumber(redis.call('GET', KEYS[1]) or '0')
 if untl > paused then redis.call('SET', KEYS[1], tostring(untl), 'PX', ARGV[1]) end
+if not ARGV[2] then return untl end
+"""
+    + _STRETCH_NOW
+    + """
+stretch = math.min(tonumber(ARGV[3]), stretch + tonumber(ARGV[2]))
+local half = tonumber(ARGV[4])
+redis.call('SET', KEYS[2], stretch .. ' ' .. now .. ' ' .. half, 'PX', math.ceil(20 * half))
 return untl
 """
+)
 
 
 class RedisRateStore:
@@ -126,6 +171,8 @@ class RedisRateStore:
         self._paused: AsyncScript = redis.register_script(_PAUSED)
         self._pause: AsyncScript = redis.register_script(_PAUSE)
         self.grants: dict[RateKind, int] = {"create": 0, "poll": 0}
+        # The interval of the last slot taken, in wall seconds (stretched after refusals).
+        self._interval: dict[RateKind, float] = {"create": 0.0, "poll": 0.0}
 
     @property
     def time_scale(self) -> float:
@@ -158,11 +205,12 @@ class RedisRateStore:
             CoordinationError: Redis cannot be reached: do not send.
         """
         _, burst = self._limits[kind]
-        keys = [f"{self._prefix}:{kind}:tat", f"{self._prefix}:{kind}:paused"]
+        keys = [f"{self._prefix}:{kind}:{name}" for name in ("tat", "paused", "stretch")]
         rate = self.wall_rate(kind)
         with guarded(self._url, f"taking a {kind} token: nothing was sent"):
-            wait = int(await self._take(keys=keys, args=[repr(rate), burst]))
-        return max(0, wait) / 1000
+            wait, interval = await self._take(keys=keys, args=[repr(rate), burst])
+        self._interval[kind] = int(interval) / 1e6
+        return max(0, int(wait)) / 1000
 
     async def acquire(
         self, kind: RateKind, *, before: Callable[[], Awaitable[None]] | None = None
@@ -189,19 +237,24 @@ class RedisRateStore:
                 if paused:
                     await anyio.sleep(paused / 1000)
                     continue
-                # Woken well after the slot (a busy machine): sent now, the create would
-                # crowd the next slot's, which the server would refuse. Leave the slot
-                # empty and take a new one (a few times at most: never starve). Decided
-                # before ``before``: a claim marked as being sent is sent at once.
-                if time.monotonic() - slot > self._slack(kind) and late < _LATE_RETRIES:
-                    late += 1
-                    continue
+            # Woken well after the slot (a busy machine): sent now, the create would
+            # crowd the next slot's, which the server would refuse. Leave the slot empty
+            # and take a new one (a few times at most: never starve). Decided before
+            # ``before``: a claim marked as being sent is sent at once (were this process
+            # to die or lose Redis while it waited for another slot, the claim would be
+            # reported unknown instead of being taken over).
+            if self._late(kind, slot) and late < _LATE_RETRIES:
+                late += 1
+                continue
             break
         if before is not None:
             await before()
         if (rest := slot - time.monotonic()) > 0:
             await anyio.sleep(rest)
         self.grants[kind] += 1
+
+    def _late(self, kind: RateKind, slot: float) -> bool:
+        return time.monotonic() - slot > self._slack(kind)
 
     def _lead(self, kind: RateKind) -> float:
         # Never woken more than half an interval early: ``before`` (marking a claim as
@@ -210,11 +263,18 @@ class RedisRateStore:
         return min(LEAD, 0.5 / rate) if rate else LEAD
 
     def _slack(self, kind: RateKind) -> float:
-        # How late a slot may be used: the margin that spaces it from the next one.
-        rate = self.wall_rate(kind)
+        # How late a slot may be used: half of what spaces it from the next one beyond
+        # the server's interval (margin and stretch), the next create may be late too.
+        rate, _ = self._limits[kind]
         if kind != "create" or not rate:
             return math.inf
-        return max(0.002, self._margin / (1 + self._margin) / rate / 2)
+        return max(0.002, (self._interval[kind] - 1 / (rate * self._scale)) / 2)
+
+    def stretch(self, kind: RateKind = "create") -> float:
+        """The spacing of the last ``kind`` slot taken, as a multiple of the margined
+        interval: 1 while the server refuses nothing, more for a while after it did."""
+        rate = self.wall_rate(kind)
+        return self._interval[kind] * rate if rate and self._interval[kind] else 1.0
 
     async def pause(self, kind: RateKind, seconds: float | None) -> None:
         """Pause every process's ``kind`` grants for ``seconds`` of server time (one gap
@@ -228,5 +288,12 @@ class RedisRateStore:
             seconds = 1 / rate if rate else 1.0
         seconds = min(max(0.0, seconds), self._max_pause) / self._scale
         ms = max(1, math.ceil(seconds * 1000))
+        args: list[int | float] = [ms]
+        if kind == "create" and (wall := self.wall_rate(kind)):
+            # A refused create: the fleet's slots were too close for how late creates
+            # arrive. Stretch them (every process), for a few dozen intervals.
+            half = STRETCH_HALF_LIFE / wall * 1000
+            args += [STRETCH_STEP, STRETCH_MAX, round(half, 3)]
+        keys = [f"{self._prefix}:{kind}:paused", f"{self._prefix}:{kind}:stretch"]
         with guarded(self._url, f"pausing {kind}s"):
-            await self._pause(keys=[f"{self._prefix}:{kind}:paused"], args=[ms])
+            await self._pause(keys=keys, args=args)

@@ -13,9 +13,15 @@ is a consumer of that group and takes lines as it has room for them (``XREADGROU
 - each finished line is stored as its manifest row, then acknowledged (``XACK``);
 - when every line has a row, one process (``SET NX``) writes the one manifest.
 
+``@`` references: only the lines that refer to no other line are seeded. A line enters
+the stream when the last line it refers to has its row, in the same Lua script that
+stores that row (``_STORE``; a set of released lines makes it happen once), whichever
+process finished it; so a line is never sent before the lines it needs are done, and
+its references are filled in from their rows, which every process reads in Redis. A line
+whose reference did not end done is skipped (nothing is sent), as in a single-process run.
+
 Progress counts the whole fleet: the live display of a single-process run on a terminal,
-else a line on stderr every few seconds. Files with ``@`` references (several waves) are
-refused with a clear error: not supported in a fleet run yet.
+else a line on stderr every few seconds.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from typing import TYPE_CHECKING, Any, Final
 import anyio
 
 from musicapi_async import (
+    Family,
+    GenerationRequest,
     JobState,
     MusicAPI,
     MusicAPIError,
@@ -42,6 +50,7 @@ from musicapi_async import (
     fingerprint,
     result_to_json,
     returns_task,
+    task_family,
     to_wire,
 )
 
@@ -61,9 +70,32 @@ _GROUP: Final = "fleet"
 _SEED: Final = """
 if not redis.call('SET', KEYS[1], '1', 'NX') then return 0 end
 redis.call('XGROUP', 'CREATE', KEYS[2], 'fleet', '0', 'MKSTREAM')
-for _, number in ipairs(ARGV) do redis.call('XADD', KEYS[2], '*', 'line', number) end
-redis.call('SET', KEYS[3], #ARGV)
+local total = tonumber(ARGV[1])
+for i = 2, #ARGV do redis.call('XADD', KEYS[2], '*', 'line', ARGV[i]) end
+redis.call('SET', KEYS[3], total)
 return 1
+"""
+
+# KEYS: rows, stream, released set. ARGV: line number, its row (JSON), then for each line
+# that refers to it: that line's number, how many lines it refers to, and their numbers.
+# Stores the row and hands out (once) every referring line whose references all have
+# rows now. One script: a process that dies in between cannot lose a release.
+_STORE: Final = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local i, released = 3, 0
+while i <= #ARGV do
+  local count = tonumber(ARGV[i + 1])
+  local ready = true
+  for j = 1, count do
+    if redis.call('HEXISTS', KEYS[1], ARGV[i + 1 + j]) == 0 then ready = false end
+  end
+  if ready and redis.call('SADD', KEYS[3], ARGV[i]) == 1 then
+    redis.call('XADD', KEYS[2], '*', 'line', ARGV[i])
+    released = released + 1
+  end
+  i = i + 2 + count
+end
+return released
 """
 
 OpenFleetClient = Callable[["RedisCoordination"], AbstractAsyncContextManager[MusicAPI]]
@@ -119,7 +151,7 @@ async def fleet_command(
     plan = read_plan(args)
     if isinstance(plan, int):
         return plan
-    refused = _refuse(args, plan)
+    refused = _refuse(args)
     if refused is not None:
         return refused
     digest = hashlib.sha256(
@@ -129,7 +161,7 @@ async def fleet_command(
     namespace = f"musicapi-bulk:{run}"
     coordination = _coordination(args, namespace)
     redis = connect(args.redis, timeout=5.0)
-    fleet = _Fleet(args, redis, coordination.journal, namespace, run, plan.lines)
+    fleet = _Fleet(args, redis, coordination.journal, namespace, run, plan)
     manifest = Path(args.manifest) if args.manifest else Path(args.out) / "manifest.jsonl"
     _live_display(args, fleet, plan, run)
     try:
@@ -155,25 +187,10 @@ async def fleet_command(
     return _report(args, fleet, run, rows, manifest if writer else None)
 
 
-def _refuse(args: argparse.Namespace, plan: Plan) -> int | None:
-    """The exit status of a plan a fleet cannot run, or ``None`` when it can."""
+def _refuse(args: argparse.Namespace) -> int | None:
+    """The exit status of options a fleet cannot run with, or ``None`` when it can."""
     from ._bulk import _bad_input
 
-    if len(plan.waves) > 1:
-        # Not yet: a line's @ reference needs the result of a line another worker may run.
-        return _bad_input(
-            args,
-            args.file,
-            [
-                Problem(
-                    0,
-                    "--redis does not support @ "
-                    "references yet: run the lines they refer to first (one fleet "
-                    "run), then the lines that refer to them with their task ids "
-                    "filled in, or run the file without --redis",
-                )
-            ],
-        )
     if args.emulator or args.dry_run or args.budget is not None:
         return _bad_input(
             args,
@@ -258,16 +275,24 @@ class _Fleet:
         journal: RedisJournal,
         namespace: str,
         run: str,
-        lines: tuple[Line, ...],
+        plan: Plan,
     ) -> None:
         self.args = args
         self.redis = redis
         self.journal = journal
         self.run = run
-        self.lines = {line.number: line for line in lines}
+        self.lines = {line.number: line for line in plan.lines}
+        by_id = plan.by_id()
+        # Each line's references, as line numbers; and the lines that refer to each line.
+        self.needs = {n: [by_id[d].number for d in line.deps] for n, line in self.lines.items()}
+        self.needed_by: dict[int, list[int]] = {n: [] for n in self.lines}
+        for number, needs in self.needs.items():
+            for need in needs:
+                self.needed_by[need].append(number)
         self.me = journal.session[:12]
         self.stream = f"{namespace}:lines"
-        self.keys = {name: f"{namespace}:{name}" for name in ("seeded", "total", "rows")}
+        names = ("seeded", "total", "rows", "released")
+        self.keys = {name: f"{namespace}:{name}" for name in names}
         self.active: dict[str, int] = {}  # stream entry id -> line number, being worked on
         self.mine = 0
         self.idle_ms = max(100, int(args.reclaim_after * 1000))
@@ -276,11 +301,10 @@ class _Fleet:
         self._shown: set[int] = set()  # lines the tracker knows as finished
 
     async def seed(self) -> None:
-        """Put every line in the stream, unless another process did."""
-        numbers = [str(n) for n in self.lines]
-        await self.redis.eval(
-            _SEED, 3, self.keys["seeded"], self.stream, self.keys["total"], *numbers
-        )
+        """Put every line that needs no other in the stream, unless another process did."""
+        numbers = [str(n) for n, needs in self.needs.items() if not needs]
+        keys = (self.keys["seeded"], self.stream, self.keys["total"])
+        await self.redis.eval(_SEED, 3, *keys, str(len(self.lines)), *numbers)
         await self._until_seeded()
 
     async def _until_seeded(self) -> None:
@@ -374,7 +398,8 @@ class _Fleet:
 
     def _track(self, tracker: Tracker, number: int, row: dict[str, Any]) -> None:
         self._shown.add(number)
-        phase = Phase.DONE if row.get("status") == "done" else Phase.FAILED
+        status = row.get("status")
+        phase = {"done": Phase.DONE, "skipped": Phase.SKIPPED}.get(str(status), Phase.FAILED)
         tracker.finish(
             number,
             phase,
@@ -387,9 +412,14 @@ class _Fleet:
         self, api: MusicAPI, entry_id: str, number: int, slots: anyio.Semaphore
     ) -> None:
         try:
-            row = await self._run_line(api, self.lines[number])
+            line = self.lines[number]
+            ready = await self._references(line)
+            if isinstance(ready, str):
+                row = _skipped(line, ready)
+            else:
+                row = await self._run_line(api, line, line.request(ready))
             row["worker"] = self.me
-            await self.redis.hset(self.keys["rows"], str(number), json.dumps(row))
+            await self._store(number, row)
             if self.tracker is not None and number not in self._shown:
                 self._track(self.tracker, number, row)
             await self.redis.xack(self.stream, _GROUP, entry_id)
@@ -398,22 +428,40 @@ class _Fleet:
             self.active.pop(entry_id, None)
             slots.release()
 
-    async def _run_line(self, api: MusicAPI, line: Line) -> dict[str, Any]:
-        request = line.request()
+    async def _references(self, line: Line) -> dict[tuple[str, ...], str] | str:
+        """The values of ``line``'s references, from the rows of the lines they name;
+        or why it is not sent (a line it needs did not end done)."""
+        if not line.refs:
+            return {}
+        needs = self.needs[line.number]
+        stored = await self.redis.hmget(self.keys["rows"], [str(n) for n in needs])
+        rows = {}
+        for number, raw in zip(needs, stored, strict=True):
+            # Released only once all of them have rows: a missing one is a bug, not a wait.
+            row = json.loads(raw) if raw is not None else {"status": "missing"}
+            if row.get("status") != "done":
+                return f"{self.lines[number].name} {row.get('status')}"
+            ident = self.lines[number].ident
+            assert ident is not None  # only lines with an id can be referred to
+            rows[ident] = row
+        try:
+            return _resolve(line, rows)
+        except LookupError as exc:
+            return str(exc)
+
+    async def _store(self, number: int, row: dict[str, Any]) -> None:
+        """Store ``number``'s row and release the lines waiting for it."""
+        args: list[str | int] = [number, json.dumps(row)]
+        for waiting in self.needed_by[number]:
+            needs = self.needs[waiting]
+            args += [waiting, len(needs), *needs]
+        keys = (self.keys["rows"], self.stream, self.keys["released"])
+        await self.redis.eval(_STORE, 3, *keys, *args)
+
+    async def _run_line(self, api: MusicAPI, line: Line, request: object) -> dict[str, Any]:
         endpoint = endpoint_of(request)  # load_plan builds only requests bulk can run
         wire = to_wire(request)
-        row: dict[str, Any] = {
-            "line": line.number,
-            "id": line.ident,
-            "kind": line.kind,
-            "request": {k: v for k, v in wire.items() if k != "webhook_secret"},
-            "task_id": None,
-            "status": "done",
-            "clips": [],
-            "result": None,
-            "cost": 0,
-            "error": None,
-        }
+        row = _row(line, request)
         fp = fingerprint(endpoint, wire, key=f"{self.run} line {line.number}")
         journal = self.journal
         task_id: str | None = None
@@ -438,9 +486,11 @@ class _Fleet:
                 row["result"] = json.loads(result_to_json(result))
                 row["cost"] = cost_of(endpoint, wire)[0]
                 return row
+            elif not isinstance(request, GenerationRequest):  # load_plan builds no other
+                raise TypeError(f"{line.name}: {endpoint} starts no task")
             else:
                 with anyio.CancelScope(shield=True):
-                    job = await api.submit(request)  # type: ignore[arg-type]
+                    job = await api.submit(request)
                     task_id = job.task_id
                     await journal.submitted(fp, task_id)
                     if self.tracker is not None:
@@ -448,7 +498,7 @@ class _Fleet:
                 row["cost"] = cost_of(endpoint, wire)[0]
             assert task_id is not None
             row["task_id"] = task_id
-            job = api.job(task_id, request.family)  # type: ignore[attr-defined]
+            job = api.job(task_id, task_family(endpoint) or Family.SONIC)
             clips = await job.wait(timeout=self.args.timeout)
             await journal.finished(fp, result_to_json(tuple(clips)))
             row["result"] = json.loads(result_to_json(tuple(clips)))
@@ -483,3 +533,55 @@ class _Fleet:
                 await journal.failed(fp, exc)
         row["finished_at"] = time.time()
         return row
+
+
+def _row(line: Line, request: object) -> dict[str, Any]:
+    """A line's manifest row before it is run."""
+    wire = to_wire(request)
+    return {
+        "line": line.number,
+        "id": line.ident,
+        "kind": line.kind,
+        "request": {k: v for k, v in wire.items() if k != "webhook_secret"},
+        "task_id": None,
+        "status": "done",
+        "clips": [],
+        "result": None,
+        "cost": 0,
+        "error": None,
+    }
+
+
+def _skipped(line: Line, reason: str) -> dict[str, Any]:
+    """The row of a line not sent because a line it refers to did not end done."""
+    row = _row(line, line.request())
+    row.update(status="skipped", error={"type": "Skipped", "message": reason})
+    row["finished_at"] = time.time()
+    return row
+
+
+def _resolve(line: Line, rows: dict[str, dict[str, Any]]) -> dict[tuple[str, ...], str]:
+    """The ids that replace ``line``'s references, read from the rows (by id) of the
+    lines they name: a song's clips, a persona's id, an upload's clip id.
+
+    Raises:
+        LookupError: a referred line has no such id.
+    """
+    values = {}
+    for path, ref in line.refs.items():
+        result = rows[ref.target].get("result")
+        result = result if isinstance(result, dict) else {}
+        clips = result.get("clips")
+        name = f"line {rows[ref.target]['line']} ({ref.target})"
+        if isinstance(clips, list) and clips:
+            index = ref.index or 0
+            if index >= len(clips):
+                raise LookupError(f"{name} made only {len(clips)} clip(s)")
+            values[path] = str(clips[index]["clip_id"])
+        elif isinstance(result.get("persona_id"), str):
+            values[path] = result["persona_id"]
+        elif isinstance(result.get("clip_id"), str):
+            values[path] = result["clip_id"]
+        else:
+            raise LookupError(f"{name} has no id for {ref.text}")
+    return values

@@ -34,7 +34,7 @@ def config(emu: Emulator, redis_url: str, namespace: str, titles: list[str],
            **extra: Any) -> dict[str, Any]:  # fmt: skip
     """A worker's configuration."""
     return {"url": emu.url, "key": emu.api_key, "redis": redis_url, "namespace": namespace,
-            "speed": SPEED, "create_rate": CREATE_RATE, "margin": 0.25, "lease_ttl": 10.0,
+            "speed": SPEED, "create_rate": CREATE_RATE, "margin": 0.5, "lease_ttl": 10.0,
             "timeout": 600.0, "titles": titles, "concurrency": 16, **extra}  # fmt: skip
 
 
@@ -84,9 +84,11 @@ async def test_four_processes_share_one_key(redis_url: str, namespace: str) -> N
     assert all(report["created"] and report["received"] for report in reports)
     # Refused creates (safe: nothing billed, sent again) are a small fraction of those
     # sent: the fleet keeps to the pace (a slot a late-woken process would crowd is left
-    # empty) instead of learning it from refusals. The slack is for a heavily loaded CI.
+    # empty) and, when creates still arrive bunched (slots 15 ms apart here, on a machine
+    # whose event loops lag that much when loaded), widens its slots. Well under 1 % on
+    # a loaded 2-core machine, a few percent at worst; the bound leaves room for a CI.
     refused = statuses.get("403", 0)
-    assert refused <= 0.25 * (refused + len(tasks)), statuses
+    assert refused <= 0.05 * (refused + len(tasks)), statuses
 
 
 async def test_a_killed_worker_loses_nothing_and_bills_nothing_twice(
