@@ -96,7 +96,8 @@ def _open_structure(cls: type[T]) -> Callable[[Mapping[str, Any], object], T]:
     cattrs generates the underlying function on first use, not at import: importing the
     SDK stays cheap for web backends that import it at start-up.
     """
-    known = frozenset(a.name for a in attrs.fields(cls)) - {"extra"}  # type: ignore[arg-type]
+    known = frozenset(a.name for a in attrs.fields(cast("type[attrs.AttrsInstance]", cls)))
+    known -= {"extra"}
     generated: list[Callable[[Mapping[str, Any], Any], T]] = []
 
     def structure(data: Mapping[str, Any], _: object = None) -> T:

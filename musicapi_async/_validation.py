@@ -238,9 +238,9 @@ def _has_kind(value: object, kind: Kind) -> bool:
         return isinstance(value, list | tuple)
     if kind == "object":
         return isinstance(value, Mapping)
-    if not _is_number(value):
+    if not isinstance(value, int | float) or isinstance(value, bool):  # _is_number, narrowed
         return False
-    return kind == "number" or float(value).is_integer()  # type: ignore[arg-type]
+    return kind == "number" or float(value).is_integer()
 
 
 def _check_types(body: Mapping[str, Any], kinds: Mapping[str, Kind]) -> None:
