@@ -47,7 +47,8 @@ from musicapi_async import (
     validate_body,
 )
 
-from ._main import _client, _clip_json, _Context, _Usage
+from ._commands import _clip_json
+from ._context import _client, _Context, _Usage
 
 __all__ = ["add_download_args", "add_utility_parsers", "download_prepared"]
 
