@@ -282,7 +282,7 @@ async def _persona(ctx: _Context) -> int:
 
 
 async def _bulk(ctx: _Context) -> int:
-    from ._bulk import bulk_command
+    from ._bulk_command import bulk_command
 
     def on_interrupt(report: Callable[[], None]) -> None:
         ctx.on_interrupt = report

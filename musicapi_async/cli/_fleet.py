@@ -146,7 +146,8 @@ async def fleet_command(
     """Run (a share of) the fleet run of ``args.file``; returns the exit status."""
     from musicapi_async._redis._store import connect  # the fleet's own Redis commands
 
-    from ._bulk import read_plan, write_manifest
+    from ._bulk import write_manifest
+    from ._bulk_command import read_plan
 
     plan = read_plan(args)
     if isinstance(plan, int):
@@ -189,7 +190,7 @@ async def fleet_command(
 
 def _refuse(args: argparse.Namespace) -> int | None:
     """The exit status of options a fleet cannot run with, or ``None`` when it can."""
-    from ._bulk import _bad_input
+    from ._bulk_command import _bad_input
 
     if args.emulator or args.dry_run or args.budget is not None:
         return _bad_input(
