@@ -23,8 +23,9 @@ from typing import Any, Final
 from musicapi_async import AuthenticationError, InvalidRequest, MusicAPIError
 
 from ._commands import _COMMANDS
+from ._context import EMULATOR_SPEED as EMULATOR_SPEED  # the old path (tests)
 from ._context import _Context, _error, _Usage
-from ._context import _shown_command as _shown_command  # the old path (tests/cli)
+from ._context import _shown_command as _shown_command  # the old path (tests)
 from ._parser import build_parser
 
 __all__ = ["build_parser", "main"]
