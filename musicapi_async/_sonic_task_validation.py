@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ._sonic_validation import SAMPLE_ONLY_MODEL
-from ._validation import (
+from ._validation_fields import (
     _URL,
     UPLOAD_URL_LIMIT,
     Kind,

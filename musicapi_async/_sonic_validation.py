@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from ._sonic_models import DOWNLOAD_FORMATS
-from ._validation import _check_str, _check_types, _check_unknown, _fail, model_limits
+from ._validation_fields import _check_str, _check_types, _check_unknown, _fail, model_limits
 
 __all__ = [
     "MAX_VOX_SPAN",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ._validation import (
+from ._validation_fields import (
     Kind,
     _check_bool,
     _check_choice,

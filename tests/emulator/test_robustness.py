@@ -8,13 +8,8 @@ import anyio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from musicapi_async._validation import (
-    _NURO_BGM_FIELDS,
-    _NURO_VOCAL_FIELDS,
-    _PERSONA_FIELDS,
-    _SONIC_FIELDS,
-    _STUDIO_FIELDS,
-)
+from musicapi_async._nuro_validation import _NURO_BGM_FIELDS, _NURO_VOCAL_FIELDS
+from musicapi_async._validation import _PERSONA_FIELDS, _SONIC_FIELDS, _STUDIO_FIELDS
 
 from .support import serve
 
