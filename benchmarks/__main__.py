@@ -16,7 +16,6 @@ import math
 import os
 import platform
 import pstats
-import random
 import statistics
 import subprocess
 import sys
@@ -200,26 +199,19 @@ def collect(plan: Plan, run: Runner, workdir: Path) -> Results:
     # The SDK and the floor alternate, so that a drift of the machine's speed during the
     # run (other tenants, clock boost) falls on both alike.
     windows = workdir / "windows.sqlite3"
-    # The two runs of a pair share an emulator seed, drawn afresh for each pair of each
-    # bench run: both clients meet the same task timelines (the same workload), so the
-    # pair's ratio prices the clients, not two different draws of task durations.
-    seed = random.randrange(2**31)
     r["sdk_warm"] = run("1. bulk: SDK, warm client", "poller", "--mode", "sdk",
-                        "--warmup", plan.warmup, "--windows", windows, "--seed", seed,
-                        *common)  # fmt: skip
-    # Right after the warm SDK run (the pair's runs follow each other, as cold pairs do).
-    r["floor_warm"] = run("2. floor: warm", "floor", "--warmup", plan.warmup, "--seed", seed,
-                          *common)  # fmt: skip
+                        "--warmup", plan.warmup, "--windows", windows, *common)  # fmt: skip
+    # Right after the warm SDK run: the runs of the warm pair follow each other, as those
+    # of each cold pair do, so both meet the same load from the machine's other tenants.
+    r["floor_warm"] = run("2. floor: warm", "floor", "--warmup", plan.warmup, *common)
     # A new process that starts from the windows the warm one saved in its journal.
     r["sdk_restarted"] = run("1. bulk: SDK, restarted client", "poller", "--mode", "sdk",
                              "--windows", windows, *common)  # fmt: skip
     for i in range(1, plan.floor_pairs + 1):
         suffix = "" if i == 1 else f"_{i}"
-        seed = random.randrange(2**31)
         r[f"sdk_cold{suffix}"] = run(f"1. bulk: SDK, cold client (pair {i})", "poller",
-                                     "--mode", "sdk", "--seed", seed, *common)  # fmt: skip
-        r[f"floor_cold{suffix}"] = run(f"2. floor: cold (pair {i})", "floor", "--seed", seed,
-                                       *common)  # fmt: skip
+                                     "--mode", "sdk", *common)  # fmt: skip
+        r[f"floor_cold{suffix}"] = run(f"2. floor: cold (pair {i})", "floor", *common)
     r["fixed"] = run("1. bulk: fixed 20 s loop", "poller", "--mode", "fixed", *common)
     peer = ("--jobs", plan.peer_jobs, "--speed", plan.peer_speed)
     # The vendor's client does not pace creates, so its emulator lets them through: the
@@ -416,11 +408,9 @@ def method(plan: Plan) -> list[str]:
         "wrong moments, and the floor could not learn as a warm client does. What the "
         "floor leaves out (models, validation, the converter, the shared poller, events, "
         "error mapping, retries) is what the ratio prices.",
-        f"- The SDK and the floor are compared in pairs of runs that follow each other: one "
-        f"warm pair and {plan.floor_pairs} cold pair(s). The two runs of a pair use "
-        "emulators with the same seed, drawn afresh for each pair, so both clients meet "
-        "the same task timelines: with fresh draws on each side, one run's tasks could "
-        "last longer than the other's and the ratio would price the draw. The CPU target "
+        f"- The SDK and the floor are compared in pairs of runs that follow each other "
+        f"(one warm pair and {plan.floor_pairs} cold pair(s)), so that both runs of a pair "
+        "share two cores with the same other tenants. The CPU target "
         "pools a kind's pairs (the SDK runs' CPU seconds per job over the floor runs'): "
         "on a machine whose other tenants come and go, every run then counts, where a "
         "median of three ratios rests on one of them; the per-pair ratios and their median "
@@ -470,8 +460,8 @@ def floor(plan: Plan, res: Results) -> list[str]:
         f"## 2. Floor: the SDK against a minimal raw-aiohttp client, {plan.jobs:,} jobs "
         f"at {plan.speed:g}x",
         "",
-        "Each cell is SDK / floor; the runs of a row followed each other against emulators "
-        "with the same seed (the same task timelines), and the cold pairs alternate so that "
+        "Each cell is SDK / floor; the runs of a row followed each other, and the cold "
+        "pairs alternate so that "
         "a drift of the machine's speed falls on both clients alike (the CPU target pools "
         "the pairs: every SDK run's CPU per job over every floor run's; the wall target "
         "uses their median ratio). CPU per request divides by every HTTP "

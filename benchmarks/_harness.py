@@ -77,7 +77,7 @@ class EmulatorProcess:
 
 @contextlib.contextmanager
 def emulator_process(
-    speed: float, *, webhooks: bool = False, create_limit: bool = True, seed: int | None = None
+    speed: float, *, webhooks: bool = False, create_limit: bool = True
 ) -> Iterator[EmulatorProcess]:
     """Run the emulator CLI at ``speed`` in its own process until the block ends.
 
@@ -85,8 +85,7 @@ def emulator_process(
     as it does by default: the runs stay short because the emulator runs fast, not because
     the pace is off. ``create_limit=False`` is only for the two scenarios the pace makes
     impossible (10,000 jobs in flight at once on one key, and the vendor's client, which
-    does not pace its creates); their sections say so. ``seed`` makes the emulator draw
-    the same task timelines for the same sequence of creates (the two runs of a pair).
+    does not pace its creates); their sections say so.
     """
     port = free_port()
     cmd = [sys.executable, "-m", "musicapi_async.emulator", "--port", str(port),
@@ -95,8 +94,6 @@ def emulator_process(
         cmd.append("--no-create-limit")
     if not webhooks:
         cmd.append("--no-webhooks")
-    if seed is not None:
-        cmd += ["--seed", str(seed)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -168,11 +168,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--speed", type=float, default=30.0)
     parser.add_argument("--warmup", type=int, default=0, help="unmeasured jobs run first")
     parser.add_argument("--profile", metavar="PATH", help="write a CPU profile of the run")
-    parser.add_argument(
-        "--seed", type=int, help="the emulator's seed (the same task timelines as a run with it)"
-    )
     args = parser.parse_args(argv)
-    with emulator_process(args.speed, seed=args.seed) as emulator:
+    with emulator_process(args.speed) as emulator:
         with profiled(args.profile):
             result = asyncio.run(measure(emulator, args.jobs, args.warmup))
         emit(result)

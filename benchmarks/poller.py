@@ -218,9 +218,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--as-completed", action="store_true",
                         help="submit every job first, then wait for all of them through one "
                         "api.as_completed (the scale scenario: no coroutine per job)")  # fmt: skip
-    parser.add_argument(
-        "--seed", type=int, help="the emulator's seed (the same task timelines as a run with it)"
-    )
     parser.add_argument("--no-create-limit", action="store_true",
                         help="turn the documented create pace off in the emulator and the "
                         "client (only for what the pace makes impossible)")  # fmt: skip
@@ -231,8 +228,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run one mode against a fresh emulator process and print its numbers as JSON."""
     args = build_parser().parse_args(argv)
     with emulator_process(args.speed, webhooks=args.mode == "push",
-                          create_limit=not args.no_create_limit,
-                          seed=args.seed) as emulator:  # fmt: skip
+                          create_limit=not args.no_create_limit) as emulator:  # fmt: skip
         with profiled(args.profile):
             result = anyio.run(measure, emulator, args)
         emit(result)
