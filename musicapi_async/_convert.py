@@ -139,25 +139,38 @@ _CLIP_TEXT: Final = tuple(
     a.name for a in attrs.fields(Clip) if a.name not in ("clip_id", "state", "duration", "extra")
 )
 _CLIP_KNOWN: Final = frozenset(a.name for a in attrs.fields(Clip)) - {"extra"}
+_CLIP_TEXT_SET: Final = frozenset(_CLIP_TEXT)
+# The documented states by wire value: the enum's call (its ``_missing_`` included) only
+# for the others (other casing, synonyms, new states).
+_CLIP_STATES: Final = cast(Mapping[str, ClipState], ClipState._value2member_map_)
 
 
 def _structure_clip(data: Mapping[str, Any]) -> Clip:
     if not isinstance(data, dict):
         return converter.structure(data, Clip)
+    # One pass over the answer's keys sorts each into a text field or ``extra``.
     fields: dict[str, Any] = {}
-    for name in _CLIP_TEXT:
-        value = data.get(name)
-        if value is not None:
-            if type(value) is not str:
-                return converter.structure(data, Clip)
-            fields[name] = value
+    extra: dict[str, Any] = {}
+    for name, value in data.items():
+        if name in _CLIP_TEXT_SET:
+            if value is not None:
+                if type(value) is not str:
+                    return converter.structure(data, Clip)
+                fields[name] = value
+        elif name not in _CLIP_KNOWN:
+            extra[name] = value
     clip_id, state, duration = data.get("clip_id"), data.get("state"), data.get("duration")
     if type(clip_id) is not str or type(state) is not str:
         return converter.structure(data, Clip)
     if duration is not None:
         fields["duration"] = _to_float(duration)
-    extra = {k: v for k, v in data.items() if k not in _CLIP_KNOWN}
-    return Clip(clip_id=clip_id, state=ClipState(state), extra=extra, **fields)
+    known = _CLIP_STATES.get(state)
+    return Clip(
+        clip_id=clip_id,
+        state=ClipState(state) if known is None else known,
+        extra=extra,
+        **fields,
+    )
 
 
 def structure_open(data: Mapping[str, Any], cls: type[T]) -> T:

@@ -145,29 +145,31 @@ class _DoneSubscriber:
 
     def __init__(self, job: Job) -> None:
         self._job = job
-        self.ended = anyio.Event()
+        # A bare future, not an ``anyio.Event``: one per waiting job, set once, awaited
+        # once (a waiter cancelled meanwhile cancels it, which also counts as done).
+        self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.error: MusicAPIError | None = None
         self.expired = False
 
     def expire(self) -> None:
         """The waiter's deadline passed (an event-loop timer calls it)."""
-        if not self.ended.is_set():
+        if not self.ended.done():
             self.expired = True
-            self.ended.set()
+            self.ended.set_result(None)
 
     def deliver(self, events: Sequence[JobEvent]) -> None:
-        if not events or self.ended.is_set():
+        if not events or self.ended.done():
             return
         job = self._job
         job.snapshot = events[-1].snapshot
         job._report_unknown()
         if isinstance(events[-1], TaskDone):
-            self.ended.set()
+            self.ended.set_result(None)
 
     def fail(self, error: MusicAPIError) -> None:
-        if not self.ended.is_set():
+        if not self.ended.done():
             self.error = error
-            self.ended.set()
+            self.ended.set_result(None)
 
     def client_closed(self) -> None:
         self.fail(closed_error(self._job))
@@ -306,10 +308,10 @@ class Job:
         # The deadline is one event-loop timer that ends the wait, not a cancel scope:
         # nothing but this one wait runs under it, and a bulk run has thousands of them.
         timer = None
-        if timeout is not None and not subscriber.ended.is_set():
+        if timeout is not None and not subscriber.ended.done():
             timer = asyncio.get_running_loop().call_later(max(0.0, timeout), subscriber.expire)
         try:
-            await subscriber.ended.wait()
+            await subscriber.ended
         finally:
             if timer is not None:
                 timer.cancel()

@@ -137,7 +137,7 @@ def parse_snapshot(family: Family, data: Mapping[str, Any], *, task_id: str) -> 
         flat = tuple(c for p in pairs for c in (p.extended, p.full) if c is not None)
         return TaskSnapshot(task_id=task_id, family=family, clips=flat, message=message,
                             extra=extra, pairs=pairs)  # fmt: skip
-    return TaskSnapshot(task_id=task_id, family=family, clips=tuple(_clip(c) for c in clips),
+    return TaskSnapshot(task_id=task_id, family=family, clips=tuple([_clip(c) for c in clips]),
                         message=message, extra=extra)  # fmt: skip
 
 

@@ -272,14 +272,16 @@ class Poller:
             return
         # The same snapshot object again (an unchanged answer): nothing happened.
         events = [] if snapshot is watch.snapshot else diff_events(watch.snapshot, snapshot)
+        # Looked for once, and only until the first stream is seen.
+        playable = not watch.playable and any(isinstance(e, ClipPlayable) for e in events)
         if watch.submitted_at is not None:
             before = (watch.last_seen_at or watch.submitted_at) - watch.submitted_at
             after = now - watch.submitted_at
-            if not watch.playable and any(isinstance(e, ClipPlayable) for e in events):
+            if playable:
                 self.model.observe_playable(watch.family, before, after)
             if snapshot.done and not (watch.snapshot and watch.snapshot.done):
                 self.model.observe_done(watch.family, before, after)
-        watch.playable = watch.playable or any(isinstance(e, ClipPlayable) for e in events)
+        watch.playable = watch.playable or playable
         watch.snapshot = snapshot
         watch.last_seen_at = now
         if events:

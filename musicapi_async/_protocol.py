@@ -162,7 +162,10 @@ def decode_json(raw: bytes) -> Any:
         # The C parser guards its own recursion; what it accepts is measured below. One
         # decoder for every answer: ``json.loads`` with an option builds one per call.
         if isinstance(raw, bytes | bytearray):
-            data = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+            # An object's usual first two bytes, ``{"``, rule out every BOM and the zero
+            # bytes of UTF-16/32: UTF-8, as ``detect_encoding`` would say, without its call.
+            encoding = "utf-8" if raw.startswith(b'{"') else json.detect_encoding(raw)
+            data = _DECODER.decode(raw.decode(encoding, "surrogatepass"))
         else:
             data = json.loads(raw, parse_constant=_reject_constant)
     except RecursionError:
@@ -294,10 +297,17 @@ class SnapshotMemo:
     def __init__(self, size: int = 16384) -> None:
         self._size = size
         self._items: OrderedDict[tuple[Family, str], tuple[bytes, object]] = OrderedDict()
+        # The last body digested and its digest: a changed answer is looked up (``get``)
+        # and then remembered (``put``), and is digested once for both.
+        self._last: tuple[bytes | None, bytes] = (None, b"")
 
-    @staticmethod
-    def _digest(body: bytes) -> bytes:
-        return hashlib.blake2b(body, digest_size=16).digest()
+    def _digest(self, body: bytes) -> bytes:
+        last = self._last
+        if last[0] is body:
+            return last[1]
+        digest = hashlib.blake2b(body, digest_size=16).digest()
+        self._last = (body, digest)
+        return digest
 
     def get(self, key: tuple[Family, str, bytes]) -> object | None:
         """The result remembered for ``key``, if any (and mark it recently used)."""
