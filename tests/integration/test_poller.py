@@ -32,6 +32,8 @@ from musicapi_async import (
 )
 from musicapi_async.emulator import Emulator, Fault, FaultKind
 
+from .support import LONG, until
+
 SPEED = 600.0
 
 
@@ -203,13 +205,14 @@ class ManualClock:
 async def test_polls_pause_during_retry_after() -> None:
     """While a Retry-After pause runs, the poller sends no poll at all."""
     # The governor's pause runs on a clock only the test moves: the pause cannot end
-    # early (or late) whatever the load, so "no poll during it" is exact.
+    # early (or late) whatever the load, so "no poll during it" is exact. The emulator's
+    # clock is stopped too: no task can finish before the pause, however late it starts.
     clock = ManualClock()
     governor = Governor.unlimited(clock=clock, sleep=clock.sleep)
     policy = PollPolicy().scaled(SPEED)
     # No create pace on either side: the creates need no clock, only the pause does.
     async with (
-        Emulator(speed=SPEED, credits=100_000, create_interval=None) as emu,
+        Emulator(speed=0, credits=100_000, create_interval=None) as emu,
         MusicAPI(emu.api_key, base_url=emu.url, poll=policy, governor=governor) as api,
     ):
         jobs = [await api.submit(song(i)) for i in range(10)]
@@ -220,25 +223,25 @@ async def test_polls_pause_during_retry_after() -> None:
             async for job in api.as_completed(jobs, timeout=30):
                 finished.append(job.task_id)
 
+        def paused() -> bool:  # refused, and every poll already granted has been answered
+            return bool(api.poller.stats.throttled and clock.sleeping) and not in_flight()
+
+        def in_flight() -> int:
+            return governor.state("poll").in_flight
+
         async with anyio.create_task_group() as group:
             group.start_soon(consume)
-            with anyio.fail_after(10):
-                # Counters, not events, are what the poller and the clock expose: sample.
-                # No lease in flight: a poll granted before the throttle (still opening
-                # its connection, say) has reached the server and come back by then.
-                while not (  # noqa: ASYNC110
-                    api.poller.stats.throttled
-                    and clock.sleeping
-                    and not governor.state("poll").in_flight
-                ):
-                    await anyio.sleep(0.005)
-                during = polls(emu)
-                # Polls come due meanwhile (the schedule runs in real time): none is sent.
-                await anyio.sleep(0.1)
-                assert clock.sleeping
-                assert polls(emu) == during
-                assert not finished
-                clock.release(300)  # the pause ends: every task is polled and finishes
+            await until(paused)
+            during, tried = polls(emu), api.poller.stats.polls
+            # Polls come due meanwhile (the schedule runs in real time) and are held: the
+            # poller tries them, none reaches the server.
+            await until(lambda: api.poller.stats.polls > tried)
+            assert clock.sleeping
+            assert polls(emu) == during
+            assert not in_flight()
+            assert not finished
+            emu.advance(LONG)
+            clock.release(300)  # the pause ends: every task is polled and finishes
         assert sorted(finished) == sorted(j.task_id for j in jobs)
         assert polls(emu) > during
 
