@@ -229,13 +229,18 @@ async def test_polls_pause_during_retry_after() -> None:
         def in_flight() -> int:
             return governor.state("poll").in_flight
 
+        def held() -> int:  # polls the poller has started that the server has not seen
+            return api.poller.stats.polls - polls(emu)
+
         async with anyio.create_task_group() as group:
             group.start_soon(consume)
             await until(paused)
-            during, tried = polls(emu), api.poller.stats.polls
-            # Polls come due meanwhile (the schedule runs in real time) and are held: the
-            # poller tries them, none reaches the server.
-            await until(lambda: api.poller.stats.polls > tried)
+            during = polls(emu)
+            # Polls come due meanwhile (the schedule runs in real time): however many the
+            # machine lets come due, each is held and none reaches the server. (A window to
+            # watch, not a wait for something: a loaded machine only makes it quieter.)
+            await anyio.sleep(0.1)
+            assert held() >= 1
             assert clock.sleeping
             assert polls(emu) == during
             assert not in_flight()
