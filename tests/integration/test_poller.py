@@ -281,20 +281,27 @@ async def test_abandoned_task_is_no_longer_polled(emu: Emulator, api: MusicAPI) 
 
 
 @pytest.mark.anyio
-async def test_timeout_carries_the_task_id_and_resume_works(emu: Emulator, api: MusicAPI) -> None:
+async def test_timeout_carries_the_task_id_and_resume_works() -> None:
     """TaskTimeout names the task and its last snapshot; a fresh Job for that id resumes."""
-    job = await api.submit(song(0))
-    with pytest.raises(TaskTimeout) as caught:
-        await job.wait(timeout=0.25)
-    assert caught.value.task_id == job.task_id
-    assert isinstance(caught.value, TimeoutError)
-    assert caught.value.snapshot is job.snapshot
-    resumed = api.job(caught.value.task_id)
-    clips = await resumed.wait(timeout=30)
-    assert len(clips) == 2
-    assert all(c.state == "succeeded" for c in clips)
-    assert emu.task_status(job.task_id) == "succeeded"
-    assert clips == list((await api.sonic.get(job.task_id)).clips)
+    # The emulator's clock stands still until the wait has timed out: at 600x a song can
+    # end inside the 0.25 s wait, and then nothing times out.
+    async with (
+        Emulator(speed=0) as emu,
+        MusicAPI(emu.api_key, base_url=emu.url, poll=PollPolicy().scaled(SPEED)) as api,
+    ):
+        job = await api.submit(song(0))
+        with pytest.raises(TaskTimeout) as caught:
+            await job.wait(timeout=0.25)
+        emu.advance(LONG)
+        assert caught.value.task_id == job.task_id
+        assert isinstance(caught.value, TimeoutError)
+        assert caught.value.snapshot is job.snapshot
+        resumed = api.job(caught.value.task_id)
+        clips = await resumed.wait(timeout=30)
+        assert len(clips) == 2
+        assert all(c.state == "succeeded" for c in clips)
+        assert emu.task_status(job.task_id) == "succeeded"
+        assert clips == list((await api.sonic.get(job.task_id)).clips)
 
 
 @pytest.mark.anyio
