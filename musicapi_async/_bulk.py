@@ -41,10 +41,18 @@ from ._validation import validate_body
 from ._windows import window_store
 
 if TYPE_CHECKING:
+    from typing import Protocol, TypeGuard
+
     from anyio.streams.memory import MemoryObjectSendStream
 
     from ._client import AnyRequest, GenerationRequest, MusicAPI
     from ._journal import Entry, Journal, WindowStore
+
+    class _SharedJournal(Journal, Protocol):
+        """[redis hook] A journal many processes share (``RedisJournal``)."""
+
+        async def wait_task_id(self, fingerprint: str) -> str | None: ...
+
 
 __all__ = ["Outcome", "as_completed", "generate_many"]
 
@@ -389,9 +397,7 @@ class _Batch:
                             return _from_journal(index, request, found)
                         if found.endpoint not in _SYNCHRONOUS_ENDPOINTS:
                             # None: its claimer died before sending; the claim is ours now.
-                            task_id = found.task_id or await journal.wait_task_id(  # type: ignore[attr-defined]
-                                fingerprint
-                            )
+                            task_id = found.task_id or await journal.wait_task_id(fingerprint)
                             ours = task_id is None
                     if task_id is None and not ours:
                         raise SubmissionOutcomeUnknown(
@@ -552,7 +558,7 @@ def _report_abandoned(outcome: Outcome, *, journaled: bool) -> None:
         )
 
 
-def _is_shared(journal: Journal) -> bool:
+def _is_shared(journal: Journal) -> TypeGuard[_SharedJournal]:
     # [redis hook] A journal shared by many processes (``RedisJournal``) can wait for the
     # task id of a request another live process is sending, instead of calling it unknown.
     return hasattr(journal, "wait_task_id")

@@ -27,6 +27,13 @@ from .support import read_manifest, write
 SPEED = "300"  # a song takes 0.4-0.8 s once polls are answered: the rerun stays quick
 HOLD = "60"  # wall seconds a held poll waits: far longer than it takes to send SIGINT
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "MUSICAPI_API_KEY": ""}
+# ``python -m musicapi_async`` as a terminal's foreground job runs it: with SIGINT at its
+# default. A test run started in the background (``pytest ... &`` in a script) ignores
+# SIGINT and its children inherit that, so Python never turns the signal into
+# KeyboardInterrupt and the CLI, rightly, carries on until the test gives up.
+MUSICAPI = [sys.executable, "-c", "import runpy, signal; "
+            "signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "runpy.run_module('musicapi_async', run_name='__main__')"]  # fmt: skip
 
 
 @pytest.fixture
@@ -85,7 +92,7 @@ def test_ctrl_c_says_what_is_in_flight_and_a_rerun_bills_nothing_twice(
     ])  # fmt: skip
     out = tmp_path / "out"
     journal = tmp_path / "journal.sqlite3"
-    command = [sys.executable, "-m", "musicapi_async", "bulk", str(songs), "--base-url", server,
+    command = [*MUSICAPI, "bulk", str(songs), "--base-url", server,
                "--api-key", "k", "--speed", SPEED, "--journal", str(journal), "--out", str(out),
                "--concurrency", "4"]  # fmt: skip
     release = hold_polls(server)

@@ -8,9 +8,11 @@ about a tenth of a second and is polled on the schedule real users get.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import aiohttp
+import anyio
 
 from musicapi_async import Clip, ClipState, Job, MusicAPI, PollPolicy
 from musicapi_async.emulator import Emulator
@@ -74,3 +76,15 @@ async def emulated_task(http: aiohttp.ClientSession, emu: Emulator, task_id: str
     async with http.get(f"{emu.url}/_emulator/tasks/{task_id}") as response:
         assert response.status == 200, await response.text()
         return await response.json()
+
+
+async def until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
+    """Return once ``condition()`` holds; fail the test if it still does not after ``timeout``.
+
+    For states a test can only read as counters (the emulator's stats, the poller's): the
+    test waits for the state itself, never for an amount of time, so load cannot change
+    what it sees, only how long it takes.
+    """
+    with anyio.fail_after(timeout):
+        while not condition():  # noqa: ASYNC110 - counters, not events, are what we can read
+            await anyio.sleep(0.002)

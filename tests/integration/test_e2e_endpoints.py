@@ -14,6 +14,7 @@ from musicapi_async import (
     ClipState,
     ContentRejected,
     Family,
+    Governor,
     InsufficientCredits,
     InvalidRequest,
     LyricsCandidate,
@@ -270,40 +271,40 @@ async def test_studio_extend_mode_names_its_source_song(api: MusicAPI, mode: str
 # ------------------------------------------------------------------- credits and failures
 
 
-@pytest.mark.musicapi_emulator(credits=100, extra_credits=20)
-async def test_credits_spend_extra_first_and_refund_failed_tasks(
-    emu: Emulator, api: MusicAPI
-) -> None:
+# The emulator's clock is stopped: the failed task's refund comes when the test moves
+# time, never while a balance is being read. No create pace: it would wait in real time.
+@pytest.mark.musicapi_emulator(speed=0, credits=100, extra_credits=20, create_interval=None)
+async def test_credits_spend_extra_first_and_refund_failed_tasks(emu: Emulator) -> None:
     """Extra credits go first; a failed task raises TaskFailed and is refunded where it was paid."""
+    async with MusicAPI(emu.api_key, base_url=emu.url, poll=FAST_POLL,
+                        governor=Governor.unlimited()) as api:  # fmt: skip
 
-    async def balance() -> tuple[int, int]:
-        credits = await api.get_credits()
-        assert (credits.credits, credits.extra_credits) == (
-            emu.balance().credits,
-            emu.balance().extra_credits,
-        )
-        return credits.credits, credits.extra_credits
+        async def balance() -> tuple[int, int]:
+            credits = await api.get_credits()
+            assert (credits.credits, credits.extra_credits) == (
+                emu.balance().credits,
+                emu.balance().extra_credits,
+            )
+            return credits.credits, credits.extra_credits
 
-    assert await balance() == (100, 20)
-    emu.fail_next()
-    failing = await api.sonic.create(custom_mode=False, mv="sonic-v5",
-                                     gpt_description_prompt=DESCRIPTION)  # fmt: skip
-    assert await balance() == (100, 5)
-    working = await api.sonic.create(custom_mode=False, mv="sonic-v5",
-                                     gpt_description_prompt=DESCRIPTION)  # fmt: skip
-    credits, extra = await balance()
-    # The second song was paid from credits; the first's 15 extra credits come back when it
-    # fails, which on a loaded machine the emulator's clock may already have reached.
-    assert (credits, extra) in ((90, 0), (90, 15))
-    with pytest.raises(TaskFailed) as caught:
-        await failing.wait(timeout=WAIT)
-    error = caught.value
-    assert error.task_id == failing.task_id
-    assert len(error.clips) == 2
-    assert all(c.state is ClipState.FAILED for c in error.clips)
-    assert error.api_message == FAILED_MESSAGE
-    await wait_succeeded(working)
-    assert await balance() == (90, 15)  # the 15 extra credits went back to extra
+        assert await balance() == (100, 20)
+        emu.fail_next()
+        failing = await api.sonic.create(custom_mode=False, mv="sonic-v5",
+                                         gpt_description_prompt=DESCRIPTION)  # fmt: skip
+        assert await balance() == (100, 5)
+        working = await api.sonic.create(custom_mode=False, mv="sonic-v5",
+                                         gpt_description_prompt=DESCRIPTION)  # fmt: skip
+        assert await balance() == (90, 0)  # the last 5 extra credits, then 10 credits
+        emu.advance(LONG)
+        with pytest.raises(TaskFailed) as caught:
+            await failing.wait(timeout=WAIT)
+        error = caught.value
+        assert error.task_id == failing.task_id
+        assert len(error.clips) == 2
+        assert all(c.state is ClipState.FAILED for c in error.clips)
+        assert error.api_message == FAILED_MESSAGE
+        await wait_succeeded(working)
+        assert await balance() == (90, 15)  # the 15 extra credits went back to extra
     stats = emu.stats
     assert (stats.credits_spent, stats.credits_refunded) == (30, 15)
     assert stats.tasks == {"failed": 1, "succeeded": 1}

@@ -20,6 +20,7 @@ import pytest
 
 from musicapi_async import (
     CallerError,
+    Governor,
     MusicAPI,
     MusicAPIError,
     NuroVocalRequest,
@@ -32,7 +33,7 @@ from musicapi_async import (
 from musicapi_async.emulator import Emulator, Fault, FaultKind
 from musicapi_async.emulator._faults import CALLER_FAULTS
 
-from .support import DESCRIPTION, FAST_POLL, WAIT, wait_succeeded
+from .support import DESCRIPTION, FAST_POLL, LONG, SPEED, until, wait_succeeded
 
 pytestmark = pytest.mark.anyio
 
@@ -43,7 +44,12 @@ REQUEST = SonicRequest(custom_mode=False, mv="sonic-v5", gpt_description_prompt=
 @pytest.fixture
 async def api(emu: Emulator) -> AsyncIterator[MusicAPI]:
     """A client of ``emu`` that sends each call once: what an answer maps to, no retries."""
-    async with MusicAPI(emu.api_key, base_url=emu.url, poll=FAST_POLL, retry=ONE_TRY) as client:
+    # Its pauses run at the emulator's speed even when that emulator's clock is stopped
+    # (which announces no speed): a refusal then costs a blink, not a wall second.
+    governor = Governor()
+    governor.set_time_scale(SPEED)
+    async with MusicAPI(emu.api_key, base_url=emu.url, poll=FAST_POLL, retry=ONE_TRY,
+                        governor=governor) as client:  # fmt: skip
         yield client
 
 
@@ -128,18 +134,25 @@ async def test_server_error_on_a_create_is_outcome_unknown(
 # ---------------------------------------------------------------------- faults on polls
 
 
+# The emulator's clock stands still until both faults have struck: however late the
+# polls come (a loaded machine), the task cannot end before the second faulted poll.
 @pytest.mark.parametrize("kind", [k for k in FaultKind if k not in CALLER_FAULTS])
+@pytest.mark.musicapi_emulator(speed=0)
 async def test_faults_on_polls_are_ridden_out(
     emu: Emulator, api: MusicAPI, kind: FaultKind
 ) -> None:
     """Two faulted polls of any kind do not end the wait: it still returns the clips, free."""
     emu.faults.add(Fault(kind, endpoint="sonic.task", count=2, retry_after=0.01, delay=0.05))
     job = await api.submit(REQUEST)
-    await wait_succeeded(job)
+    async with anyio.create_task_group() as group:
+        group.start_soon(wait_succeeded, job)
+        # A task's polls never overlap: once the third has started, both faulted ones
+        # have been answered (a slow one reads the clock only when its delay is over).
+        await until(lambda: api.poller.stats.polls >= 3)
+        emu.advance(LONG)
     stats = emu.stats
     assert stats.faults == {kind.value: 2}
-    # Two faulted polls, and after them a good one (a slow answer is itself a good one).
-    assert stats.requests["sonic.task"] >= (2 if kind is FaultKind.SLOW else 3)
+    assert stats.requests["sonic.task"] >= 3  # two faulted polls, then good ones
     assert stats.billed == {"sonic.create": 1}
     assert stats.credits_spent == 15
 
@@ -174,15 +187,16 @@ async def test_slow_create_past_the_client_timeout_is_outcome_unknown_but_billed
     emu: Emulator,
 ) -> None:
     """A create slower than ``timeout=`` is SubmissionOutcomeUnknown; the server still billed it."""
-    emu.faults.add(Fault(FaultKind.SLOW, endpoint="sonic.create", delay=0.3))
-    async with MusicAPI(emu.api_key, base_url=emu.url, poll=FAST_POLL, timeout=0.1,
+    # The answer cannot beat the timeout: the delay alone is longer. The create must still
+    # reach the emulator before the client gives up, which a loaded machine did not always
+    # manage in 0.1 s: a second leaves room for any stall.
+    emu.faults.add(Fault(FaultKind.SLOW, endpoint="sonic.create", delay=1.2))
+    async with MusicAPI(emu.api_key, base_url=emu.url, poll=FAST_POLL, timeout=1.0,
                         retry=ONE_TRY) as api:  # fmt: skip
         with pytest.raises(SubmissionOutcomeUnknown) as caught:
             await api.submit(REQUEST)
         assert (caught.value.endpoint, caught.value.request) == ("sonic.create", REQUEST)
-        with anyio.fail_after(WAIT):
-            while not billed_creates(emu):  # noqa: ASYNC110 - the emulator exposes a counter
-                await anyio.sleep(0.02)
+        await until(lambda: billed_creates(emu) == 1)
         # Reconciling: the task exists and was paid for, though its id never arrived.
         assert len(emu.task_ids()) == 1
         assert (await api.get_credits()).credits == 985

@@ -32,6 +32,8 @@ from musicapi_async import (
 )
 from musicapi_async.emulator import Emulator, Fault, FaultKind
 
+from .support import LONG, until
+
 SPEED = 600.0
 
 
@@ -114,13 +116,23 @@ async def test_failures_are_values_not_exceptions(emu: Emulator, api: MusicAPI) 
 
 
 @pytest.mark.anyio
-async def test_streaming_event_comes_before_done(api: MusicAPI) -> None:
+async def test_streaming_event_comes_before_done() -> None:
     """updates() reports a playable stream URL before the clip succeeds and the task ends."""
-    job = await api.submit(song(0))
-    events: list[JobEvent] = []
-    with anyio.fail_after(30):
-        async for event in job.updates():
-            events.append(event)
+    # The emulator's clock is moved by hand: it stands in the stream until the poller has
+    # seen it, however late its polls come (at 600x a loaded machine could miss it).
+    async with (
+        Emulator(speed=0) as emu,
+        MusicAPI(emu.api_key, base_url=emu.url, poll=PollPolicy().scaled(SPEED)) as api,
+    ):
+        job = await api.submit(song(0))
+        while emu.task_status(job.task_id) != "streaming":
+            emu.advance(1)
+        events: list[JobEvent] = []
+        with anyio.fail_after(30):
+            async for event in job.updates():
+                events.append(event)
+                if isinstance(event, ClipPlayable):
+                    emu.advance(LONG)
     first_playable = next(i for i, e in enumerate(events) if isinstance(e, ClipPlayable))
     first_success = next(i for i, e in enumerate(events) if isinstance(e, ClipSucceeded))
     assert first_playable < first_success
@@ -203,13 +215,14 @@ class ManualClock:
 async def test_polls_pause_during_retry_after() -> None:
     """While a Retry-After pause runs, the poller sends no poll at all."""
     # The governor's pause runs on a clock only the test moves: the pause cannot end
-    # early (or late) whatever the load, so "no poll during it" is exact.
+    # early (or late) whatever the load, so "no poll during it" is exact. The emulator's
+    # clock is stopped too: no task can finish before the pause, however late it starts.
     clock = ManualClock()
     governor = Governor.unlimited(clock=clock, sleep=clock.sleep)
     policy = PollPolicy().scaled(SPEED)
     # No create pace on either side: the creates need no clock, only the pause does.
     async with (
-        Emulator(speed=SPEED, credits=100_000, create_interval=None) as emu,
+        Emulator(speed=0, credits=100_000, create_interval=None) as emu,
         MusicAPI(emu.api_key, base_url=emu.url, poll=policy, governor=governor) as api,
     ):
         jobs = [await api.submit(song(i)) for i in range(10)]
@@ -220,25 +233,28 @@ async def test_polls_pause_during_retry_after() -> None:
             async for job in api.as_completed(jobs, timeout=30):
                 finished.append(job.task_id)
 
+        def paused() -> bool:  # refused, and every poll already granted has been answered
+            return bool(api.poller.stats.throttled and clock.sleeping) and not in_flight()
+
+        def in_flight() -> int:
+            return governor.state("poll").in_flight
+
+        def held() -> int:  # polls the poller has started that the server has not seen
+            return api.poller.stats.polls - polls(emu)
+
         async with anyio.create_task_group() as group:
             group.start_soon(consume)
-            with anyio.fail_after(10):
-                # Counters, not events, are what the poller and the clock expose: sample.
-                # No lease in flight: a poll granted before the throttle (still opening
-                # its connection, say) has reached the server and come back by then.
-                while not (  # noqa: ASYNC110
-                    api.poller.stats.throttled
-                    and clock.sleeping
-                    and not governor.state("poll").in_flight
-                ):
-                    await anyio.sleep(0.005)
-                during = polls(emu)
-                # Polls come due meanwhile (the schedule runs in real time): none is sent.
-                await anyio.sleep(0.1)
-                assert clock.sleeping
-                assert polls(emu) == during
-                assert not finished
-                clock.release(300)  # the pause ends: every task is polled and finishes
+            await until(paused)
+            during = polls(emu)
+            # Every task's next poll comes due meanwhile (the schedule runs in real time):
+            # each is held, none reaches the server.
+            await until(lambda: held() == len(jobs))
+            assert clock.sleeping
+            assert polls(emu) == during
+            assert not in_flight()
+            assert not finished
+            emu.advance(LONG)
+            clock.release(300)  # the pause ends: every task is polled and finishes
         assert sorted(finished) == sorted(j.task_id for j in jobs)
         assert polls(emu) > during
 
@@ -273,20 +289,27 @@ async def test_abandoned_task_is_no_longer_polled(emu: Emulator, api: MusicAPI) 
 
 
 @pytest.mark.anyio
-async def test_timeout_carries_the_task_id_and_resume_works(emu: Emulator, api: MusicAPI) -> None:
+async def test_timeout_carries_the_task_id_and_resume_works() -> None:
     """TaskTimeout names the task and its last snapshot; a fresh Job for that id resumes."""
-    job = await api.submit(song(0))
-    with pytest.raises(TaskTimeout) as caught:
-        await job.wait(timeout=0.25)
-    assert caught.value.task_id == job.task_id
-    assert isinstance(caught.value, TimeoutError)
-    assert caught.value.snapshot is job.snapshot
-    resumed = api.job(caught.value.task_id)
-    clips = await resumed.wait(timeout=30)
-    assert len(clips) == 2
-    assert all(c.state == "succeeded" for c in clips)
-    assert emu.task_status(job.task_id) == "succeeded"
-    assert clips == list((await api.sonic.get(job.task_id)).clips)
+    # The emulator's clock stands still until the wait has timed out: at 600x a song can
+    # end inside the 0.25 s wait, and then nothing times out.
+    async with (
+        Emulator(speed=0) as emu,
+        MusicAPI(emu.api_key, base_url=emu.url, poll=PollPolicy().scaled(SPEED)) as api,
+    ):
+        job = await api.submit(song(0))
+        with pytest.raises(TaskTimeout) as caught:
+            await job.wait(timeout=0.25)
+        emu.advance(LONG)
+        assert caught.value.task_id == job.task_id
+        assert isinstance(caught.value, TimeoutError)
+        assert caught.value.snapshot is job.snapshot
+        resumed = api.job(caught.value.task_id)
+        clips = await resumed.wait(timeout=30)
+        assert len(clips) == 2
+        assert all(c.state == "succeeded" for c in clips)
+        assert emu.task_status(job.task_id) == "succeeded"
+        assert clips == list((await api.sonic.get(job.task_id)).clips)
 
 
 @pytest.mark.anyio

@@ -219,12 +219,18 @@ async def test_unlimited_budget_slows_when_throttled_and_returns_to_unlimited() 
 @pytest.mark.anyio
 async def test_cancelled_waiter_gives_back_its_slot() -> None:
     """A lease cancelled while waiting frees its slot and its place in line."""
-    gov = Governor(Budget(rate=1, concurrency=1), Budget())
-    gov.throttled("create", 0.1)  # real time: the only test here that waits, 0.1 s
+    t = FakeTime()
+
+    async def stopped(seconds: float) -> None:  # the pause cannot end while the lease waits
+        await anyio.sleep_forever()
+
+    gov = Governor(Budget(rate=1, concurrency=1), Budget(), clock=t.clock, sleep=stopped)
+    gov.throttled("create", 0.1)
     with anyio.move_on_after(0.02):
         async with gov.create():
             pytest.fail("granted during the pause")
     assert gov.state("create").in_flight == 0
+    t.now = 0.1  # the pause is over
     with anyio.fail_after(2):
         async with gov.create():
             assert gov.state("create").in_flight == 1
