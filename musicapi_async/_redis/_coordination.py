@@ -395,6 +395,8 @@ class RedisCoordination:
     def watch(self, task_id: str) -> None:
         """Someone here started waiting on ``task_id``: join its waiters soon, so that
         the snapshots another process publishes reach this one as they come."""
+        # Back before its release went out: keep the lease and the place among waiters.
+        self._releasing.discard(task_id)
         self._watching.add(task_id)
         self._watch_wakeup.set()
 
