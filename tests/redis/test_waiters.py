@@ -112,20 +112,20 @@ async def test_a_poll_under_the_fleets_poll_pause_waits(redis_url: str, namespac
     """A tick that takes the lease while another process paused every poll does not let
     its poll through the shared budget; without the pause it goes at once."""
     sent: list[str] = []
-    coordination = RedisCoordination(redis_url, namespace=namespace, create_rate=None)
-    await coordination.open()
+    shared = RedisCoordination(redis_url, namespace=namespace, create_rate=None)
+    await shared.open()
     try:
 
         async def fetch(task_id: str, family: Family) -> TaskSnapshot:
-            await coordination.rates.acquire("poll")
+            await shared.rates.acquire("poll")
             sent.append(task_id)
             return TaskSnapshot(task_id=task_id, family=family, ready=False)
 
-        await coordination.poll("free-task", Family.SONIC, fetch)
-        await coordination.rates.pause("poll", 300)
+        await shared.poll("free-task", Family.SONIC, fetch)
+        await shared.rates.pause("poll", 300)
         with anyio.move_on_after(1):  # the pause lasts 300 s: it cannot end meanwhile
-            await coordination.poll("paused-task", Family.SONIC, fetch)
+            await shared.poll("paused-task", Family.SONIC, fetch)
     finally:
-        await coordination.aclose()
+        await shared.aclose()
 
     assert sent == ["free-task"]
