@@ -320,10 +320,11 @@ def section(runs: Mapping[str, Run], *, charted: bool) -> list[str]:
         "clock from the first accepted create to the last, and the emulator refuses creates "
         "closer than its 3 s, so a create a few ms late is refused. CPU is every worker's "
         "together, from the common start to its last delivery. Each process waits on its "
-        "own jobs; it also receives (over Redis pub/sub) every snapshot the others "
-        "publish, and drops those of tasks it does not wait on unparsed, but redis-py "
-        "still reads each message: in a profile, reading them and each process's own "
-        "Redis round trips and background loops made up most of the extra CPU per job.",
+        "own jobs; a snapshot is published only to the other processes that wait on its "
+        "task (none here), and a holder's poll costs one Redis round trip (the lease, "
+        "with the poll pause). What is left of the extra CPU per job is per process: "
+        "its event loop, connections and background loops, and the machine's contention "
+        "(N processes on 2 shared cores).",
         "",
         "| processes | delivered | polls/job | creates/s (budget) | refused creates | "
         "CPU ms/job | wall s | others' snapshots used / left unread |",

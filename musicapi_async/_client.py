@@ -392,6 +392,7 @@ class MusicAPI:
         group.start_soon(self.poller.run)
         if self.coordination is not None:  # [redis hook] other processes' snapshots
             self.poller.on_close = self.coordination.release
+            self.poller.on_watch = self.coordination.watch
             group.start_soon(self.coordination.run, self.poller.publish, self.poller.watching)
         if self._windows is not None:  # [redis hook]
             group.start_soon(self._windows.run)

@@ -10,7 +10,8 @@ the client runs alone exactly as before.
   first, then the shared one. The client tells it about each throttle, so one process's
   429 pauses all of them, and about the server's announced speed, which it follows.
 - ``Coordination``: the rate store, one poller per task across the fleet (``poll``),
-  snapshots shared with every process (``publish``), and a background ``run``.
+  snapshots shared with every process that waits on the task (``watch``, ``publish``),
+  and a background ``run``.
 """
 
 from __future__ import annotations
@@ -73,6 +74,10 @@ class Coordination(Protocol):
 
     async def publish(self, snapshot: TaskSnapshot) -> None:
         """Share a snapshot that arrived another way (a webhook) with every process."""
+        ...
+
+    def watch(self, task_id: str) -> None:
+        """Someone here started waiting on ``task_id``: send its snapshots here too."""
         ...
 
     def release(self, task_id: str) -> None:

@@ -134,6 +134,8 @@ class Poller:
         self.stats = PollerStats()
         # [redis hook] told when nobody here waits on a task any more (lease release).
         self.on_close: Callable[[str], None] | None = None
+        # [redis hook] told when someone here starts waiting on a task (joins its waiters).
+        self.on_watch: Callable[[str], None] | None = None
 
     @property
     def policy(self) -> PollPolicy:
@@ -166,6 +168,8 @@ class Poller:
             watch = _Watch(task_id, family, submitted_at)
             self._watches[task_id] = watch
             self.stats.watched += 1
+            if self.on_watch is not None:  # [redis hook]
+                self.on_watch(task_id)
             now = self._clock()
             if self.push:
                 start = now if submitted_at is None else submitted_at

@@ -12,6 +12,7 @@ logged and the client polls on, from what it knows.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from typing import TYPE_CHECKING, Final
 
@@ -32,6 +33,8 @@ logger = logging.getLogger("musicapi_async.redis")
 # Server seconds between two syncs of a running client: a minute against MusicAPI (tasks
 # take minutes; two small Redis commands), a second of wall time at an emulator's 60x.
 SYNC_EVERY: Final = 60.0
+# Wall seconds between two looks at the period (the speed may change meanwhile).
+_STEP: Final = 5.0
 
 
 def window_store(coordination: object) -> WindowStore | None:
@@ -108,7 +111,13 @@ class WindowKeeper:
 
     async def run(self) -> None:
         """Sync every ``SYNC_EVERY`` server seconds, until cancelled."""
+        last = time.monotonic()
         while True:
-            # At most twice a wall second, however fast an emulator runs.
-            await anyio.sleep(max(0.5, SYNC_EVERY / self._poller.policy.time_scale))
-            await self.sync()
+            # The period is read again at each step, not once: the server's speed is only
+            # known after the client opened (a first sleep of a real-time minute would
+            # keep a fast emulator's fleet from sharing anything for that long).
+            period = max(0.5, SYNC_EVERY / self._poller.policy.time_scale)
+            await anyio.sleep(max(0.0, min(_STEP, period - (time.monotonic() - last))))
+            if time.monotonic() - last >= period:
+                last = time.monotonic()
+                await self.sync()

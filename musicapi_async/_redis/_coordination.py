@@ -10,6 +10,11 @@
   next process to tick takes over. The others answer their tick with the last snapshot
   the holder stored, and meanwhile get every snapshot as it is published (pub/sub), so
   ``wait()``, ``updates()`` and SSE streams fire in every process at the same moment.
+- **Snapshots go to their waiters only**: a process that starts waiting on a task adds
+  its session to the task's waiters in Redis (``watch``; every tick adds it again), and
+  a changed snapshot is published on the channel of each waiting session but the
+  sender's. A process of a fleet then reads the snapshots of its own tasks only, not
+  every process's (with one channel for all, a fleet of N read N times what it used).
   A finished snapshot is kept (``snapshot_ttl``): a late waiter anywhere needs no poll.
 - **Webhooks**: a verified delivery fed to any process is published like a poll.
 - **Learned windows** (``.windows``, a ``RedisWindowStore``): the client seeds its poll
@@ -23,6 +28,7 @@ another process claimed (``pending``) can be told apart from one whose sender di
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import time
 import uuid
@@ -49,28 +55,61 @@ __all__ = ["CoordinationStats", "RedisCoordination"]
 
 logger = logging.getLogger("musicapi_async.redis")
 
-# KEYS: snapshot, lease. ARGV: session, lease ttl (ms).
-# Returns {held (1/0), stored snapshot or nil}. A finished task is never polled again.
+# KEYS: snapshot, lease, waiters, polls' paused-until. ARGV: session, lease ttl (ms),
+# waiters' ttl (s). Returns {held (1/0), stored snapshot or nil, ms of poll pause left}.
+# A finished task is never polled again. The session is (again) one of the waiters: one
+# whose ``watch`` was lost (Redis was down) is pushed the snapshots from its first tick.
+# The pause is the one the shared poll budget would check: a holder without a poll rate
+# need not ask for it again before it sends.
 _TICK: Final = """
 local snap = redis.call('GET', KEYS[1])
-if snap and string.sub(snap, 1, 1) == 'D' then return {0, snap} end
+if snap and string.sub(snap, 1, 1) == 'D' then return {0, snap, 0} end
+redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('EXPIRE', KEYS[3], ARGV[3])
 local holder = redis.call('GET', KEYS[2])
+local held = 0
 if not holder then
   redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-  return {1, snap}
-end
-if holder == ARGV[1] then
+  held = 1
+elseif holder == ARGV[1] then
   redis.call('PEXPIRE', KEYS[2], ARGV[2])
-  return {1, snap}
+  held = 1
 end
-return {0, snap}
+local paused = 0
+if held == 1 then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+  paused = math.max(0, math.ceil(tonumber(redis.call('GET', KEYS[4]) or '0') - now))
+end
+return {held, snap, paused}
 """
 
-# KEYS: snapshot, lease, channel name. ARGV: 'D' or 'R' + snapshot JSON, ttl (s),
-# session, task id. A finished snapshot is never replaced by an older, unfinished one.
-# The message is "session D|R task_id JSON": a receiver reads the JSON only if it needs it.
-# A snapshot equal to the stored one (most polls: "not yet") is not sent again: the
-# others' pollers would find nothing new in it, and every process reads every message.
+# KEYS: each task's waiters then its snapshot, in pairs. ARGV: session, waiters' ttl (s).
+# Adds the session to the waiters of each task not finished yet; returns the indexes of
+# the finished ones with their snapshot (a finish published before the session was
+# added reached it no other way before its first tick).
+_WATCH: Final = """
+local done = {}
+for i = 1, #KEYS, 2 do
+  local snap = redis.call('GET', KEYS[i + 1])
+  if snap and string.sub(snap, 1, 1) == 'D' then
+    table.insert(done, (i + 1) / 2)
+    table.insert(done, snap)
+  else
+    redis.call('SADD', KEYS[i], ARGV[1])
+    redis.call('EXPIRE', KEYS[i], ARGV[2])
+  end
+end
+return done
+"""
+
+# KEYS: snapshot, lease, waiters. ARGV: 'D' or 'R' + snapshot JSON, ttl (s), session,
+# task id, prefix of the sessions' channels. A finished snapshot is never replaced by an
+# older, unfinished one. The message, "session D|R task_id JSON", goes to each waiting
+# session but the sender. A snapshot equal to the stored one (most polls: "not yet") is
+# not sent again: the others' pollers would find nothing new in it. Once finished, the
+# task needs no waiters: every one of them was just sent the end, and a later one reads
+# the stored snapshot.
 _PUBLISH: Final = """
 local old = redis.call('GET', KEYS[1])
 local done = string.sub(ARGV[1], 1, 1) == 'D'
@@ -78,10 +117,16 @@ if old and string.sub(old, 1, 1) == 'D' and not done then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 local changed = old ~= ARGV[1]
 if changed then
-  redis.call('PUBLISH', KEYS[3], ARGV[3] .. ' ' .. string.sub(ARGV[1], 1, 1) .. ' ' ..
-             ARGV[4] .. ' ' .. string.sub(ARGV[1], 2))
+  local message = ARGV[3] .. ' ' .. string.sub(ARGV[1], 1, 1) .. ' ' .. ARGV[4] .. ' ' ..
+                  string.sub(ARGV[1], 2)
+  for _, session in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+    if session ~= ARGV[3] then redis.call('PUBLISH', ARGV[5] .. session, message) end
+  end
 end
-if done and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+if done then
+  if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+  redis.call('DEL', KEYS[3])
+end
 if changed then return 1 end
 return 0
 """
@@ -102,6 +147,29 @@ end
 return kept
 """
 
+# KEYS: leases, then waiters. ARGV: session, how many leases. Lets go of the leases this
+# session holds and takes it off the waiters.
+_FORGET: Final = """
+local leases = tonumber(ARGV[2])
+for i, key in ipairs(KEYS) do
+  if i <= leases then
+    if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end
+  else
+    redis.call('SREM', key, ARGV[1])
+  end
+end
+return 1
+"""
+
+# How long the poll pause a tick read stays good for the send that follows it.
+_PAUSE_CHECK_FRESH: Final = 0.05
+# Finished tasks remembered, so that a watch closed by its end needs no unregistering.
+_FINISHED_KEPT: Final = 10_000
+# Set while a tick's poll is sent: when the tick found no poll pause (its monotonic time).
+_PAUSE_CHECKED: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "musicapi_redis_pause_checked", default=None
+)
+
 
 class _ClaimingRates:
     """The shared budgets, plus one duty: right before a create is sent (its token in
@@ -112,6 +180,13 @@ class _ClaimingRates:
         self.store = store
 
     async def acquire(self, kind: RateKind) -> None:
+        if kind == "poll" and self.store.unpaced(kind):
+            # Without a poll rate the budget only checks the fleet's pause, and the tick
+            # that let this poll go checked it a moment ago: no second round trip.
+            checked = _PAUSE_CHECKED.get()
+            if checked is not None and time.monotonic() - checked < _PAUSE_CHECK_FRESH:
+                self.store.grants[kind] += 1
+                return
         claim = current_claim() if kind == "create" else None
         if claim is None:
             await self.store.acquire(kind)
@@ -209,7 +284,9 @@ class RedisCoordination:
         self.session = uuid.uuid4().hex
         self._lease_ms = max(1, int(lease_ttl * 1000))
         self._snapshot_ttl = max(1, int(snapshot_ttl))
-        self._channel = f"{namespace}:snapshots"
+        # Each session's own channel: it receives the snapshots of tasks it waits on.
+        self._channels = f"{namespace}:snapshots:"
+        self._channel = self._channels + self.session
         self.journal = RedisJournal(
             url,
             namespace=namespace,
@@ -233,13 +310,22 @@ class RedisCoordination:
         self._tick: AsyncScript = self._redis.register_script(_TICK)
         self._publish: AsyncScript = self._redis.register_script(_PUBLISH)
         self._leases: AsyncScript = self._redis.register_script(_LEASES)
+        self._watch: AsyncScript = self._redis.register_script(_WATCH)
+        self._forget: AsyncScript = self._redis.register_script(_FORGET)
+        self._waiters_ttl = self._snapshot_ttl
+        self._poll_paused = self._rates.paused_key("poll")
         # Leases this process holds, with when it last polled under each: a lease whose
         # task this process stopped polling is let go instead of being renewed forever.
         self._held: dict[str, float] = {}
         self._ever_held: set[str] = set()
-        # Tasks nobody in this process waits on any more: their leases go back at once.
+        # Tasks nobody in this process waits on any more: their leases go back at once,
+        # and this session leaves their waiters (unless they finished: see _PUBLISH).
         self._releasing: set[str] = set()
         self._release_wakeup = anyio.Event()
+        # Tasks someone here started waiting on: this session joins their waiters.
+        self._watching: set[str] = set()
+        self._watch_wakeup = anyio.Event()
+        self._finished: dict[str, None] = {}
         self.stats = CoordinationStats()
 
     def __repr__(self) -> str:
@@ -303,26 +389,72 @@ class RedisCoordination:
         async with anyio.create_task_group() as group:
             group.start_soon(self._keep_alive)
             group.start_soon(self._release_loop)
+            group.start_soon(self._watch_loop, deliver)
             await self._listen(deliver, watching)
+
+    def watch(self, task_id: str) -> None:
+        """Someone here started waiting on ``task_id``: join its waiters soon, so that
+        the snapshots another process publishes reach this one as they come."""
+        # Back before its release went out: keep the lease and the place among waiters.
+        self._releasing.discard(task_id)
+        self._watching.add(task_id)
+        self._watch_wakeup.set()
+
+    async def _watch_loop(self, deliver: Publish) -> None:
+        # One round trip for every watch started since the last one.
+        while True:
+            await self._watch_wakeup.wait()
+            self._watch_wakeup = anyio.Event()
+            tasks, self._watching = list(self._watching), set()
+            keys = [k for t in tasks for k in (self._key("waiters", t), self._key("snap", t))]
+            try:
+                with guarded(self._url, "joining the waiters of tasks"):
+                    done = await self._watch(keys=keys, args=[self.session, self._waiters_ttl])
+            except CoordinationError as exc:
+                # Not lost: each tick joins again, and reads the stored snapshot meanwhile.
+                logger.warning("%s (the ticks join instead)", exc)
+                continue
+            for index, stored in zip(done[::2], done[1::2], strict=True):
+                self._deliver_stored(tasks[int(index) - 1], stored, deliver)
+
+    def _deliver_stored(self, task_id: str, stored: bytes, deliver: Publish) -> None:
+        try:
+            snapshot = snapshot_from_json(bytes(stored)[1:])
+        except (ValueError, KeyError, TypeError) as exc:
+            logger.warning("dropped an unreadable snapshot of task %s from Redis: %s", task_id, exc)
+            return
+        self._finish(task_id)
+        deliver(task_id, snapshot)
+
+    def _finish(self, task_id: str) -> None:
+        # Remembered so that its watch, closed by the end, needs no unregistering.
+        self._finished[task_id] = None
+        if len(self._finished) > _FINISHED_KEPT:
+            del self._finished[next(iter(self._finished))]
 
     def release(self, task_id: str) -> None:
         """Nobody here waits on ``task_id`` any more: let go of its lease (if held) soon,
-        so that a process still waiting on it takes over at its next tick."""
-        if self._held.pop(task_id, None) is not None:
-            self._releasing.add(task_id)
-            self._release_wakeup.set()
+        so that a process still waiting on it takes over at its next tick, and leave its
+        waiters (a finished task has none left)."""
+        held = self._held.pop(task_id, None) is not None
+        self._watching.discard(task_id)
+        if task_id in self._finished:
+            del self._finished[task_id]
+            if not held:
+                return
+        self._releasing.add(task_id)
+        self._release_wakeup.set()
 
     async def _release_loop(self) -> None:
         while True:
             await self._release_wakeup.wait()
             self._release_wakeup = anyio.Event()
             tasks, self._releasing = list(self._releasing), set()
+            keys = [self._key("lease", t) for t in tasks]
+            keys += [self._key("waiters", t) for t in tasks]
             try:
                 with guarded(self._url, "releasing poll leases"):
-                    await self._leases(
-                        keys=[self._key("lease", t) for t in tasks],
-                        args=[self.session, self._lease_ms, "release"],
-                    )
+                    await self._forget(keys=keys, args=[self.session, len(tasks)])
             except CoordinationError as exc:
                 logger.warning("%s (the leases lapse on their own)", exc)
 
@@ -396,9 +528,11 @@ class RedisCoordination:
         if not isinstance(data, bytes | str):
             return
         text = data.decode() if isinstance(data, bytes) else data
-        sender, _, task_id, payload = [*text.split(" ", 3), "", "", ""][:4]
+        sender, kind, task_id, payload = [*text.split(" ", 3), "", "", ""][:4]
         if sender == self.session:
-            return  # our own: the local poller already has it
+            return  # our own (never sent back to us now): the local poller has it
+        if kind == "D":
+            self._finish(task_id)
         if watching is not None and not watching(task_id):
             self.stats.skipped += 1
             return
@@ -418,10 +552,11 @@ class RedisCoordination:
         Raises:
             CoordinationError: Redis cannot be reached (the poller tries again later).
         """
+        keys = [self._key("snap", task_id), self._key("lease", task_id),
+                self._key("waiters", task_id), self._poll_paused]  # fmt: skip
         with guarded(self._url, f"taking the poll lease of task {task_id}"):
-            held, stored = await self._tick(
-                keys=[self._key("snap", task_id), self._key("lease", task_id)],
-                args=[self.session, self._lease_ms],
+            held, stored, paused = await self._tick(
+                keys=keys, args=[self.session, self._lease_ms, self._waiters_ttl]
             )
         if not int(held):
             self._held.pop(task_id, None)
@@ -429,14 +564,26 @@ class RedisCoordination:
             if stored is None:
                 # Nobody has seen it yet: as the API itself answers a young task.
                 return TaskSnapshot(task_id=task_id, family=family, ready=False)
-            return snapshot_from_json(bytes(stored)[1:])
+            snapshot = snapshot_from_json(bytes(stored)[1:])
+            if snapshot.done:
+                self._finish(task_id)
+            return snapshot
         if task_id not in self._ever_held:
             self._ever_held.add(task_id)
             self.stats.takeovers += 1
         self._held[task_id] = time.monotonic()
         self.stats.polls += 1
-        snapshot = await fetch(task_id, family)
-        await self.publish(snapshot)
+        token = _PAUSE_CHECKED.set(None if int(paused) else time.monotonic())
+        try:
+            snapshot = await fetch(task_id, family)
+        finally:
+            _PAUSE_CHECKED.reset(token)
+        payload = ("D" if snapshot.done else "R") + snapshot_to_json(snapshot)
+        if stored is not None and bytes(stored) == payload.encode():
+            # Unchanged since it was stored (most polls: "not yet"): nothing to store or
+            # send, and no round trip.
+            return snapshot
+        await self._store(snapshot, payload)
         return snapshot
 
     async def publish(self, snapshot: TaskSnapshot) -> None:
@@ -445,14 +592,19 @@ class RedisCoordination:
         Raises:
             CoordinationError: Redis cannot be reached.
         """
+        await self._store(snapshot, ("D" if snapshot.done else "R") + snapshot_to_json(snapshot))
+
+    async def _store(self, snapshot: TaskSnapshot, payload: str) -> None:
         task_id = snapshot.task_id
-        payload = ("D" if snapshot.done else "R") + snapshot_to_json(snapshot)
         if snapshot.done:
             self._held.pop(task_id, None)
+            self._finish(task_id)
+        keys = [self._key("snap", task_id), self._key("lease", task_id),
+                self._key("waiters", task_id)]  # fmt: skip
         with guarded(self._url, f"publishing task {task_id}"):
             await self._publish(
-                keys=[self._key("snap", task_id), self._key("lease", task_id), self._channel],
-                args=[payload, self._snapshot_ttl, self.session, task_id],
+                keys=keys,
+                args=[payload, self._snapshot_ttl, self.session, task_id, self._channels],
             )
 
     async def clear(self) -> None:

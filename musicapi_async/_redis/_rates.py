@@ -189,6 +189,14 @@ class RedisRateStore:
             raise ValueError(f"time scale must be a positive number, not {scale!r}")
         self._scale = float(scale)
 
+    def unpaced(self, kind: RateKind) -> bool:
+        """Whether ``kind`` has no shared rate (its budget is only the fleet's pause)."""
+        return not self._limits[kind][0]
+
+    def paused_key(self, kind: RateKind) -> str:
+        """The key holding when the fleet's ``kind`` pause ends (server ms)."""
+        return f"{self._prefix}:{kind}:paused"
+
     def wall_rate(self, kind: RateKind) -> float:
         """The grants per wall second this process asks Redis for (0: no rate)."""
         rate, _ = self._limits[kind]
