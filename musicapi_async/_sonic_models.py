@@ -186,7 +186,26 @@ class StemsFullRequest:
 
 
 @attrs.frozen(kw_only=True)
-class MashupRequest:
+class SongFields:
+    """The optional fields every song-making sonic body shares (MUSICAPI.md §3.2).
+
+    Mashup, upload-cover, upload-extend, sample and replace-section take them with the
+    same meaning as a create; each request adds its own fields to these.
+    """
+
+    prompt: str | None = None
+    title: str | None = None
+    tags: str | None = None
+    negative_tags: str | None = None
+    style_weight: float | None = None
+    weirdness_constraint: float | None = None
+    vocal_gender: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class MashupRequest(SongFields):
     """Body of ``POST /api/v1/sonic/mashup``: two clips blended into a new song.
 
     ``mv`` may be ``sonic-v4-5-all``, valid here (and for sample) only.
@@ -195,16 +214,7 @@ class MashupRequest:
     mashup_clip_ids: tuple[str, ...]
     custom_mode: bool
     mv: str
-    prompt: str | None = None
     gpt_description_prompt: str | None = None
     make_instrumental: bool | None = None
-    title: str | None = None
-    tags: str | None = None
-    negative_tags: str | None = None
-    style_weight: float | None = None
-    weirdness_constraint: float | None = None
     audio_weight: float | None = None
-    vocal_gender: str | None = None
     auto_lyrics: bool | None = None
-    webhook_url: str | None = None
-    webhook_secret: str | None = attrs.field(default=None, repr=False)

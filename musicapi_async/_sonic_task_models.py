@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import attrs
 
+from ._sonic_models import SongFields
+
 __all__ = [
     "CreateVoiceRequest",
     "ReplaceSectionRequest",
@@ -24,30 +26,21 @@ __all__ = [
 
 
 @attrs.frozen(kw_only=True)
-class UploadCoverRequest:
+class UploadCoverRequest(SongFields):
     """Body of ``POST /api/v1/sonic/upload-cover``: upload audio by URL, then cover it."""
 
     url: str
     custom_mode: bool
     mv: str
-    prompt: str | None = None
     gpt_description_prompt: str | None = None
     make_instrumental: bool | None = None
-    title: str | None = None
-    tags: str | None = None
-    negative_tags: str | None = None
-    style_weight: float | None = None
-    weirdness_constraint: float | None = None
     audio_weight: float | None = None
-    vocal_gender: str | None = None
     # In the vendor client's parameters for upload-cover too; its effect there is UNKNOWN.
     auto_concat: bool | None = None
-    webhook_url: str | None = None
-    webhook_secret: str | None = attrs.field(default=None, repr=False)
 
 
 @attrs.frozen(kw_only=True)
-class UploadExtendRequest:
+class UploadExtendRequest(SongFields):
     """Body of ``POST /api/v1/sonic/upload-extend``: upload audio by URL, then extend it.
 
     ``continue_at``: seconds into the upload where the extension starts (0.1 is the
@@ -60,22 +53,13 @@ class UploadExtendRequest:
     mv: str
     continue_at: float | None = None
     auto_concat: bool | None = None
-    prompt: str | None = None
     gpt_description_prompt: str | None = None
     make_instrumental: bool | None = None
-    title: str | None = None
-    tags: str | None = None
-    negative_tags: str | None = None
-    style_weight: float | None = None
-    weirdness_constraint: float | None = None
     audio_weight: float | None = None
-    vocal_gender: str | None = None
-    webhook_url: str | None = None
-    webhook_secret: str | None = attrs.field(default=None, repr=False)
 
 
 @attrs.frozen(kw_only=True)
-class SampleRequest:
+class SampleRequest(SongFields):
     """Body of ``POST /api/v1/sonic/sample``: a whole song from a window of audio.
 
     Exactly one of ``url`` (audio uploaded first) and ``sample_clip_id`` (a clip of yours)
@@ -90,22 +74,13 @@ class SampleRequest:
     make_instrumental: bool
     url: str | None = None
     sample_clip_id: str | None = None
-    prompt: str | None = None
     gpt_description_prompt: str | None = None
-    title: str | None = None
-    tags: str | None = None
-    negative_tags: str | None = None
-    style_weight: float | None = None
-    weirdness_constraint: float | None = None
     audio_weight: float | None = None
-    vocal_gender: str | None = None
     auto_lyrics: bool | None = None
-    webhook_url: str | None = None
-    webhook_secret: str | None = attrs.field(default=None, repr=False)
 
 
 @attrs.frozen(kw_only=True)
-class ReplaceSectionRequest:
+class ReplaceSectionRequest(SongFields):
     """Body of ``POST /api/v1/sonic/replace-section``: regenerate a span of a clip (infill).
 
     ``infill_start_s < infill_end_s``, seconds into ``clip_id``; ``infill_lyrics`` are
@@ -116,17 +91,8 @@ class ReplaceSectionRequest:
     mv: str
     infill_start_s: float
     infill_end_s: float
-    prompt: str | None = None
     infill_lyrics: str | None = None
-    title: str | None = None
-    tags: str | None = None
-    negative_tags: str | None = None
-    style_weight: float | None = None
-    weirdness_constraint: float | None = None
-    vocal_gender: str | None = None
     auto_concat: bool | None = None
-    webhook_url: str | None = None
-    webhook_secret: str | None = attrs.field(default=None, repr=False)
 
 
 @attrs.frozen(kw_only=True)
