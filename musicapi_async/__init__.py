@@ -12,9 +12,7 @@ The front door: everything public is re-exported here; the modules behind it are
 
 import typing as _typing
 
-from ._batch import BatchRefusal, SonicBatch
 from ._batch_models import SonicBatchRequest
-from ._bulk import Outcome
 from ._client import (
     BODIES,
     DEFAULT_BASE_URL,
@@ -61,7 +59,6 @@ from ._events import (
     TaskDone,
     TaskPending,
 )
-from ._files import atomic_write_bytes
 from ._governor import Budget, Governor
 from ._http import HttpRequest, HttpResponse, TransportFailure
 from ._jobs import Job
@@ -114,6 +111,9 @@ from ._version import __version__
 from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
 if _typing.TYPE_CHECKING:
+    from ._batch import BatchRefusal, SonicBatch
+    from ._bulk import Outcome
+    from ._files import atomic_write_bytes
     from ._journal import (
         BatchJournal,
         Entry,
@@ -128,7 +128,12 @@ if _typing.TYPE_CHECKING:
 
 # The journal pulls in sqlite3, Redis coordination redis-py: each is imported when first
 # asked for, so that importing the SDK stays cheap (and works without the redis extra).
+# Batches, ``generate_many``'s outcomes and file writing are rarely needed: the same.
 _LAZY_FROM = {
+    "BatchRefusal": "_batch",
+    "SonicBatch": "_batch",
+    "Outcome": "_bulk",
+    "atomic_write_bytes": "_files",
     "BatchJournal": "_journal",
     "Entry": "_journal",
     "JobState": "_journal",

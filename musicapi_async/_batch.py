@@ -180,5 +180,5 @@ async def submit_batch(
             )
             results.append(BatchRefusal(index, spec, lost))
     batch = SonicBatch(accepted.batch_id, tuple(results))
-    client._batch_watch.register(batch.batch_id, [job.task_id for job in batch.jobs])
+    client._watch_batches().register(batch.batch_id, [job.task_id for job in batch.jobs])
     return batch

@@ -124,7 +124,7 @@ async def _claim(
             continue
         fresh.append((index, request, fp))
     for batch_id, task_ids in resumed.items():  # polled together again
-        runner.client._batch_watch.register(batch_id, task_ids)
+        runner.client._watch_batches().register(batch_id, task_ids)
     return fresh
 
 

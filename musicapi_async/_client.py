@@ -10,6 +10,7 @@ received is never sent again behind the caller's back (``SubmissionOutcomeUnknow
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import time
 from collections import Counter
@@ -31,8 +32,6 @@ import attrs
 from anyio.abc import TaskGroup
 
 from . import _webhook_feed
-from ._batch_polling import BatchWatch
-from ._bulk import ManyOptions, Outcome, as_completed, generate_many
 from ._call_path import BODIES, CallPath, _task_row
 from ._endpoints import (
     CREATE_ENDPOINTS,
@@ -48,7 +47,10 @@ from ._governor import Governor
 from ._jobs import Job, Orphan, Waiter
 
 if TYPE_CHECKING:
+    from ._batch_polling import BatchWatch
+    from ._bulk import ManyOptions, Outcome
     from ._coordination import Coordination
+    from ._resources_fuzz import ProducerAPI, RiffusionAPI
 from ._http import TransportFailure
 from ._log import Secrets
 from ._models import (
@@ -74,7 +76,6 @@ from ._poller import Poller
 from ._polling import PollPolicy
 from ._protocol import SnapshotMemo, build_request
 from ._resources import LyricsAPI, NuroAPI, SonicAPI, StudioAPI
-from ._resources_fuzz import ProducerAPI, RiffusionAPI
 from ._retry import RetryPolicy
 from ._sonic_models import MashupRequest, StemsFullRequest, StemsRequest
 from ._sonic_task_models import (
@@ -263,8 +264,10 @@ class MusicAPI(CallPath):
             clock=clock,
         )
         self._clock = clock
-        # [batch hook] tasks submitted together, polled together (``_batch_polling``).
-        self._batch_watch = BatchWatch(self)
+        # [batch hook] tasks submitted together, polled together (``_batch_polling``);
+        # made by the first batch (``_watch_batches``): a client that sends none never
+        # imports it, and its polls skip it with one comparison.
+        self._batch_watch: BatchWatch | None = None
         self.coordination = coordination
         store = window_store(coordination)  # [redis hook] learned windows, fleet-wide
         self._windows = None if store is None else WindowKeeper(store, self.poller)
@@ -279,8 +282,29 @@ class MusicAPI(CallPath):
         self.lyrics = LyricsAPI(self)
         self.nuro = NuroAPI(self)
         self.studio = StudioAPI(self)
-        self.producer = ProducerAPI(self)
-        self.riffusion = RiffusionAPI(self)
+
+    @functools.cached_property
+    def producer(self) -> ProducerAPI:
+        """The producer endpoints (``api.producer.create(...)``)."""
+        from ._resources_fuzz import ProducerAPI  # lazy: producer is rarely used
+
+        return ProducerAPI(self)
+
+    @functools.cached_property
+    def riffusion(self) -> RiffusionAPI:
+        """The riffusion endpoints (``api.riffusion.create(...)``)."""
+        from ._resources_fuzz import RiffusionAPI  # lazy: riffusion is rarely used
+
+        return RiffusionAPI(self)
+
+    def _watch_batches(self) -> BatchWatch:
+        """The watch that polls batched tasks together, made when the first batch is sent."""
+        watch = self._batch_watch
+        if watch is None:  # [batch hook]
+            from ._batch_polling import BatchWatch
+
+            watch = self._batch_watch = BatchWatch(self)
+        return watch
 
     def __repr__(self) -> str:
         return f"MusicAPI(base_url={self.base_url!r})"
@@ -435,6 +459,8 @@ class MusicAPI(CallPath):
             timeout: seconds for the whole batch; ``TaskTimeout`` names a late task.
         """
         self._require_open()
+        from ._bulk import as_completed  # lazy: a cheap import after the first
+
         return as_completed(self, jobs, timeout=timeout)
 
     def generate_many(
@@ -476,6 +502,8 @@ class MusicAPI(CallPath):
                 with a journal shared by processes.
         """
         self._require_open()
+        from ._bulk import generate_many  # lazy: a cheap import after the first
+
         return generate_many(self, requests, **options)
 
     async def get_task(self, task_id: str, family: Family = Family.SONIC) -> TaskSnapshot:
@@ -495,8 +523,9 @@ class MusicAPI(CallPath):
 
     async def _poll_once(self, task_id: str, family: Family) -> TaskSnapshot:
         # The poller's own schedule is its retry: a failed poll is simply tried next tick.
-        if family is Family.SONIC and self._batch_watch.covers(task_id):  # [batch hook]
-            return await self._batch_watch.poll(task_id, lambda: self._poll_task(task_id, family))
+        watch = self._batch_watch
+        if watch is not None and family is Family.SONIC and watch.covers(task_id):  # [batch hook]
+            return await watch.poll(task_id, lambda: self._poll_task(task_id, family))
         return await self._poll_task(task_id, family)
 
     async def _poll_task(self, task_id: str, family: Family) -> TaskSnapshot:

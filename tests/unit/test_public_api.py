@@ -76,6 +76,21 @@ def test_redis_is_not_imported_with_the_package() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_rarely_needed_modules_load_on_first_use() -> None:
+    """``import musicapi_async`` loads no batch, bulk, producer, file or webhook-server
+    module; each name they export is there when asked for."""
+    import subprocess
+    import sys
+
+    code = ("import sys, musicapi_async as m; lazy = ['_batch', '_batch_polling', "
+            "'_bulk', '_bulk_batch', '_resources_fuzz', '_files', '_download', "
+            "'_webhook_server']; loaded = [n for n in lazy if 'musicapi_async.' + n in "
+            "sys.modules]; assert not loaded, loaded; "
+            "assert m.SonicBatch and m.BatchRefusal and m.Outcome and m.atomic_write_bytes; "
+            "from musicapi_async import Outcome")  # fmt: skip
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 @pytest.mark.parametrize("name", musicapi_async.__all__)
 def test_every_exported_name_imports(name: str) -> None:
     """Every name in ``__all__`` can be imported from the package."""
