@@ -279,8 +279,15 @@ class Poller:
         # Looked for once, and only until the first stream is seen.
         playable = not watch.playable and any(isinstance(e, ClipPlayable) for e in events)
         if watch.submitted_at is not None:
-            before = (watch.last_seen_at or watch.submitted_at) - watch.submitted_at
             after = now - watch.submitted_at
+            # Seen at the first look: it finished at or before now, and nothing bounds it
+            # from below but the submission. The midpoint of that span would record a
+            # time far earlier than any real completion (half the first poll's offset),
+            # and the first poll, placed at the samples' 5th percentile, would then slide
+            # early once such samples pass 5 % of them; the upper bound keeps it honest.
+            before = (
+                after if watch.last_seen_at is None else watch.last_seen_at - watch.submitted_at
+            )
             if playable:
                 self.model.observe_playable(watch.family, before, after)
             if snapshot.done and not (watch.snapshot and watch.snapshot.done):
