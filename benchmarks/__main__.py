@@ -416,7 +416,8 @@ def method(plan: Plan) -> list[str]:
         "restarted client's polls/job: a task found done at its first poll is recorded at "
         "half that poll's offset (no earlier poll bounds it), about 4 % of a journal's "
         "samples are such, and a journal where they pass 5 % seeds an edge near 75 s "
-        "instead of 140 s.",
+        "instead of 140 s: 6.0 polls/job instead of 4.7 at 450 jobs and 120x, measured "
+        "from two journals that differ only in 9 such samples (30 against 21 of 512).",
         "- The floor is `benchmarks/floor.py`: raw aiohttp and `json`, one coroutine per "
         "job, sending the same bytes (checked against the SDK's encoder) with the same "
         "headers, and polling at the times the SDK's own pure scheduling policy "
