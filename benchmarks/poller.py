@@ -28,7 +28,15 @@ from typing import Any
 import anyio
 from aiohttp import web
 
-from musicapi_async import Governor, Job, MusicAPI, PollPolicy, SonicRequest, SQLiteJournal
+from musicapi_async import (
+    Family,
+    Governor,
+    Job,
+    MusicAPI,
+    PollPolicy,
+    SonicRequest,
+    SQLiteJournal,
+)
 
 from ._harness import (
     API_KEY,
@@ -180,6 +188,10 @@ async def measure(emulator: EmulatorProcess, args: argparse.Namespace) -> dict[s
                 api.poller.model.seed(await journal.load_windows())
         if args.warmup:
             await run_all(api, requests(args.warmup, jobs), None, sdk_waiter({}))
+        # Where the first poll of a sonic task lands (the learned window's low edge, in
+        # the server's seconds) as the measured jobs start and end: a restarted client's
+        # polls/job depends on the edge it was seeded with (see RESULTS.md, scenario 1).
+        edge_start = api.poller.model.window(Family.SONIC)[0] * args.speed
         meter.start()
         if args.as_completed:
             await submit_then_as_completed(api, requests(jobs), meter)
@@ -193,7 +205,13 @@ async def measure(emulator: EmulatorProcess, args: argparse.Namespace) -> dict[s
         if args.windows:
             async with SQLiteJournal(args.windows) as journal:
                 await journal.save_windows(api.poller.model.learned())
-        meter.extra.update(mode=mode, warmup=args.warmup, poller=api.poller.stats.polls)
+        edge_end = api.poller.model.window(Family.SONIC)[0] * args.speed
+        meter.extra.update(
+            mode=mode,
+            warmup=args.warmup,
+            poller=api.poller.stats.polls,
+            first_poll_edge_s=[round(edge_start, 1), round(edge_end, 1)],
+        )
     if hook:
         meter.extra["webhooks"] = control(emulator.url, "webhooks")["counts"]
     return meter.result()
