@@ -413,11 +413,12 @@ def method(plan: Plan) -> list[str]:
         "The restarted and cold targets each compare one run with the warm one, and show "
         "where each client's first poll of a sonic task landed as its measured jobs started "
         "(the learned window's low edge, in emulated seconds). That edge decides the "
-        "restarted client's polls/job: a task found done at its first poll is recorded at "
-        "half that poll's offset (no earlier poll bounds it), about 4 % of a journal's "
-        "samples are such, and a journal where they pass 5 % seeds an edge near 75 s "
-        "instead of 140 s: 6.0 polls/job instead of 4.7 at 450 jobs and 120x, measured "
-        "from two journals that differ only in 9 such samples (30 against 21 of 512).",
+        "restarted client's polls/job. Until this release a task found done at its first "
+        "poll was recorded at half that poll's offset (no earlier poll bounds it); about "
+        "4 % of a journal's samples were such, and a journal where they passed 5 % seeded "
+        "an edge near 75 s instead of 140 s: 6.0 polls/job instead of 4.7 at 450 jobs and "
+        "120x, measured from two journals that differed only in 9 such samples (30 against "
+        "21 of 512). Such a task is now recorded at its first poll, an upper bound.",
         "- The floor is `benchmarks/floor.py`: raw aiohttp and `json`, one coroutine per "
         "job, sending the same bytes (checked against the SDK's encoder) with the same "
         "headers, and polling at the times the SDK's own pure scheduling policy "
