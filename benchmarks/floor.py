@@ -115,13 +115,20 @@ class Floor:
                 all_submitted.set()
         model, url = self.model, self.task_url + task_id
         await asyncio.sleep(model.first_poll(Family.SONIC, playable=False))
-        seen, gap = submitted, None
+        # As the SDK's poller does: a first poll placed before the model had learned
+        # waits for the window learned since.
+        wait = model.first_poll_due(Family.SONIC, time.monotonic() - submitted)
+        if wait > 0:
+            await asyncio.sleep(wait)
+        seen: float | None = None
+        gap: float | None = None
         while True:
             async with self.session.get(url, headers=self.headers) as r:
                 status, body = r.status, await r.read()
             now = time.monotonic()
             if status == 200 and finished(body):
-                model.observe_done(Family.SONIC, seen - submitted, now - submitted)
+                before = None if seen is None else seen - submitted  # None: first look
+                model.observe_done(Family.SONIC, before, now - submitted)
                 if meter is not None:
                     meter.delivered[task_id] = now
                 return

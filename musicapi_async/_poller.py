@@ -66,13 +66,15 @@ class Subscriber(Protocol):
 
 @attrs.define
 class PollerStats:
-    """Counters a user can read (``api.poller_stats``)."""
+    """Counters a user can read (``api.poller.stats``)."""
 
     polls: int = 0
     poll_errors: int = 0
     throttled: int = 0
     watched: int = 0
     finished: int = 0
+    #: first polls put off because the window learned since they were placed starts later
+    put_off: int = 0
 
     @property
     def polls_per_task(self) -> float:
@@ -280,14 +282,8 @@ class Poller:
         playable = not watch.playable and any(isinstance(e, ClipPlayable) for e in events)
         if watch.submitted_at is not None:
             after = now - watch.submitted_at
-            # Seen at the first look: it finished at or before now, and nothing bounds it
-            # from below but the submission. The midpoint of that span would record a
-            # time far earlier than any real completion (half the first poll's offset),
-            # and the first poll, placed at the samples' 5th percentile, would then slide
-            # early once such samples pass 5 % of them; the upper bound keeps it honest.
-            before = (
-                after if watch.last_seen_at is None else watch.last_seen_at - watch.submitted_at
-            )
+            # None: seen at the first look (the model knows how to take that).
+            before = None if watch.last_seen_at is None else watch.last_seen_at - watch.submitted_at
             if playable:
                 self.model.observe_playable(watch.family, before, after)
             if snapshot.done and not (watch.snapshot and watch.snapshot.done):
@@ -392,6 +388,8 @@ class Poller:
         while heap and heap[0][0] <= now:
             _, _, generation, watch = heapq.heappop(heap)
             if generation == watch.generation and not watch.closed:
+                if watch.last_seen_at is None and self._put_off(watch, generation, now):
+                    continue
                 ready.append((generation, watch))
         waiting = len(ready)
         sleepers = self._sleepers
@@ -408,6 +406,18 @@ class Poller:
             group.start_soon(self._worker)
             waiting -= 1
         self._arm()
+
+    def _put_off(self, watch: _Watch, generation: int, now: float) -> bool:
+        """Whether a first poll coming due now waits for a window learned since it was
+        placed (see ``CompletionModel.first_poll_due``); its heap entry is then moved."""
+        if watch.submitted_at is None or self.push or watch.wants_playable:
+            return False
+        wait = self.model.first_poll_due(watch.family, now - watch.submitted_at)
+        if wait <= 0:
+            return False
+        heapq.heappush(self._heap, (now + wait, next(self._seq), generation, watch))
+        self.stats.put_off += 1
+        return True
 
     async def _worker(self) -> None:
         ready = self._ready

@@ -18,12 +18,17 @@ def test_policy_rejects_nonsense() -> None:
         PollPolicy(jitter=1.0)
 
 
-def test_first_poll_lands_at_the_documented_window() -> None:
-    """Without history, a sonic wait first polls at 2 min, a stream waiter at 30 s."""
+SONIC_PRIOR = 120.0 + 120.0 * 0.05**0.5  # 5 % of the later of two clips at 2-4 min
+
+
+def test_first_poll_lands_where_the_documented_timings_put_5_percent() -> None:
+    """Without history, a sonic wait first polls where 5 % of tasks whose two clips each
+    take 2-4 min are done (2 min 27 s), a stream waiter at 30 s, a nuro wait at 22 s."""
     model = CompletionModel(PollPolicy(jitter=0))
-    assert model.first_poll(Family.SONIC, playable=False) == 120.0
+    assert model.first_poll(Family.SONIC, playable=False) == pytest.approx(SONIC_PRIOR)
     assert model.first_poll(Family.SONIC, playable=True) == 30.0
-    assert model.first_poll(Family.NURO, playable=False) == 20.0
+    assert model.first_poll(Family.NURO, playable=False) == pytest.approx(22.0)
+    assert model.window(Family.SONIC) == pytest.approx((146.83, 240.0), abs=0.01)
 
 
 def test_explicit_initial_delay_wins_and_scales() -> None:
@@ -56,13 +61,13 @@ def test_learning_can_be_switched_off() -> None:
     model = CompletionModel(PollPolicy(jitter=0, learn=False))
     for _ in range(50):
         model.observe_done(Family.SONIC, 10, 11)
-    assert model.window(Family.SONIC) == (120.0, 240.0)
+    assert model.window(Family.SONIC) == pytest.approx((SONIC_PRIOR, 240.0))
 
 
 def test_gaps_are_steady_in_the_window_and_back_off_after() -> None:
     """Inside the window the gap is 18 s; past it, it grows to the max."""
     model = CompletionModel(PollPolicy(jitter=0))
-    delay, gap = model.next_poll(Family.SONIC, 130, None, playable=False)
+    delay, gap = model.next_poll(Family.SONIC, 150, None, playable=False)
     assert delay == gap == 18.0
     gaps = []
     previous = None
@@ -83,7 +88,8 @@ def test_early_poll_skips_ahead_to_the_window() -> None:
     """A task polled early for its stream skips towards the window, at most max_interval."""
     model = CompletionModel(PollPolicy(jitter=0))
     assert model.next_poll(Family.SONIC, 40, 15.0, playable=False)[0] == 25.0
-    assert model.next_poll(Family.SONIC, 100, 15.0, playable=False)[0] == 20.0
+    delay, _ = model.next_poll(Family.SONIC, 130, 15.0, playable=False)
+    assert delay == pytest.approx(SONIC_PRIOR - 130)
 
 
 def test_no_gap_exceeds_max_interval() -> None:
@@ -127,3 +133,42 @@ def test_seed_skips_what_is_not_a_sample() -> None:
     assert model.seed(stored) == 2  # type: ignore[arg-type]
     assert model.learned() == {"done:sonic": [130.0, 140.0]}
     assert CompletionModel(PollPolicy(learn=False)).seed({"done:sonic": [130.0]}) == 0
+
+
+def test_learned_edges_follow_the_newest_samples_only() -> None:
+    """Past _MAX_SAMPLES the oldest observations drop out of the window's edges."""
+    model = CompletionModel(PollPolicy(jitter=0))
+    for _ in range(512):
+        model.observe_done(Family.SONIC, 100, 100)
+    assert model.window(Family.SONIC)[0] == 100.0
+    for _ in range(512):
+        model.observe_done(Family.SONIC, 170, 170)
+    assert model.window(Family.SONIC) == (170.0, 240.0)
+    assert model.learned()["done:sonic"] == [170.0] * 512
+
+
+def test_a_first_poll_due_before_the_learned_edge_waits_for_it() -> None:
+    """A first poll placed early (before the model learned) is put off to the new edge,
+    unless it is within one shortest gap of it or the policy fixes the first poll."""
+    model = CompletionModel(PollPolicy(jitter=0))
+    assert model.first_poll_due(Family.SONIC, 120.0) == pytest.approx(SONIC_PRIOR - 120)
+    assert model.first_poll_due(Family.SONIC, 135.0) == 0.0
+    for i in range(40):
+        model.observe_done(Family.SONIC, 180 + i, 182 + i)
+    assert model.first_poll_due(Family.SONIC, 150.0) == pytest.approx(181.0 + 1 - 150.0, abs=1)
+    fixed = CompletionModel(PollPolicy(jitter=0, initial_delay=5))
+    assert fixed.first_poll_due(Family.SONIC, 5.0) == 0.0
+
+
+def test_a_first_look_is_taken_as_if_polled_one_gap_before() -> None:
+    """A task finished (or streaming) at its first poll is recorded half a gap before it:
+    the steady gap for completion, the shortest gap for the stream, never below zero."""
+    model = CompletionModel(PollPolicy(jitter=0))
+    model.observe_done(Family.SONIC, None, 150.0)
+    model.observe_playable(Family.SONIC, None, 40.0)
+    model.observe_done(Family.NURO, None, 4.0)
+    assert model.learned() == {
+        "done:sonic": [141.0],
+        "done:nuro": [2.0],
+        "playable:sonic": [32.5],
+    }
