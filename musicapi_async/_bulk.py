@@ -31,7 +31,15 @@ from ._errors import (
     TaskTimeout,
 )
 from ._events import JobEvent, TaskDone
-from ._jobs import DEFAULT_WAIT_TIMEOUT, PAID_CALL_WATCH, Job, Orphan, PaidCallWatch, closed_error
+from ._jobs import (
+    DEFAULT_WAIT_TIMEOUT,
+    PAID_CALL_WATCH,
+    Job,
+    Orphan,
+    PaidCallWatch,
+    closed_error,
+    window_task,
+)
 from ._log import logger
 from ._models import (
     Clip,
@@ -138,7 +146,10 @@ async def as_completed(
             subscriber = _DoneSubscriber(job, send)
             subscribers.append(subscriber)
             client._waiters.add(subscriber)
-            client.poller.watch(job.task_id, job.family, subscriber, submitted_at=job.submitted_at)
+            task = window_task(job.request)
+            client.poller.watch(
+                job.task_id, job.family, subscriber, submitted_at=job.submitted_at, task=task
+            )
         for _ in range(len(pending)):
             try:
                 if deadline == math.inf:  # no cancel scope per job when there is no deadline

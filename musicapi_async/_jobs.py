@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 import anyio
 import attrs
 
+from ._endpoints import row_for
 from ._errors import ClientClosed, MusicAPIError, TaskFailed, TaskTimeout
 from ._events import JobEvent, TaskDone, diff_events
 from ._log import logger
@@ -39,6 +40,7 @@ __all__ = [
     "PaidCallWatch",
     "Waiter",
     "closed_error",
+    "window_task",
 ]
 
 # Seconds ``Job.wait`` waits by default: songs take 1-4 minutes, the slowest documented
@@ -106,6 +108,23 @@ def closed_error(job: Job) -> ClientClosed:
         task_id=job.task_id,
         snapshot=job.snapshot,
     )
+
+
+def window_task(request: object) -> str | None:
+    """The task type whose completion times a job's poll schedule learns from: the
+    request's ``task_type``, else its endpoint's name (``stems_basic``); ``None`` for a
+    family's plain create or a job resumed by id (its request is not known)."""
+    task_type = getattr(request, "task_type", None)
+    if task_type is not None:
+        return str(getattr(task_type, "value", task_type))
+    if request is None:
+        return None
+    try:
+        name = row_for(request).name
+    except KeyError:  # not a request of the table (a user's own object): the family's
+        return None
+    task = name.partition(".")[2]
+    return None if task == "create" else task
 
 
 def _unknown_states(snapshot: TaskSnapshot | None) -> list[str]:
@@ -265,9 +284,8 @@ class Job:
         send, receive = anyio.create_memory_object_stream[JobEvent | MusicAPIError](math.inf)
         subscriber = _StreamSubscriber(self, send)
         client._waiters.add(subscriber)
-        poller.watch(
-            self.task_id, self.family, subscriber, submitted_at=self.submitted_at, playable=playable
-        )
+        poller.watch(self.task_id, self.family, subscriber, submitted_at=self.submitted_at,
+                     playable=playable, task=window_task(self.request))  # fmt: skip
         try:
             async for item in receive:
                 if isinstance(item, ClientClosed):
@@ -304,7 +322,7 @@ class Job:
         subscriber = _DoneSubscriber(self)
         client._waiters.add(subscriber)
         poller.watch(self.task_id, self.family, subscriber, submitted_at=self.submitted_at,
-                     playable=False)  # fmt: skip
+                     playable=False, task=window_task(self.request))  # fmt: skip
         # The deadline is one event-loop timer that ends the wait, not a cancel scope:
         # nothing but this one wait runs under it, and a bulk run has thousands of them.
         timer = None

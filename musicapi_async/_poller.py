@@ -87,6 +87,7 @@ class _Watch:
     task_id: str
     family: Family
     submitted_at: float | None
+    task: str | None = None  # the task type, whose window the schedule follows
     subscribers: list[Subscriber] = attrs.field(factory=list)
     wants_playable: int = 0
     snapshot: TaskSnapshot | None = None
@@ -162,12 +163,17 @@ class Poller:
         *,
         submitted_at: float | None = None,
         playable: bool = False,
+        task: str | None = None,
     ) -> None:
-        """Subscribe to ``task_id``; what is already known is delivered at once."""
+        """Subscribe to ``task_id``; what is already known is delivered at once.
+
+        ``task`` is its task type (or its endpoint's name when it has none): each type's
+        schedule follows the completion times learned from its own kind.
+        """
         playable = playable and not self.push
         watch = self._watches.get(task_id)
         if watch is None:
-            watch = _Watch(task_id, family, submitted_at)
+            watch = _Watch(task_id, family, submitted_at, task)
             self._watches[task_id] = watch
             self.stats.watched += 1
             if self.on_watch is not None:  # [redis hook]
@@ -175,11 +181,11 @@ class Poller:
             now = self._clock()
             if self.push:
                 start = now if submitted_at is None else submitted_at
-                self._schedule(watch, start + self.model.safety_net_delay(family))
+                self._schedule(watch, start + self.model.safety_net_delay(family, task=task))
             elif submitted_at is None:
                 self._schedule(watch, now)
             else:
-                first = self.model.first_poll(family, playable=playable)
+                first = self.model.first_poll(family, playable=playable, task=task)
                 self._schedule(watch, submitted_at + first)
             early = self._early.pop(task_id, None)
             if early is not None:
@@ -244,7 +250,9 @@ class Poller:
     def _playable_due(self, watch: _Watch) -> float:
         if watch.submitted_at is None:
             return self._clock()
-        return watch.submitted_at + self.model.first_poll(watch.family, playable=True)
+        return watch.submitted_at + self.model.first_poll(
+            watch.family, playable=True, task=watch.task
+        )
 
     def _schedule(self, watch: _Watch, due: float) -> None:
         watch.generation += 1
@@ -258,7 +266,9 @@ class Poller:
         if self.push:
             delay, watch.gap = self.model.safety_net_next(watch.gap)
         else:
-            delay, watch.gap = self.model.next_poll(watch.family, offset, watch.gap, playable=wants)
+            delay, watch.gap = self.model.next_poll(
+                watch.family, offset, watch.gap, playable=wants, task=watch.task
+            )
         self._schedule(watch, now + delay)
 
     def _close(self, watch: _Watch) -> None:
@@ -285,9 +295,9 @@ class Poller:
             # None: seen at the first look (the model knows how to take that).
             before = None if watch.last_seen_at is None else watch.last_seen_at - watch.submitted_at
             if playable:
-                self.model.observe_playable(watch.family, before, after)
+                self.model.observe_playable(watch.family, before, after, task=watch.task)
             if snapshot.done and not (watch.snapshot and watch.snapshot.done):
-                self.model.observe_done(watch.family, before, after)
+                self.model.observe_done(watch.family, before, after, task=watch.task)
         watch.playable = watch.playable or playable
         watch.snapshot = snapshot
         watch.last_seen_at = now
@@ -412,7 +422,7 @@ class Poller:
         placed (see ``CompletionModel.first_poll_due``); its heap entry is then moved."""
         if watch.submitted_at is None or self.push or watch.wants_playable:
             return False
-        wait = self.model.first_poll_due(watch.family, now - watch.submitted_at)
+        wait = self.model.first_poll_due(watch.family, now - watch.submitted_at, task=watch.task)
         if wait <= 0:
             return False
         heapq.heappush(self._heap, (now + wait, next(self._seq), generation, watch))

@@ -15,7 +15,10 @@ schedule here polls where completions actually happen:
    loop's.
 3. Past the window the gap backs off towards ``max_interval``.
 4. The windows are learned from the tasks this client has seen finish (5th and 95th
-   percentile of observed completion times), starting from the documented priors, or
+   percentile of observed completion times), per family and task type (a concat or a
+   stem split is done long before a new song), starting from the family's documented
+   prior (for a task type with no documented time, from one shortest gap after the
+   submission), or
    from what an earlier process learned (``learned()`` / ``seed()``: a journal keeps
    them), so that a restarted backend or a second bulk run starts warm.
 5. A first poll placed at submission is looked at again when it comes due: a new client
@@ -31,6 +34,7 @@ from __future__ import annotations
 import bisect
 import math
 import random
+import re
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Final
@@ -42,8 +46,12 @@ from ._models import Family
 __all__ = ["CompletionModel", "LearnedWindows", "PollPolicy"]
 
 # What a model learned, portable between processes and speeds: "done:sonic" (or
-# "playable:sonic") -> observed offsets from submission, in the server's seconds.
+# "playable:sonic"; "done:sonic/concat_music" for a task type other than a new song) ->
+# observed offsets from submission, in the server's seconds.
 LearnedWindows = dict[str, list[float]]
+# A window's key: the family, and the task type (None: a new song, or the family's only
+# kind of task).
+_Key = tuple[Family, str | None]
 
 # Documented generation times (MUSICAPI.md §4.3, §7.2, §15): (low, high) seconds from
 # submission for completion, and for the first playable stream.
@@ -65,6 +73,15 @@ _PLAYABLE_WINDOW: Final[Mapping[Family, tuple[float, float]]] = {
 # task is done when every clip is terminal, and one may succeed minutes before the other).
 _CLIPS: Final[Mapping[Family, int]] = {Family.SONIC: 2}
 _FAMILIES: Final = {family.value: family for family in Family}
+# A task type as stored: what a journal or Redis hands back is outside input.
+_TASK_NAME: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_NEW_SONG: Final = "create_music"
+# Task types that make no new song, whose time the docs do not give: joining clips,
+# splitting stems, cloning a voice. Their prior window opens one shortest poll gap (the
+# vendor's 15 s) after the submission, so that a task done in seconds is not first polled
+# at a song's two and a half minutes; their own samples then take over.
+_UNTIMED: Final = frozenset({"concat_music", "stems_basic", "stems_full", "create_voice"})
+_UNTIMED_LOW: Final = 15.0
 _MIN_SAMPLES: Final = 16
 _MAX_SAMPLES: Final = 512
 # The window's edges, as quantiles of completion times: the first poll waits for the
@@ -152,6 +169,10 @@ class PollPolicy:
         return (self.min_interval + 0.3 * (self.max_interval - self.min_interval)) / self.time_scale
 
 
+def _key(family: Family, task: str | None) -> _Key:
+    return family, None if task == _NEW_SONG else task
+
+
 class _Samples:
     """The newest ``_MAX_SAMPLES`` observations, kept in arrival order (to hand on) and
     sorted (so that a quantile is one index, not a sort per poll)."""
@@ -176,7 +197,9 @@ class _Samples:
 
 
 class CompletionModel:
-    """Completion and first-playable times per family, learned from finished tasks.
+    """Completion and first-playable times per family and task type, learned from
+    finished tasks (``task``: the task type, or the endpoint of a task without one; a new
+    song and ``None`` share the family's window).
 
     Times are offsets in wall seconds from submission. An observation is the midpoint
     between the last poll that saw the task unfinished and the first that saw it
@@ -186,24 +209,28 @@ class CompletionModel:
 
     def __init__(self, policy: PollPolicy) -> None:
         self._policy = policy
-        self._done: dict[Family, _Samples] = {}
-        self._playable: dict[Family, _Samples] = {}
-        # window() per (family, playable), until the next sample: it is asked on every poll.
-        self._windows: dict[tuple[Family, bool], tuple[float, float]] = {}
+        self._done: dict[_Key, _Samples] = {}
+        self._playable: dict[_Key, _Samples] = {}
+        # window() per (key, playable), until the next sample: it is asked on every poll.
+        self._windows: dict[tuple[_Key, bool], tuple[float, float]] = {}
 
-    def observe_done(self, family: Family, before: float | None, after: float) -> None:
+    def observe_done(
+        self, family: Family, before: float | None, after: float, *, task: str | None = None
+    ) -> None:
         """Record that a ``family`` task finished between offsets ``before`` and ``after``
         (``before`` is ``None`` when it was finished at its first poll)."""
         if before is None:
             before = self._first_look(after, self._policy.steady_interval)
-        self._add(self._done, family, before, after)
+        self._add(self._done, _key(family, task), before, after)
 
-    def observe_playable(self, family: Family, before: float | None, after: float) -> None:
+    def observe_playable(
+        self, family: Family, before: float | None, after: float, *, task: str | None = None
+    ) -> None:
         """Record that a ``family`` task first streamed between ``before`` and ``after``
         (``before`` is ``None`` when it streamed at its first poll)."""
         if before is None:
             before = self._first_look(after, self._policy.min_interval / self._policy.time_scale)
-        self._add(self._playable, family, before, after)
+        self._add(self._playable, _key(family, task), before, after)
 
     @staticmethod
     def _first_look(after: float, gap: float) -> float:
@@ -216,21 +243,23 @@ class CompletionModel:
         # were, it holds at the true 5th percentile (simulated over 5,000 tasks).
         return max(0.0, after - gap)
 
-    def _add(self, table: dict[Family, _Samples], family: Family, lo: float, hi: float) -> None:
+    def _add(self, table: dict[_Key, _Samples], key: _Key, lo: float, hi: float) -> None:
         if self._policy.learn and 0 <= lo <= hi:
-            samples = table.get(family)
+            samples = table.get(key)
             if samples is None:
-                samples = table[family] = _Samples()
+                samples = table[key] = _Samples()
             samples.add((lo + hi) / 2)
-            self._windows.pop((family, table is self._playable), None)
+            self._windows.pop((key, table is self._playable), None)
 
     def learned(self) -> LearnedWindows:
         """The observations so far, in the server's seconds (for ``seed`` in a later run)."""
         scale = self._policy.time_scale
         return {
-            f"{kind}:{family.value}": [offset * scale for offset in samples.newest]
+            f"{kind}:{family.value}{'' if task is None else '/' + task}": [
+                offset * scale for offset in samples.newest
+            ]
             for kind, table in (("done", self._done), ("playable", self._playable))
-            for family, samples in table.items()
+            for (family, task), samples in table.items()
         }
 
     def seed(self, windows: Mapping[str, Sequence[float]]) -> int:
@@ -243,14 +272,20 @@ class CompletionModel:
             return 0
         scale, taken = self._policy.time_scale, 0
         for name, samples in windows.items():
-            kind, _, family_name = str(name).partition(":")
+            kind, _, where = str(name).partition(":")
+            family_name, slash, task = where.partition("/")
             table = {"done": self._done, "playable": self._playable}.get(kind)
-            if table is None or family_name not in _FAMILIES or not isinstance(samples, list):
+            if (
+                table is None
+                or family_name not in _FAMILIES
+                or (slash and not _TASK_NAME.fullmatch(task))
+                or not isinstance(samples, list)
+            ):
                 continue
-            family = _FAMILIES[family_name]
-            known = table.get(family)
+            key = _key(_FAMILIES[family_name], task or None)
+            known = table.get(key)
             if known is None:
-                known = table[family] = _Samples()
+                known = table[key] = _Samples()
             for value in samples[-_MAX_SAMPLES:]:
                 if isinstance(value, int | float) and math.isfinite(value) and value >= 0:
                     known.add(float(value) / scale)
@@ -258,17 +293,28 @@ class CompletionModel:
         self._windows.clear()
         return taken
 
-    def window(self, family: Family, *, playable: bool = False) -> tuple[float, float]:
+    def window(
+        self, family: Family, *, playable: bool = False, task: str | None = None
+    ) -> tuple[float, float]:
         """The (low, high) offsets where a ``family`` task finishes (or first streams)."""
-        window = self._windows.get((family, playable))
+        key = _key(family, task)
+        window = self._windows.get((key, playable))
         if window is None:
-            window = self._windows[(family, playable)] = self._window(family, playable)
+            window = self._windows[(key, playable)] = self._window(key, playable)
         return window
 
-    def _window(self, family: Family, playable: bool) -> tuple[float, float]:
-        low, high = (_PLAYABLE_WINDOW if playable else _DONE_PRIOR)[family]
+    def _window(self, key: _Key, playable: bool) -> tuple[float, float]:
+        # A task type starts from its family's documented timings (MUSICAPI.md §4.3), or
+        # from _UNTIMED_LOW; its own samples take over from the 16th on.
+        family, task = key
+        if playable:
+            low, high = _PLAYABLE_WINDOW[family]
+        elif task in _UNTIMED:
+            low, high = _UNTIMED_LOW, _DONE_WINDOW[family][1]
+        else:
+            low, high = _DONE_PRIOR[family]
         low, high = low / self._policy.time_scale, high / self._policy.time_scale
-        samples = (self._playable if playable else self._done).get(family)
+        samples = (self._playable if playable else self._done).get(key)
         if samples is not None and len(samples.ordered) >= _MIN_SAMPLES:
             learned_low, learned_high = samples.edges()
             # The back-off starts no earlier than the documented window ends, so a sample
@@ -276,15 +322,15 @@ class CompletionModel:
             return learned_low, max(high, learned_high)
         return low, high
 
-    def first_poll(self, family: Family, *, playable: bool) -> float:
+    def first_poll(self, family: Family, *, playable: bool, task: str | None = None) -> float:
         """Offset of the first poll of a new task (wall seconds after submission)."""
         policy = self._policy
         if policy.initial_delay is not None:
             return policy.jittered(policy.initial_delay / policy.time_scale)
-        low, _ = self.window(family, playable=playable)
+        low, _ = self.window(family, playable=playable, task=task)
         return policy.jittered(low)
 
-    def first_poll_due(self, family: Family, offset: float) -> float:
+    def first_poll_due(self, family: Family, offset: float, *, task: str | None = None) -> float:
         """For a first poll coming due ``offset`` seconds after submission: how much longer
         to wait (0: poll now).
 
@@ -295,16 +341,16 @@ class CompletionModel:
         policy = self._policy
         if policy.initial_delay is not None:
             return 0.0
-        low, _ = self.window(family)
+        low, _ = self.window(family, task=task)
         if offset >= low - policy.min_interval / policy.time_scale:
             return 0.0
         return max(0.0, policy.jittered(low) - offset)
 
-    def safety_net_delay(self, family: Family) -> float:
+    def safety_net_delay(self, family: Family, *, task: str | None = None) -> float:
         """With webhooks: the first poll, well after the task should have finished."""
         # Half the window again, and at least two long gaps: a webhook that is late
         # (retried, queued) must not be overtaken by the poll meant to catch lost ones.
-        _, high = self.window(family)
+        _, high = self.window(family, task=task)
         margin = max(high / 2, 2 * self._policy.max_interval / self._policy.time_scale)
         return self._policy.jittered(high + margin)
 
@@ -316,7 +362,13 @@ class CompletionModel:
         return policy.jittered(gap), gap
 
     def next_poll(
-        self, family: Family, offset: float, previous_gap: float | None, *, playable: bool
+        self,
+        family: Family,
+        offset: float,
+        previous_gap: float | None,
+        *,
+        playable: bool,
+        task: str | None = None,
     ) -> tuple[float, float]:
         """When to poll next, for a task polled just now at ``offset``.
 
@@ -326,6 +378,7 @@ class CompletionModel:
                 unknown, e.g. a resumed task: then the window is ignored).
             previous_gap: the un-jittered gap used last time, if any.
             playable: the waiters still want the first playable stream.
+            task: the task type (see the class).
 
         Returns:
             ``(delay, gap)``: seconds to wait from now (jittered) and the un-jittered gap
@@ -337,7 +390,7 @@ class CompletionModel:
         if playable:
             gap = floor
         else:
-            low, high = self.window(family)
+            low, high = self.window(family, task=task)
             if offset < low - floor:
                 # Polled early (for a stream that is now playable): skip towards the
                 # window, but never by more than the longest gap the policy allows.

@@ -48,3 +48,23 @@ async def test_second_journaled_run_starts_from_the_first_runs_windows(tmp_path:
             assert len(second) == 21
         async with SQLiteJournal(path) as journal:
             assert len((await journal.load_windows())["done:sonic"]) == 21
+
+
+@pytest.mark.anyio
+async def test_each_task_type_learns_its_own_window() -> None:
+    """A stem split (done in seconds) is learned under its own type, apart from new songs,
+    and a journal hands both on."""
+    async with (
+        Emulator(speed=SPEED, credits=100_000) as emu,
+        MusicAPI(emu.api_key, base_url=emu.url, poll=PollPolicy().scaled(SPEED)) as api,
+    ):
+        clips = await (await api.submit(song(1))).wait(timeout=60)
+        await (await api.sonic.stems(clip_id=clips[0].clip_id)).wait(timeout=60)
+        learned = api.poller.model.learned()
+    assert sorted(k for k in learned if k.startswith("done:")) == [
+        "done:sonic",
+        "done:sonic/stems_basic",
+    ]
+    assert len(learned["done:sonic"]) == len(learned["done:sonic/stems_basic"]) == 1
+    # Stems are done well before a new song's documented 2 minutes.
+    assert learned["done:sonic/stems_basic"][0] < 120 <= learned["done:sonic"][0]

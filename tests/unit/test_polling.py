@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from musicapi_async import Family, PollPolicy
+from musicapi_async import (
+    CreateVoiceRequest,
+    Family,
+    NuroVocalRequest,
+    PollPolicy,
+    SonicRequest,
+    SonicTaskType,
+)
+from musicapi_async._jobs import window_task
 from musicapi_async._polling import CompletionModel
 
 
@@ -172,3 +180,58 @@ def test_a_first_look_is_taken_as_if_polled_one_gap_before() -> None:
         "done:nuro": [2.0],
         "playable:sonic": [32.5],
     }
+
+
+def test_each_task_type_has_its_own_window_from_the_family_prior() -> None:
+    """Samples of one task type move only its window; every type starts from the family's
+    prior, and a new song shares the family's own window."""
+    model = CompletionModel(PollPolicy(jitter=0))
+    for _ in range(20):
+        model.observe_done(Family.SONIC, 20, 22, task="concat_music")
+    assert model.window(Family.SONIC, task="concat_music") == (21.0, 240.0)
+    assert model.window(Family.SONIC) == pytest.approx((SONIC_PRIOR, 240.0))
+    assert model.window(Family.SONIC, task="extend_music") == model.window(Family.SONIC)
+    model.observe_done(Family.SONIC, 150, 152, task="create_music")
+    assert model.learned() == {"done:sonic/concat_music": [21.0] * 20, "done:sonic": [151.0]}
+    assert model.first_poll(Family.SONIC, playable=False, task="concat_music") == 21.0
+
+
+def test_task_windows_round_trip_and_bad_task_names_are_skipped() -> None:
+    """A task type's samples seed a new model under the same type; a stored name that is
+    not a plain task type is outside input and skipped."""
+    model = CompletionModel(PollPolicy(jitter=0))
+    stored = {
+        "done:sonic/stems_basic": [30.0] * 16,
+        "done:sonic/../x": [1.0],
+        "done:sonic/": [1.0],
+        "done:sonic/Stems": [1.0],
+        "done:jazz/stems_basic": [1.0],
+    }
+    assert model.seed(stored) == 16
+    assert model.learned() == {"done:sonic/stems_basic": [30.0] * 16}
+    assert model.window(Family.SONIC, task="stems_basic")[0] == 30.0
+
+
+def test_task_types_without_a_documented_time_are_first_polled_after_one_short_gap() -> None:
+    """Concat, stems and voice tasks (no documented time, done in seconds) first poll 15 s
+    after submission, not at a song's 2 min 27 s; a cover or an extension is a song."""
+    model = CompletionModel(PollPolicy(jitter=0))
+    for task in ("concat_music", "stems_basic", "stems_full", "create_voice"):
+        assert model.first_poll(Family.SONIC, playable=False, task=task) == 15.0
+        assert model.window(Family.SONIC, task=task) == (15.0, 240.0)
+    for task in ("cover_music", "extend_music", "upload_extend"):
+        first = model.first_poll(Family.SONIC, playable=False, task=task)
+        assert first == pytest.approx(SONIC_PRIOR)
+
+
+def test_a_jobs_task_type_comes_from_its_request() -> None:
+    """The schedule's task type is the request's task_type, else its endpoint's name; a
+    family's plain create and an unknown request share the family's window."""
+    song = SonicRequest(custom_mode=False, mv="sonic-v5", gpt_description_prompt="a song")
+    concat = SonicRequest(task_type=SonicTaskType.CONCAT_MUSIC, continue_clip_id="c" * 36)
+    assert window_task(song) == "create_music"
+    assert window_task(concat) == "concat_music"
+    assert window_task(CreateVoiceRequest(audio_url="https://x.test/a.mp3")) == "create_voice"
+    assert window_task(NuroVocalRequest(lyrics="[verse]\nhello", genre="Pop")) is None
+    assert window_task(None) is None
+    assert window_task(object()) is None
