@@ -31,17 +31,19 @@ jittered so that tasks submitted together drift apart instead of polling in lock
 
 from __future__ import annotations
 
-import bisect
 import math
 import random
 import re
-from collections import deque
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 import attrs
 
 from ._models import Family
+from ._poll_samples import MAX_SAMPLES, Prior, Samples
+
+_MAX_SAMPLES: Final = MAX_SAMPLES  # what a Redis window store keeps per window
 
 __all__ = ["CompletionModel", "LearnedWindows", "PollPolicy"]
 
@@ -77,33 +79,26 @@ _FAMILIES: Final = {family.value: family for family in Family}
 _TASK_NAME: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _NEW_SONG: Final = "create_music"
 # Task types that make no new song, whose time the docs do not give: joining clips,
-# splitting stems, cloning a voice. Their prior window opens one shortest poll gap (the
-# vendor's 15 s) after the submission, so that a task done in seconds is not first polled
-# at a song's two and a half minutes; their own samples then take over.
+# splitting stems, cloning a voice. Their prior spreads completions from one shortest
+# poll gap (the vendor's 15 s) to the family's end, so that a task done in seconds is
+# first polled after 26 s, not at a song's two and a half minutes; their own samples
+# then take over.
 _UNTIMED: Final = frozenset({"concat_music", "stems_basic", "stems_full", "create_voice"})
 _UNTIMED_LOW: Final = 15.0
-_MIN_SAMPLES: Final = 16
-_MAX_SAMPLES: Final = 512
 # The window's edges, as quantiles of completion times: the first poll waits for the
 # fastest 5 %, whose extra delay stays out of the 95th percentile of latency.
 _LOW: Final = 0.05
 _HIGH: Final = 0.95
 
 
-def _prior(low: float, high: float, clips: int) -> tuple[float, float]:
-    """The window before any sample: the 5th percentile of the latest of ``clips``
-    completions spread evenly over the documented (``low``, ``high``), and ``high``.
-
-    A flat prior would poll at ``low``, where the latest of two clips is almost never
-    done (0.2 % of sonic tasks by 2 min 5 s): a cold client would spend one or two polls
-    more on each of its first tasks than a warm one.
-    """
-    return low + (high - low) * _LOW ** (1 / clips), high
-
-
-_DONE_PRIOR: Final = {
-    family: _prior(*window, _CLIPS.get(family, 1)) for family, window in _DONE_WINDOW.items()
-}
+def _prior(key: _Key, playable: bool) -> Prior:
+    """The documented timings of a kind of task, in the server's seconds."""
+    family, task = key
+    if playable:  # the first stream of any clip: the earliest, not the latest
+        return Prior(*_PLAYABLE_WINDOW[family])
+    if task in _UNTIMED:
+        return Prior(_UNTIMED_LOW, _DONE_WINDOW[family][1])
+    return Prior(*_DONE_WINDOW[family], clips=_CLIPS.get(family, 1))
 
 
 def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -173,29 +168,6 @@ def _key(family: Family, task: str | None) -> _Key:
     return family, None if task == _NEW_SONG else task
 
 
-class _Samples:
-    """The newest ``_MAX_SAMPLES`` observations, kept in arrival order (to hand on) and
-    sorted (so that a quantile is one index, not a sort per poll)."""
-
-    __slots__ = ("newest", "ordered")
-
-    def __init__(self) -> None:
-        self.newest: deque[float] = deque()
-        self.ordered: list[float] = []
-
-    def add(self, value: float) -> None:
-        if len(self.newest) == _MAX_SAMPLES:
-            oldest = self.newest.popleft()
-            del self.ordered[bisect.bisect_left(self.ordered, oldest)]
-        self.newest.append(value)
-        bisect.insort(self.ordered, value)
-
-    def edges(self) -> tuple[float, float]:
-        ordered = self.ordered
-        last = len(ordered) - 1
-        return ordered[int(last * _LOW)], ordered[int(last * _HIGH)]
-
-
 class CompletionModel:
     """Completion and first-playable times per family and task type, learned from
     finished tasks (``task``: the task type, or the endpoint of a task without one; a new
@@ -207,12 +179,14 @@ class CompletionModel:
     poll is taken as if polled one gap before, as the others were (see ``_first_look``).
     """
 
-    def __init__(self, policy: PollPolicy) -> None:
+    def __init__(self, policy: PollPolicy, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._policy = policy
-        self._done: dict[_Key, _Samples] = {}
-        self._playable: dict[_Key, _Samples] = {}
+        self._clock = clock  # the poller's: a sample ripens on it (see _poll_samples)
+        self._done: dict[_Key, Samples] = {}
+        self._playable: dict[_Key, Samples] = {}
         # window() per (key, playable), until the next sample: it is asked on every poll.
         self._windows: dict[tuple[_Key, bool], tuple[float, float]] = {}
+        self._priors: dict[tuple[_Key, bool], Prior] = {}
 
     def observe_done(
         self, family: Family, before: float | None, after: float, *, task: str | None = None
@@ -243,20 +217,22 @@ class CompletionModel:
         # were, it holds at the true 5th percentile (simulated over 5,000 tasks).
         return max(0.0, after - gap)
 
-    def _add(self, table: dict[_Key, _Samples], key: _Key, lo: float, hi: float) -> None:
+    def _add(self, table: dict[_Key, Samples], key: _Key, lo: float, hi: float) -> None:
         if self._policy.learn and 0 <= lo <= hi:
             samples = table.get(key)
             if samples is None:
-                samples = table[key] = _Samples()
-            samples.add((lo + hi) / 2)
-            self._windows.pop((key, table is self._playable), None)
+                samples = table[key] = Samples()
+            playable = table is self._playable
+            # It counts once every task submitted with it would be done (survivorship).
+            submitted = self._clock() - hi
+            samples.add((lo + hi) / 2, submitted + self._prior(key, playable).high)
 
     def learned(self) -> LearnedWindows:
         """The observations so far, in the server's seconds (for ``seed`` in a later run)."""
         scale = self._policy.time_scale
         return {
             f"{kind}:{family.value}{'' if task is None else '/' + task}": [
-                offset * scale for offset in samples.newest
+                offset * scale for offset in samples.values()
             ]
             for kind, table in (("done", self._done), ("playable", self._playable))
             for (family, task), samples in table.items()
@@ -266,7 +242,8 @@ class CompletionModel:
         """Start from what an earlier run learned (``learned()``); returns the samples taken.
 
         A stored file is outside input: unknown keys and values that are not finite,
-        non-negative numbers are skipped, and at most the newest ``_MAX_SAMPLES`` count.
+        non-negative numbers are skipped, and at most the newest ``MAX_SAMPLES`` count.
+        Seeded samples count at once: their tasks are long done.
         """
         if not self._policy.learn:
             return 0
@@ -285,8 +262,8 @@ class CompletionModel:
             key = _key(_FAMILIES[family_name], task or None)
             known = table.get(key)
             if known is None:
-                known = table[key] = _Samples()
-            for value in samples[-_MAX_SAMPLES:]:
+                known = table[key] = Samples()
+            for value in samples[-MAX_SAMPLES:]:
                 if isinstance(value, int | float) and math.isfinite(value) and value >= 0:
                     known.add(float(value) / scale)
                     taken += 1
@@ -298,29 +275,28 @@ class CompletionModel:
     ) -> tuple[float, float]:
         """The (low, high) offsets where a ``family`` task finishes (or first streams)."""
         key = _key(family, task)
+        samples = (self._playable if playable else self._done).get(key)
+        if samples is not None and samples.pending and samples.ripen(self._clock()):
+            self._windows.pop((key, playable), None)
         window = self._windows.get((key, playable))
         if window is None:
-            window = self._windows[(key, playable)] = self._window(key, playable)
+            prior = self._prior(key, playable)
+            if samples is None:
+                window = prior.quantile(_LOW), prior.high
+            else:
+                # The back-off starts no earlier than the documented window ends, so a
+                # sample biased towards the fast tasks cannot starve the slow ones.
+                high = max(prior.high, samples.quantile(_HIGH, prior))
+                window = samples.quantile(_LOW, prior), high
+            self._windows[(key, playable)] = window
         return window
 
-    def _window(self, key: _Key, playable: bool) -> tuple[float, float]:
-        # A task type starts from its family's documented timings (MUSICAPI.md §4.3), or
-        # from _UNTIMED_LOW; its own samples take over from the 16th on.
-        family, task = key
-        if playable:
-            low, high = _PLAYABLE_WINDOW[family]
-        elif task in _UNTIMED:
-            low, high = _UNTIMED_LOW, _DONE_WINDOW[family][1]
-        else:
-            low, high = _DONE_PRIOR[family]
-        low, high = low / self._policy.time_scale, high / self._policy.time_scale
-        samples = (self._playable if playable else self._done).get(key)
-        if samples is not None and len(samples.ordered) >= _MIN_SAMPLES:
-            learned_low, learned_high = samples.edges()
-            # The back-off starts no earlier than the documented window ends, so a sample
-            # biased towards the fast tasks cannot starve the slow ones of polls.
-            return learned_low, max(high, learned_high)
-        return low, high
+    def _prior(self, key: _Key, playable: bool) -> Prior:
+        prior = self._priors.get((key, playable))
+        if prior is None:
+            prior = _prior(key, playable).scaled(self._policy.time_scale)
+            self._priors[(key, playable)] = prior
+        return prior
 
     def first_poll(self, family: Family, *, playable: bool, task: str | None = None) -> float:
         """Offset of the first poll of a new task (wall seconds after submission)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from musicapi_async import (
@@ -27,14 +29,32 @@ def test_policy_rejects_nonsense() -> None:
 
 
 SONIC_PRIOR = 120.0 + 120.0 * 0.05**0.5  # 5 % of the later of two clips at 2-4 min
+LATER = 1e6  # on a model's clock: every sample has ripened
+
+
+class Clock:
+    """A model's clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def learning(**policy: Any) -> tuple[CompletionModel, Clock]:
+    """A model without jitter, and the clock its samples ripen on."""
+    clock = Clock()
+    return CompletionModel(PollPolicy(jitter=0, **policy), clock=clock), clock
 
 
 def test_first_poll_lands_where_the_documented_timings_put_5_percent() -> None:
     """Without history, a sonic wait first polls where 5 % of tasks whose two clips each
-    take 2-4 min are done (2 min 27 s), a stream waiter at 30 s, a nuro wait at 22 s."""
+    take 2-4 min are done (2 min 27 s), a stream waiter at 33 s (5 % into 30-90 s), a
+    nuro wait at 22 s."""
     model = CompletionModel(PollPolicy(jitter=0))
     assert model.first_poll(Family.SONIC, playable=False) == pytest.approx(SONIC_PRIOR)
-    assert model.first_poll(Family.SONIC, playable=True) == 30.0
+    assert model.first_poll(Family.SONIC, playable=True) == pytest.approx(33.0)
     assert model.first_poll(Family.NURO, playable=False) == pytest.approx(22.0)
     assert model.window(Family.SONIC) == pytest.approx((146.83, 240.0), abs=0.01)
 
@@ -47,9 +67,10 @@ def test_explicit_initial_delay_wins_and_scales() -> None:
 
 def test_window_is_learned_from_finished_tasks() -> None:
     """After enough observations the window follows them, not the documented prior."""
-    model = CompletionModel(PollPolicy(jitter=0))
+    model, clock = learning()
     for i in range(100):
         model.observe_done(Family.SONIC, 150 + i, 152 + i)
+    clock.now = LATER
     low, high = model.window(Family.SONIC)
     assert 151 <= low < 158
     assert 240 <= high <= 250
@@ -58,9 +79,10 @@ def test_window_is_learned_from_finished_tasks() -> None:
 
 def test_learned_window_never_ends_before_the_documented_one() -> None:
     """Fast early samples move the first poll earlier but not the start of the back-off."""
-    model = CompletionModel(PollPolicy(jitter=0))
+    model, clock = learning()
     for _ in range(50):
         model.observe_done(Family.SONIC, 60, 62)
+    clock.now = LATER
     assert model.window(Family.SONIC) == (61.0, 240.0)
 
 
@@ -144,13 +166,15 @@ def test_seed_skips_what_is_not_a_sample() -> None:
 
 
 def test_learned_edges_follow_the_newest_samples_only() -> None:
-    """Past _MAX_SAMPLES the oldest observations drop out of the window's edges."""
-    model = CompletionModel(PollPolicy(jitter=0))
+    """Past MAX_SAMPLES the oldest observations drop out of the window's edges."""
+    model, clock = learning()
     for _ in range(512):
         model.observe_done(Family.SONIC, 100, 100)
+    clock.now = LATER
     assert model.window(Family.SONIC)[0] == 100.0
     for _ in range(512):
         model.observe_done(Family.SONIC, 170, 170)
+    clock.now = 2 * LATER
     assert model.window(Family.SONIC) == (170.0, 240.0)
     assert model.learned()["done:sonic"] == [170.0] * 512
 
@@ -158,11 +182,12 @@ def test_learned_edges_follow_the_newest_samples_only() -> None:
 def test_a_first_poll_due_before_the_learned_edge_waits_for_it() -> None:
     """A first poll placed early (before the model learned) is put off to the new edge,
     unless it is within one shortest gap of it or the policy fixes the first poll."""
-    model = CompletionModel(PollPolicy(jitter=0))
+    model, clock = learning()
     assert model.first_poll_due(Family.SONIC, 120.0) == pytest.approx(SONIC_PRIOR - 120)
     assert model.first_poll_due(Family.SONIC, 135.0) == 0.0
     for i in range(40):
         model.observe_done(Family.SONIC, 180 + i, 182 + i)
+    clock.now = LATER
     assert model.first_poll_due(Family.SONIC, 150.0) == pytest.approx(181.0 + 1 - 150.0, abs=1)
     fixed = CompletionModel(PollPolicy(jitter=0, initial_delay=5))
     assert fixed.first_poll_due(Family.SONIC, 5.0) == 0.0
@@ -185,14 +210,15 @@ def test_a_first_look_is_taken_as_if_polled_one_gap_before() -> None:
 def test_each_task_type_has_its_own_window_from_the_family_prior() -> None:
     """Samples of one task type move only its window; every type starts from the family's
     prior, and a new song shares the family's own window."""
-    model = CompletionModel(PollPolicy(jitter=0))
-    for _ in range(20):
+    model, clock = learning()
+    for _ in range(40):
         model.observe_done(Family.SONIC, 20, 22, task="concat_music")
+    clock.now = LATER
     assert model.window(Family.SONIC, task="concat_music") == (21.0, 240.0)
     assert model.window(Family.SONIC) == pytest.approx((SONIC_PRIOR, 240.0))
     assert model.window(Family.SONIC, task="extend_music") == model.window(Family.SONIC)
     model.observe_done(Family.SONIC, 150, 152, task="create_music")
-    assert model.learned() == {"done:sonic/concat_music": [21.0] * 20, "done:sonic": [151.0]}
+    assert model.learned() == {"done:sonic/concat_music": [21.0] * 40, "done:sonic": [151.0]}
     assert model.first_poll(Family.SONIC, playable=False, task="concat_music") == 21.0
 
 
@@ -201,24 +227,25 @@ def test_task_windows_round_trip_and_bad_task_names_are_skipped() -> None:
     not a plain task type is outside input and skipped."""
     model = CompletionModel(PollPolicy(jitter=0))
     stored = {
-        "done:sonic/stems_basic": [30.0] * 16,
+        "done:sonic/stems_basic": [30.0] * 32,
         "done:sonic/../x": [1.0],
         "done:sonic/": [1.0],
         "done:sonic/Stems": [1.0],
         "done:jazz/stems_basic": [1.0],
     }
-    assert model.seed(stored) == 16
-    assert model.learned() == {"done:sonic/stems_basic": [30.0] * 16}
+    assert model.seed(stored) == 32
+    assert model.learned() == {"done:sonic/stems_basic": [30.0] * 32}
     assert model.window(Family.SONIC, task="stems_basic")[0] == 30.0
 
 
-def test_task_types_without_a_documented_time_are_first_polled_after_one_short_gap() -> None:
-    """Concat, stems and voice tasks (no documented time, done in seconds) first poll 15 s
-    after submission, not at a song's 2 min 27 s; a cover or an extension is a song."""
+def test_task_types_without_a_documented_time_are_first_polled_within_half_a_minute() -> None:
+    """Concat, stems and voice tasks (no documented time, done in seconds) first poll 5 %
+    into 15 s - 4 min (26 s), not at a song's 2 min 27 s; a cover or an extension is a
+    song."""
     model = CompletionModel(PollPolicy(jitter=0))
     for task in ("concat_music", "stems_basic", "stems_full", "create_voice"):
-        assert model.first_poll(Family.SONIC, playable=False, task=task) == 15.0
-        assert model.window(Family.SONIC, task=task) == (15.0, 240.0)
+        assert model.first_poll(Family.SONIC, playable=False, task=task) == 26.25
+        assert model.window(Family.SONIC, task=task) == (26.25, 240.0)
     for task in ("cover_music", "extend_music", "upload_extend"):
         first = model.first_poll(Family.SONIC, playable=False, task=task)
         assert first == pytest.approx(SONIC_PRIOR)
@@ -235,3 +262,35 @@ def test_a_jobs_task_type_comes_from_its_request() -> None:
     assert window_task(NuroVocalRequest(lyrics="[verse]\nhello", genre="Pop")) is None
     assert window_task(None) is None
     assert window_task(object()) is None
+
+
+def test_a_sample_counts_once_its_cohort_could_all_be_done() -> None:
+    """A task finished early says nothing yet of those submitted with it that are still
+    running: its sample counts only once the prior's whole window has passed since its
+    submission, and the schedule meanwhile stays on the prior."""
+    model, clock = learning()
+    clock.now = 1000.0
+    for _ in range(40):
+        model.observe_done(Family.SONIC, 125, 127)  # seen at 127: submitted at 873
+    assert model.window(Family.SONIC)[0] == pytest.approx(SONIC_PRIOR)
+    assert model.learned() == {"done:sonic": [126.0] * 40}  # handed on all the same
+    clock.now = 1112.5
+    assert model.window(Family.SONIC)[0] == pytest.approx(SONIC_PRIOR)
+    clock.now = 1113.0  # 873 + the prior's 240 s
+    assert model.window(Family.SONIC) == (126.0, 240.0)
+
+
+def test_the_prior_stands_in_for_samples_not_yet_seen() -> None:
+    """One fast task among the first samples does not set the first poll: until 32
+    samples, the documented timings count for the missing ones."""
+    model, clock = learning()
+    model.observe_done(Family.SONIC, 100, 102)  # a lone fast one
+    for _ in range(15):
+        model.observe_done(Family.SONIC, 179, 181)
+    clock.now = LATER
+    low, _ = model.window(Family.SONIC)
+    assert 101.0 < low < SONIC_PRIOR  # a 5th percentile of 16 would be the fast one
+    for _ in range(16):
+        model.observe_done(Family.SONIC, 179, 181)
+    clock.now = 2 * LATER
+    assert model.window(Family.SONIC)[0] == 180.0  # 32 seen: theirs alone
