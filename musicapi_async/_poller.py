@@ -114,7 +114,7 @@ class Poller:
             raise ValueError("max_concurrent_polls must be at least 1")
         self._fetch = fetch
         self._policy = policy
-        self.model = CompletionModel(policy)
+        self.model = CompletionModel(policy, clock=clock)
         self._clock = clock
         self._workers = max_concurrent_polls
         self._watches: dict[str, _Watch] = {}
@@ -150,7 +150,7 @@ class Poller:
         its speed); what was learned carries over, converted to the new time scale."""
         learned = self.model.learned()
         self._policy = policy
-        self.model = CompletionModel(policy)
+        self.model = CompletionModel(policy, clock=self._clock)
         self.model.seed(learned)
 
     # ------------------------------------------------------------------ subscriptions
