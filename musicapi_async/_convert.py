@@ -23,27 +23,15 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn
 
 from ._errors import InvalidRequest
+from ._model_base import model_name
 from ._models import (
     Clip,
     ClipState,
     LyricsCandidate,
-    LyricsRequest,
-    NuroInstrumentalRequest,
-    NuroVocalRequest,
     PersonaRequest,
-    SonicRequest,
     SonicTaskType,
     StudioConfig,
     StudioRequest,
-    UploadRequest,
-)
-from ._sonic_models import MashupRequest
-from ._sonic_task_models import (
-    CreateVoiceRequest,
-    ReplaceSectionRequest,
-    SampleRequest,
-    UploadCoverRequest,
-    UploadExtendRequest,
 )
 
 __all__ = [
@@ -202,25 +190,38 @@ def _unstructure_studio_config(config: StudioConfig) -> dict[str, Any]:
     return out
 
 
-for _req in (
-    SonicRequest,
-    PersonaRequest,
-    UploadRequest,
-    LyricsRequest,
-    NuroVocalRequest,
-    NuroInstrumentalRequest,
-    StudioRequest,
+# The requests whose fields left at ``None`` are not sent, by name (``model_name``): the
+# hook is chosen by name so that it needs no model imported (a family's models load when
+# it is first used), and so that cattrs need not resolve every annotation of every class
+# at import, as registering a hook for an attrs class does.
+_OMITTING_UNSET: Final = frozenset({
+    "_request_models.SonicRequest",
+    "_request_models.PersonaRequest",
+    "_request_models.UploadRequest",
+    "_request_models.LyricsRequest",
+    "_request_models.NuroVocalRequest",
+    "_request_models.NuroInstrumentalRequest",
+    "_request_models.StudioRequest",
     # The task-starting sonic endpoints (issue 13): optional fields left unset are not
     # sent as nulls, as the vendor client does not send them.
-    MashupRequest,
-    UploadCoverRequest,
-    UploadExtendRequest,
-    SampleRequest,
-    ReplaceSectionRequest,
-    CreateVoiceRequest,
-):
-    converter.register_unstructure_hook(_req, _unstructure_request)
-converter.register_unstructure_hook(StudioConfig, _unstructure_studio_config)
+    "_sonic_models.MashupRequest",
+    "_sonic_task_models.UploadCoverRequest",
+    "_sonic_task_models.UploadExtendRequest",
+    "_sonic_task_models.SampleRequest",
+    "_sonic_task_models.ReplaceSectionRequest",
+    "_sonic_task_models.CreateVoiceRequest",
+})  # fmt: skip
+
+
+def _named(names: frozenset[str]) -> Callable[[Any], bool]:
+    """A cattrs predicate: the type is a class named in ``names``."""
+    return lambda cls: isinstance(cls, type) and model_name(cls) in names
+
+
+converter.register_unstructure_hook_func(_named(_OMITTING_UNSET), _unstructure_request)
+converter.register_unstructure_hook_func(
+    _named(frozenset({"_request_models.StudioConfig"})), _unstructure_studio_config
+)
 converter.register_unstructure_hook(tuple, list)
 
 
