@@ -64,21 +64,10 @@ from ._models import (
     LyricsCandidate,
     LyricsRequest,
     MediaKind,
-    NuroInstrumentalRequest,
-    NuroVocalRequest,
     Persona,
     PersonaRequest,
-    ProducerDownloadRequest,
-    ProducerRequest,
-    ProducerTaskType,
-    ProducerUploadRequest,
-    RiffusionRequest,
-    RiffusionTaskType,
-    RiffusionUploadRequest,
     SonicRequest,
     SonicTaskType,
-    StudioConfig,
-    StudioRequest,
     TaskAccepted,
     TaskSnapshot,
     UploadedClip,
@@ -98,6 +87,15 @@ if _typing.TYPE_CHECKING:
     from ._batch_models import SonicBatchRequest
     from ._bulk import Outcome
     from ._files import atomic_write_bytes
+    from ._fuzz_models import (
+        ProducerDownloadRequest,
+        ProducerRequest,
+        ProducerTaskType,
+        ProducerUploadRequest,
+        RiffusionRequest,
+        RiffusionTaskType,
+        RiffusionUploadRequest,
+    )
     from ._journal import (
         BatchJournal,
         Entry,
@@ -108,6 +106,7 @@ if _typing.TYPE_CHECKING:
         match_unresolved,
         settle,
     )
+    from ._nuro_models import NuroInstrumentalRequest, NuroVocalRequest
     from ._redis import RedisCoordination, RedisJournal
     from ._requests import AnyRequest, GenerationRequest
     from ._sonic_task_models import (
@@ -117,6 +116,7 @@ if _typing.TYPE_CHECKING:
         UploadCoverRequest,
         UploadExtendRequest,
     )
+    from ._studio_models import StudioConfig, StudioRequest
     from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
 # The journal pulls in sqlite3, Redis coordination redis-py: each is imported when first
@@ -131,6 +131,17 @@ _LAZY_FROM = {
     "SonicBatchRequest": "_batch_models",
     "AnyRequest": "_requests",
     "GenerationRequest": "_requests",
+    "NuroInstrumentalRequest": "_nuro_models",
+    "NuroVocalRequest": "_nuro_models",
+    "StudioConfig": "_studio_models",
+    "StudioRequest": "_studio_models",
+    "ProducerDownloadRequest": "_fuzz_models",
+    "ProducerRequest": "_fuzz_models",
+    "ProducerTaskType": "_fuzz_models",
+    "ProducerUploadRequest": "_fuzz_models",
+    "RiffusionRequest": "_fuzz_models",
+    "RiffusionTaskType": "_fuzz_models",
+    "RiffusionUploadRequest": "_fuzz_models",
     "CreateVoiceRequest": "_sonic_task_models",
     "ReplaceSectionRequest": "_sonic_task_models",
     "SampleRequest": "_sonic_task_models",

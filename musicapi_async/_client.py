@@ -80,7 +80,7 @@ DEFAULT_BASE_URL: Final = "https://api.musicapi.ai"
 # Studio and riffusion document no webhooks; stems bodies carry only the clip id. By name
 # (``model_name``): checking a request needs none of these families' models imported.
 _NO_WEBHOOK: Final = frozenset({
-    "_request_models.StudioRequest", "_request_models.RiffusionRequest",
+    "_studio_models.StudioRequest", "_fuzz_models.RiffusionRequest",
     "_sonic_models.StemsRequest", "_sonic_models.StemsFullRequest",
 })  # fmt: skip
 

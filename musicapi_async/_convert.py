@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import attrs
 import cattrs
@@ -24,15 +24,10 @@ from cattrs.gen import make_dict_structure_fn
 
 from ._errors import InvalidRequest
 from ._model_base import model_name
-from ._models import (
-    Clip,
-    ClipState,
-    LyricsCandidate,
-    PersonaRequest,
-    SonicTaskType,
-    StudioConfig,
-    StudioRequest,
-)
+from ._models import Clip, ClipState, LyricsCandidate, PersonaRequest, SonicTaskType
+
+if TYPE_CHECKING:
+    from ._studio_models import StudioConfig
 
 __all__ = [
     "clip_to_wire",
@@ -199,9 +194,9 @@ _OMITTING_UNSET: Final = frozenset({
     "_request_models.PersonaRequest",
     "_request_models.UploadRequest",
     "_request_models.LyricsRequest",
-    "_request_models.NuroVocalRequest",
-    "_request_models.NuroInstrumentalRequest",
-    "_request_models.StudioRequest",
+    "_nuro_models.NuroVocalRequest",
+    "_nuro_models.NuroInstrumentalRequest",
+    "_studio_models.StudioRequest",
     # The task-starting sonic endpoints (issue 13): optional fields left unset are not
     # sent as nulls, as the vendor client does not send them.
     "_sonic_models.MashupRequest",
@@ -220,7 +215,7 @@ def _named(names: frozenset[str]) -> Callable[[Any], bool]:
 
 converter.register_unstructure_hook_func(_named(_OMITTING_UNSET), _unstructure_request)
 converter.register_unstructure_hook_func(
-    _named(frozenset({"_request_models.StudioConfig"})), _unstructure_studio_config
+    _named(frozenset({"_studio_models.StudioConfig"})), _unstructure_studio_config
 )
 converter.register_unstructure_hook(tuple, list)
 
@@ -232,6 +227,8 @@ _ALIASES: Final[Mapping[type, Mapping[str, str]]] = {
 
 
 def _studio_config(value: object) -> StudioConfig:
+    from ._studio_models import StudioConfig  # loaded with studio's request, already here
+
     if isinstance(value, StudioConfig):
         return value
     if not isinstance(value, Mapping):
@@ -273,7 +270,7 @@ def request_from_wire(cls: type[T], fields: Mapping[str, Any]) -> T:
             raise InvalidRequest(f"The field {target!r} is given twice ({name!r}).", field=name)
         # Request models keep sequences as tuples (frozen, hashable); JSON has lists.
         out[target] = tuple(value) if isinstance(value, list) else value
-    if cls is StudioRequest and "config" in out:
+    if model_name(cls) == "_studio_models.StudioRequest" and "config" in out:
         out["config"] = _studio_config(out["config"])
     try:
         return cls(**out)

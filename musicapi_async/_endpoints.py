@@ -43,28 +43,28 @@ from ._parse import Parser, parse_accepted, parse_lyrics, snapshot_parser, value
 
 if TYPE_CHECKING:
     from ._batch_models import BatchAccepted, BatchStatus, SonicBatchRequest
+    from ._fuzz_models import (
+        ProducerDownloadRequest,
+        ProducerRequest,
+        ProducerUploadRequest,
+        RiffusionRequest,
+        RiffusionUploadRequest,
+    )
     from ._models import (
         BpmRequest,
         BpmResult,
         Credits,
         LyricsCandidate,
         LyricsRequest,
-        NuroInstrumentalRequest,
-        NuroVocalRequest,
         Persona,
         PersonaRequest,
-        ProducerDownloadRequest,
-        ProducerRequest,
-        ProducerUploadRequest,
-        RiffusionRequest,
-        RiffusionUploadRequest,
         SonicRequest,
-        StudioRequest,
         TaskAccepted,
         TaskSnapshot,
         UploadedClip,
         UploadRequest,
     )
+    from ._nuro_models import NuroInstrumentalRequest, NuroVocalRequest
     from ._sonic_models import (
         AlignedLyrics,
         AlignedLyricsRequest,
@@ -89,6 +89,7 @@ if TYPE_CHECKING:
         UploadCoverRequest,
         UploadExtendRequest,
     )
+    from ._studio_models import StudioRequest
 
 __all__ = [
     "CREATE_ENDPOINTS",
@@ -352,7 +353,7 @@ NURO_CREATE: Final[Endpoint[NuroVocalRequest | NuroInstrumentalRequest, TaskAcce
     method="POST",
     path="/api/v1/nuro/create",
     family=Family.NURO,
-    request_models=("_request_models.NuroVocalRequest", "_request_models.NuroInstrumentalRequest"),
+    request_models=("_nuro_models.NuroVocalRequest", "_nuro_models.NuroInstrumentalRequest"),
     result_model=_ACCEPTED,
     parse=parse_accepted,
     validator=v.validate_nuro,
@@ -361,8 +362,8 @@ NURO_CREATE: Final[Endpoint[NuroVocalRequest | NuroInstrumentalRequest, TaskAcce
     answer=Answer.TASK,
     polled_by="nuro.task",
     kind_models={
-        "nuro_vocal": "_request_models.NuroVocalRequest",
-        "nuro_instrumental": "_request_models.NuroInstrumentalRequest",
+        "nuro_vocal": "_nuro_models.NuroVocalRequest",
+        "nuro_instrumental": "_nuro_models.NuroInstrumentalRequest",
     },
     emulate="nuro_create",
 )
@@ -372,7 +373,7 @@ STUDIO_CREATE: Final[Endpoint[StudioRequest, TaskAccepted]] = Endpoint(
     method="POST",
     path="/api/v1/studio/create",
     family=Family.STUDIO,
-    request_models=("_request_models.StudioRequest",),
+    request_models=("_studio_models.StudioRequest",),
     result_model=_ACCEPTED,
     parse=parse_accepted,
     validator=v.validate_studio,
@@ -380,7 +381,7 @@ STUDIO_CREATE: Final[Endpoint[StudioRequest, TaskAccepted]] = Endpoint(
     billable=True,
     answer=Answer.TASK,
     polled_by="studio.task",
-    kind_models={"studio": "_request_models.StudioRequest"},
+    kind_models={"studio": "_studio_models.StudioRequest"},
     emulate="studio_create",
 )
 STUDIO_TASK: Final = _task_row(Family.STUDIO, "studio.task", "/api/v1/studio/task/{task_id}")
@@ -544,7 +545,7 @@ PRODUCER_CREATE: Final[Endpoint[ProducerRequest, TaskAccepted]] = Endpoint(
     method="POST",
     path="/api/v1/producer/create",
     family=Family.PRODUCER,
-    request_models=("_request_models.ProducerRequest",),
+    request_models=("_fuzz_models.ProducerRequest",),
     result_model=_ACCEPTED,
     parse=parse_accepted,
     validator=_later("_validation_fuzz.validate_producer"),
@@ -564,7 +565,7 @@ PRODUCER_CREATE: Final[Endpoint[ProducerRequest, TaskAccepted]] = Endpoint(
     billable=True,
     answer=Answer.TASK,
     polled_by="producer.task",
-    kind_models={"producer": "_request_models.ProducerRequest"},
+    kind_models={"producer": "_fuzz_models.ProducerRequest"},
     emulate="producer_create",
 )
 PRODUCER_UPLOAD: Final[Endpoint[ProducerUploadRequest, TaskAccepted]] = Endpoint(
@@ -572,7 +573,7 @@ PRODUCER_UPLOAD: Final[Endpoint[ProducerUploadRequest, TaskAccepted]] = Endpoint
     method="POST",
     path="/api/v1/producer/upload",
     family=Family.PRODUCER,
-    request_models=("_request_models.ProducerUploadRequest",),
+    request_models=("_fuzz_models.ProducerUploadRequest",),
     result_model=_ACCEPTED,
     parse=parse_accepted,
     validator=_later("_validation_fuzz.validate_producer_upload"),
@@ -580,7 +581,7 @@ PRODUCER_UPLOAD: Final[Endpoint[ProducerUploadRequest, TaskAccepted]] = Endpoint
     billable=True,
     answer=Answer.TASK,
     polled_by="producer.task",
-    kind_models={"producer_upload": "_request_models.ProducerUploadRequest"},
+    kind_models={"producer_upload": "_fuzz_models.ProducerUploadRequest"},
     emulate="producer_upload",
 )
 PRODUCER_DOWNLOAD: Final[Endpoint[ProducerDownloadRequest, TaskAccepted]] = Endpoint(
@@ -588,7 +589,7 @@ PRODUCER_DOWNLOAD: Final[Endpoint[ProducerDownloadRequest, TaskAccepted]] = Endp
     method="POST",
     path="/api/v1/producer/download",
     family=Family.PRODUCER,
-    request_models=("_request_models.ProducerDownloadRequest",),
+    request_models=("_fuzz_models.ProducerDownloadRequest",),
     result_model=_ACCEPTED,
     parse=parse_accepted,
     validator=_later("_validation_fuzz.validate_producer_download"),
@@ -596,7 +597,7 @@ PRODUCER_DOWNLOAD: Final[Endpoint[ProducerDownloadRequest, TaskAccepted]] = Endp
     billable=True,
     answer=Answer.TASK,
     polled_by="producer.task",
-    kind_models={"producer_download": "_request_models.ProducerDownloadRequest"},
+    kind_models={"producer_download": "_fuzz_models.ProducerDownloadRequest"},
     emulate="producer_download",
 )
 PRODUCER_TASK: Final = _task_row(
@@ -607,7 +608,7 @@ RIFFUSION_CREATE: Final[Endpoint[RiffusionRequest, TaskAccepted]] = Endpoint(
     method="POST",
     path="/api/v1/riffusion/create",
     family=Family.RIFFUSION,
-    request_models=("_request_models.RiffusionRequest",),
+    request_models=("_fuzz_models.RiffusionRequest",),
     result_model=_ACCEPTED,
     parse=parse_accepted,
     validator=_later("_validation_fuzz.validate_riffusion"),
@@ -615,7 +616,7 @@ RIFFUSION_CREATE: Final[Endpoint[RiffusionRequest, TaskAccepted]] = Endpoint(
     billable=True,
     answer=Answer.TASK,
     polled_by="riffusion.task",
-    kind_models={"riffusion": "_request_models.RiffusionRequest"},
+    kind_models={"riffusion": "_fuzz_models.RiffusionRequest"},
     emulate="riffusion_create",
 )
 RIFFUSION_UPLOAD: Final[Endpoint[RiffusionUploadRequest, UploadedClip]] = Endpoint(
@@ -623,7 +624,7 @@ RIFFUSION_UPLOAD: Final[Endpoint[RiffusionUploadRequest, UploadedClip]] = Endpoi
     method="POST",
     path="/api/v1/riffusion/upload",
     family=Family.RIFFUSION,
-    request_models=("_request_models.RiffusionUploadRequest",),
+    request_models=("_fuzz_models.RiffusionUploadRequest",),
     result_model="_result_models.UploadedClip",
     parse=value_parser("_result_models.UploadedClip"),
     validator=_later("_validation_fuzz.validate_riffusion_upload"),
@@ -631,7 +632,7 @@ RIFFUSION_UPLOAD: Final[Endpoint[RiffusionUploadRequest, UploadedClip]] = Endpoi
     billable=True,
     answer=Answer.VALUE,
     polled_by=None,
-    kind_models={"riffusion_upload": "_request_models.RiffusionUploadRequest"},
+    kind_models={"riffusion_upload": "_fuzz_models.RiffusionUploadRequest"},
     emulate="riffusion_upload",
 )
 RIFFUSION_TASK: Final = _task_row(

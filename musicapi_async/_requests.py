@@ -10,20 +10,15 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-from ._models import (
-    LyricsRequest,
-    NuroInstrumentalRequest,
-    NuroVocalRequest,
-    PersonaRequest,
+from ._fuzz_models import (
     ProducerDownloadRequest,
     ProducerRequest,
     ProducerUploadRequest,
     RiffusionRequest,
     RiffusionUploadRequest,
-    SonicRequest,
-    StudioRequest,
-    UploadRequest,
 )
+from ._models import LyricsRequest, PersonaRequest, SonicRequest, UploadRequest
+from ._nuro_models import NuroInstrumentalRequest, NuroVocalRequest
 from ._sonic_models import MashupRequest, StemsFullRequest, StemsRequest
 from ._sonic_task_models import (
     CreateVoiceRequest,
@@ -32,6 +27,7 @@ from ._sonic_task_models import (
     UploadCoverRequest,
     UploadExtendRequest,
 )
+from ._studio_models import StudioRequest
 
 __all__ = ["AnyRequest", "GenerationRequest", "WebhookRequest"]
 

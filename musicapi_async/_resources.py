@@ -32,13 +32,10 @@ from ._models import (
     Family,
     LyricsCandidate,
     LyricsRequest,
-    NuroInstrumentalRequest,
-    NuroVocalRequest,
     Persona,
     PersonaRequest,
     SonicRequest,
     SonicTaskType,
-    StudioRequest,
     TaskSnapshot,
     UploadedClip,
     UploadRequest,
@@ -376,6 +373,8 @@ class NuroAPI(_Namespace):
         webhook_secret: str | None = None,
     ) -> Job:
         """Create a song with vocals (``type: vocal``; lyrics at most 2000 characters)."""
+        from ._nuro_models import NuroVocalRequest  # lazy: nuro is rarely used
+
         return await self._client.submit(NuroVocalRequest(
             lyrics=lyrics, gender=gender, genre=genre, mood=mood, timbre=timbre,
             duration=duration, webhook_url=webhook_url, webhook_secret=webhook_secret))  # fmt: skip
@@ -395,6 +394,7 @@ class NuroAPI(_Namespace):
         webhook_secret: str | None = None,
     ) -> Job:
         """Create background music (``type: bgm``; up to 5 of each documented tag list)."""
+        from ._nuro_models import NuroInstrumentalRequest  # lazy: nuro is rarely used
 
         def seq(values: Sequence[Any] | None) -> tuple[Any, ...] | None:
             return None if values is None else tuple(values)
@@ -434,6 +434,8 @@ class StudioAPI(_Namespace):
                 ``source_song_id``.
             **fields: other documented fields (``lyrics``, ``seed``, strengths, …).
         """
+        from ._studio_models import StudioRequest  # lazy: studio is rarely used
+
         if "config" in fields and (mode != "regular" or source_song_id is not None):
             raise InvalidRequest("Give either config={...} or mode=/source_song_id=, not both.",
                                  field="config")  # fmt: skip
