@@ -209,8 +209,9 @@ _OMITTING_UNSET: Final = frozenset({
 
 
 def _named(names: frozenset[str]) -> Callable[[Any], bool]:
-    """A cattrs predicate: the type is a class named in ``names``."""
-    return lambda cls: isinstance(cls, type) and model_name(cls) in names
+    """A cattrs predicate: the type is a class named in ``names``, or a subclass of one
+    (as a hook registered for the class itself would be chosen)."""
+    return lambda cls: isinstance(cls, type) and any(model_name(c) in names for c in cls.__mro__)
 
 
 converter.register_unstructure_hook_func(_named(_OMITTING_UNSET), _unstructure_request)

@@ -114,8 +114,8 @@ Validator = Callable[..., None]
 
 def _later(name: str) -> Callable[..., Any]:
     """The function ``name`` (``"_validation_fuzz.validate_producer"``), imported when it
-    is first called: the validators and parsers of rarely used rows live beside their
-    models, which would otherwise load with the table."""
+    is first called: the validators and parsers of rarely used rows (and the models some
+    of them import) load with their row's first use, not with the table."""
 
     def call(*args: Any, **kwargs: Any) -> Any:
         return resolve(name)(*args, **kwargs)
@@ -135,6 +135,9 @@ class _Models(Mapping[str, type]):
     def __getitem__(self, key: str) -> type:
         cls: type = resolve(self._names[key])
         return cls
+
+    def __contains__(self, key: object) -> bool:  # without importing the class
+        return key in self._names
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
