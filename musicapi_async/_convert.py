@@ -228,7 +228,7 @@ _ALIASES: Final[Mapping[type, Mapping[str, str]]] = {
 
 
 def _studio_config(value: object) -> StudioConfig:
-    from ._studio_models import StudioConfig  # loaded with studio's request, already here
+    from ._studio_models import StudioConfig  # already loaded: ``cls`` is studio's request
 
     if isinstance(value, StudioConfig):
         return value
