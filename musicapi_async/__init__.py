@@ -12,16 +12,7 @@ The front door: everything public is re-exported here; the modules behind it are
 
 import typing as _typing
 
-from ._batch_models import SonicBatchRequest
-from ._client import (
-    BODIES,
-    DEFAULT_BASE_URL,
-    AnyRequest,
-    ClientStats,
-    GenerationRequest,
-    MusicAPI,
-    Orphan,
-)
+from ._client import BODIES, DEFAULT_BASE_URL, ClientStats, MusicAPI, Orphan
 from ._convert import clip_to_wire, request_from_wire, result_to_json, to_wire
 from ._endpoints import KIND_TYPES, cost_of
 from ._errors import (
@@ -73,21 +64,10 @@ from ._models import (
     LyricsCandidate,
     LyricsRequest,
     MediaKind,
-    NuroInstrumentalRequest,
-    NuroVocalRequest,
     Persona,
     PersonaRequest,
-    ProducerDownloadRequest,
-    ProducerRequest,
-    ProducerTaskType,
-    ProducerUploadRequest,
-    RiffusionRequest,
-    RiffusionTaskType,
-    RiffusionUploadRequest,
     SonicRequest,
     SonicTaskType,
-    StudioConfig,
-    StudioRequest,
     TaskAccepted,
     TaskSnapshot,
     UploadedClip,
@@ -98,22 +78,24 @@ from ._polling import PollPolicy
 from ._resources import SonicOptions
 from ._retry import RetryPolicy, set_testing
 from ._routing import endpoint_of, returns_task, task_family
-from ._sonic_task_models import (
-    CreateVoiceRequest,
-    ReplaceSectionRequest,
-    SampleRequest,
-    UploadCoverRequest,
-    UploadExtendRequest,
-)
 from ._transport import Transport
 from ._validation import validate_body
 from ._version import __version__
-from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
 if _typing.TYPE_CHECKING:
     from ._batch import BatchRefusal, SonicBatch
+    from ._batch_models import SonicBatchRequest
     from ._bulk import Outcome
     from ._files import atomic_write_bytes
+    from ._fuzz_models import (
+        ProducerDownloadRequest,
+        ProducerRequest,
+        ProducerTaskType,
+        ProducerUploadRequest,
+        RiffusionRequest,
+        RiffusionTaskType,
+        RiffusionUploadRequest,
+    )
     from ._journal import (
         BatchJournal,
         Entry,
@@ -124,14 +106,50 @@ if _typing.TYPE_CHECKING:
         match_unresolved,
         settle,
     )
+    from ._nuro_models import NuroInstrumentalRequest, NuroVocalRequest
     from ._redis import RedisCoordination, RedisJournal
+    from ._requests import AnyRequest, GenerationRequest
+    from ._sonic_task_models import (
+        CreateVoiceRequest,
+        ReplaceSectionRequest,
+        SampleRequest,
+        UploadCoverRequest,
+        UploadExtendRequest,
+    )
+    from ._studio_models import StudioConfig, StudioRequest
+    from ._webhooks import WebhookDeduplicator, WebhookEvent, verify_webhook
 
 # The journal pulls in sqlite3, Redis coordination redis-py: each is imported when first
 # asked for, so that importing the SDK stays cheap (and works without the redis extra).
 # Batches, ``generate_many``'s outcomes and file writing are rarely needed: the same.
+# So are the models of the rarely used endpoints (creating attrs classes is most of what
+# a model module costs; ``_endpoints`` names them), the unions of every request model
+# (which need them all) and webhook verification.
 _LAZY_FROM = {
     "BatchRefusal": "_batch",
     "SonicBatch": "_batch",
+    "SonicBatchRequest": "_batch_models",
+    "AnyRequest": "_requests",
+    "GenerationRequest": "_requests",
+    "NuroInstrumentalRequest": "_nuro_models",
+    "NuroVocalRequest": "_nuro_models",
+    "StudioConfig": "_studio_models",
+    "StudioRequest": "_studio_models",
+    "ProducerDownloadRequest": "_fuzz_models",
+    "ProducerRequest": "_fuzz_models",
+    "ProducerTaskType": "_fuzz_models",
+    "ProducerUploadRequest": "_fuzz_models",
+    "RiffusionRequest": "_fuzz_models",
+    "RiffusionTaskType": "_fuzz_models",
+    "RiffusionUploadRequest": "_fuzz_models",
+    "CreateVoiceRequest": "_sonic_task_models",
+    "ReplaceSectionRequest": "_sonic_task_models",
+    "SampleRequest": "_sonic_task_models",
+    "UploadCoverRequest": "_sonic_task_models",
+    "UploadExtendRequest": "_sonic_task_models",
+    "WebhookDeduplicator": "_webhooks",
+    "WebhookEvent": "_webhooks",
+    "verify_webhook": "_webhooks",
     "Outcome": "_bulk",
     "atomic_write_bytes": "_files",
     "BatchJournal": "_journal",

@@ -53,8 +53,9 @@ if TYPE_CHECKING:
 
     from anyio.streams.memory import MemoryObjectSendStream
 
-    from ._client import AnyRequest, GenerationRequest, MusicAPI
+    from ._client import MusicAPI
     from ._journal import Entry, Journal, WindowStore
+    from ._requests import AnyRequest, GenerationRequest
 
     class _SharedJournal(Journal, Protocol):
         """[redis hook] A journal many processes share (``RedisJournal``)."""
@@ -68,7 +69,7 @@ __all__ = ["Outcome", "as_completed", "generate_many"]
 _T = TypeVar("_T")
 
 _SYNCHRONOUS_ENDPOINTS: Final = frozenset(
-    ep.name for ep in ROWS if ep.answer is Answer.VALUE and ep.request_types
+    ep.name for ep in ROWS if ep.answer is Answer.VALUE and ep.request_models
 )
 
 

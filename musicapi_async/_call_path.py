@@ -49,8 +49,9 @@ from ._retry import RetryPolicy, retrying
 from ._transport import Transport
 
 if TYPE_CHECKING:
-    from ._client import ClientStats, GenerationRequest
+    from ._client import ClientStats
     from ._coordination import Coordination, RateKind, RateStore
+    from ._requests import GenerationRequest
 
 Req = TypeVar("Req")
 Res = TypeVar("Res")
@@ -69,11 +70,12 @@ def _task_row(request: GenerationRequest) -> Endpoint[GenerationRequest, TaskAcc
     except KeyError:
         ep = None
     if ep is None or ep.answer is not Answer.TASK:
+        # From the models' names: listing them imports no family's models.
         names = ", ".join(
             sorted(
-                t.__name__
+                name.rpartition(".")[2]
                 for r in CREATE_ENDPOINTS.values()
-                for t in r.request_types
+                for name in r.request_models
                 if r.answer is Answer.TASK
             )
         )

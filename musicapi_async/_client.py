@@ -3,8 +3,10 @@
 The client owns a task group, the poller, the governor and the transport; it opens and
 closes them together. Its one path to the network, ``call`` and the sending behind it,
 is ``CallPath`` in ``_call_path``; webhook feeding is in ``_webhook_feed``; downloads in
-``_download``. Every call goes through ``MusicAPI.call``: a paid POST that may have been
-received is never sent again behind the caller's back (``SubmissionOutcomeUnknown``).
+``_download``. Webhook feeding, downloads, batches and the rarely used families are
+imported when first used, so that importing the SDK stays cheap. Every call goes through
+``MusicAPI.call``: a paid POST that may have been received is never sent again behind
+the caller's back (``SubmissionOutcomeUnknown``).
 """
 
 from __future__ import annotations
@@ -25,13 +27,12 @@ from collections.abc import (
 )
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self, TypeAlias, Unpack
+from typing import TYPE_CHECKING, Any, Final, Self, TypeGuard, Unpack
 
 import anyio
 import attrs
 from anyio.abc import TaskGroup
 
-from . import _webhook_feed
 from ._call_path import BODIES, CallPath, _task_row
 from ._endpoints import (
     CREATE_ENDPOINTS,
@@ -44,89 +45,50 @@ from ._errors import (
     NetworkError,
 )
 from ._governor import Governor
-from ._jobs import Job, Orphan, Waiter
-
-if TYPE_CHECKING:
-    from ._batch_polling import BatchWatch
-    from ._bulk import ManyOptions, Outcome
-    from ._coordination import Coordination
-    from ._resources_fuzz import ProducerAPI, RiffusionAPI
 from ._http import TransportFailure
+from ._jobs import Job, Orphan, Waiter
 from ._log import Secrets
-from ._models import (
-    Clip,
-    Credits,
-    Family,
-    LyricsRequest,
-    MediaKind,
-    NuroInstrumentalRequest,
-    NuroVocalRequest,
-    PersonaRequest,
-    ProducerDownloadRequest,
-    ProducerRequest,
-    ProducerUploadRequest,
-    RiffusionRequest,
-    RiffusionUploadRequest,
-    SonicRequest,
-    StudioRequest,
-    TaskSnapshot,
-    UploadRequest,
-)
+from ._model_base import model_name
+from ._models import Clip, Credits, Family, MediaKind, TaskSnapshot
 from ._poller import Poller
 from ._polling import PollPolicy
 from ._protocol import SnapshotMemo, build_request
 from ._resources import LyricsAPI, NuroAPI, SonicAPI, StudioAPI
 from ._retry import RetryPolicy
-from ._sonic_models import MashupRequest, StemsFullRequest, StemsRequest
-from ._sonic_task_models import (
-    CreateVoiceRequest,
-    ReplaceSectionRequest,
-    SampleRequest,
-    UploadCoverRequest,
-    UploadExtendRequest,
-)
 from ._transport import AiohttpTransport, Transport
 from ._validation import check_callback_url, check_task_id
-from ._webhooks import WebhookDeduplicator, WebhookEvent
 from ._windows import WindowKeeper, window_store
+
+if TYPE_CHECKING:
+    from ._batch_polling import BatchWatch
+    from ._bulk import ManyOptions, Outcome
+    from ._coordination import Coordination
+    from ._requests import AnyRequest, GenerationRequest, WebhookRequest
+    from ._resources_fuzz import ProducerAPI, RiffusionAPI
+    from ._webhooks import WebhookDeduplicator, WebhookEvent
 
 __all__ = [
     "BODIES",
     "DEFAULT_BASE_URL",
-    "AnyRequest",
     "ClientStats",
-    "GenerationRequest",
     "MusicAPI",
     "Orphan",
 ]
 
 DEFAULT_BASE_URL: Final = "https://api.musicapi.ai"
 
-GenerationRequest = (
-    SonicRequest
-    | NuroVocalRequest
-    | NuroInstrumentalRequest
-    | StudioRequest
-    # producer and riffusion
-    | ProducerRequest
-    | ProducerUploadRequest
-    | ProducerDownloadRequest
-    | RiffusionRequest
-    # sonic tasks beyond create
-    | StemsRequest
-    | StemsFullRequest
-    | MashupRequest
-    # sonic tasks from audio (issue 13)
-    | UploadExtendRequest
-    | UploadCoverRequest
-    | SampleRequest
-    | ReplaceSectionRequest
-    | CreateVoiceRequest
-)
-# Every request model generate_many takes: a type checker catches anything else.
-AnyRequest: TypeAlias = (
-    GenerationRequest | PersonaRequest | UploadRequest | LyricsRequest | RiffusionUploadRequest
-)
+# Studio and riffusion document no webhooks; stems bodies carry only the clip id. By name
+# (``model_name``): checking a request needs none of these families' models imported.
+_NO_WEBHOOK: Final = frozenset({
+    "_studio_models.StudioRequest", "_fuzz_models.RiffusionRequest",
+    "_sonic_models.StemsRequest", "_sonic_models.StemsFullRequest",
+})  # fmt: skip
+
+
+def _carries_webhook(request: GenerationRequest) -> TypeGuard[WebhookRequest]:
+    """Whether ``request`` has the webhook fields (``_NO_WEBHOOK``: the ones that do not)."""
+    return model_name(type(request)) not in _NO_WEBHOOK
+
 
 # [redis hook] the names of the rows that start tasks, derived from the table.
 _CREATE_ENDPOINTS: Final = frozenset(CREATE_ENDPOINTS)
@@ -253,7 +215,6 @@ class MusicAPI(CallPath):
             check_callback_url(webhook_url)  # said now, not at the first create
         self.webhook_url = webhook_url
         self._webhook_secret = webhook_secret
-        self._dedupe = WebhookDeduplicator()
         # Identical answers of a task endpoint are parsed once, per client (per poller).
         self._snapshots = SnapshotMemo()
         self.poller = Poller(
@@ -282,6 +243,13 @@ class MusicAPI(CallPath):
         self.lyrics = LyricsAPI(self)
         self.nuro = NuroAPI(self)
         self.studio = StudioAPI(self)
+
+    @functools.cached_property
+    def _dedupe(self) -> WebhookDeduplicator:
+        """Deliveries already handled, made by the first one (webhooks are rarely used)."""
+        from ._webhooks import WebhookDeduplicator
+
+        return WebhookDeduplicator()
 
     @functools.cached_property
     def producer(self) -> ProducerAPI:
@@ -387,11 +355,9 @@ class MusicAPI(CallPath):
             InvalidRequest: ``request`` is not a generation request model.
         """
         ep = _task_row(request)
-        # Studio and riffusion document no webhooks; stems bodies carry only the clip id.
-        no_hook = StudioRequest | RiffusionRequest | StemsRequest | StemsFullRequest
         if (
             self.webhook_url is not None
-            and not isinstance(request, no_hook)
+            and _carries_webhook(request)
             and request.webhook_url is None
         ):
             request = attrs.evolve(
@@ -423,9 +389,9 @@ class MusicAPI(CallPath):
             WebhookVerificationError: the delivery is not authentic or not a task update
                 (answer its ``reply_status``, 401 or 400, and drop it).
         """
-        return await _webhook_feed.feed_webhook(
-            self, body, headers, legacy_signatures=legacy_signatures
-        )
+        from ._webhook_feed import feed_webhook  # lazy: webhooks are rarely used
+
+        return await feed_webhook(self, body, headers, legacy_signatures=legacy_signatures)
 
     def webhook_handler(
         self, *, legacy_signatures: bool = False
@@ -436,7 +402,9 @@ class MusicAPI(CallPath):
         400 for a malformed delivery (never a 500). ``legacy_signatures`` as in
         ``feed_webhook``.
         """
-        return _webhook_feed.webhook_handler(self, legacy_signatures=legacy_signatures)
+        from ._webhook_feed import webhook_handler  # lazy: webhooks are rarely used
+
+        return webhook_handler(self, legacy_signatures=legacy_signatures)
 
     def job(self, task_id: str, family: Family | str = Family.SONIC) -> Job:
         """A ``Job`` for a task submitted earlier (or elsewhere): resume waiting on it.

@@ -16,35 +16,18 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn
 
 from ._errors import InvalidRequest
-from ._models import (
-    Clip,
-    ClipState,
-    LyricsCandidate,
-    LyricsRequest,
-    NuroInstrumentalRequest,
-    NuroVocalRequest,
-    PersonaRequest,
-    SonicRequest,
-    SonicTaskType,
-    StudioConfig,
-    StudioRequest,
-    UploadRequest,
-)
-from ._sonic_models import MashupRequest
-from ._sonic_task_models import (
-    CreateVoiceRequest,
-    ReplaceSectionRequest,
-    SampleRequest,
-    UploadCoverRequest,
-    UploadExtendRequest,
-)
+from ._model_base import model_name
+from ._models import Clip, ClipState, LyricsCandidate, PersonaRequest, SonicTaskType
+
+if TYPE_CHECKING:
+    from ._studio_models import StudioConfig
 
 __all__ = [
     "clip_to_wire",
@@ -202,25 +185,39 @@ def _unstructure_studio_config(config: StudioConfig) -> dict[str, Any]:
     return out
 
 
-for _req in (
-    SonicRequest,
-    PersonaRequest,
-    UploadRequest,
-    LyricsRequest,
-    NuroVocalRequest,
-    NuroInstrumentalRequest,
-    StudioRequest,
+# The requests whose fields left at ``None`` are not sent, by name (``model_name``): the
+# hook is chosen by name so that it needs no model imported (a family's models load when
+# it is first used), and so that cattrs need not resolve every annotation of every class
+# at import, as registering a hook for an attrs class does.
+_OMITTING_UNSET: Final = frozenset({
+    "_request_models.SonicRequest",
+    "_request_models.PersonaRequest",
+    "_request_models.UploadRequest",
+    "_request_models.LyricsRequest",
+    "_nuro_models.NuroVocalRequest",
+    "_nuro_models.NuroInstrumentalRequest",
+    "_studio_models.StudioRequest",
     # The task-starting sonic endpoints (issue 13): optional fields left unset are not
     # sent as nulls, as the vendor client does not send them.
-    MashupRequest,
-    UploadCoverRequest,
-    UploadExtendRequest,
-    SampleRequest,
-    ReplaceSectionRequest,
-    CreateVoiceRequest,
-):
-    converter.register_unstructure_hook(_req, _unstructure_request)
-converter.register_unstructure_hook(StudioConfig, _unstructure_studio_config)
+    "_sonic_models.MashupRequest",
+    "_sonic_task_models.UploadCoverRequest",
+    "_sonic_task_models.UploadExtendRequest",
+    "_sonic_task_models.SampleRequest",
+    "_sonic_task_models.ReplaceSectionRequest",
+    "_sonic_task_models.CreateVoiceRequest",
+})  # fmt: skip
+
+
+def _named(names: frozenset[str]) -> Callable[[Any], bool]:
+    """A cattrs predicate: the type is a class named in ``names``, or a subclass of one
+    (as a hook registered for the class itself would be chosen)."""
+    return lambda cls: isinstance(cls, type) and any(model_name(c) in names for c in cls.__mro__)
+
+
+converter.register_unstructure_hook_func(_named(_OMITTING_UNSET), _unstructure_request)
+converter.register_unstructure_hook_func(
+    _named(frozenset({"_studio_models.StudioConfig"})), _unstructure_studio_config
+)
 converter.register_unstructure_hook(tuple, list)
 
 
@@ -231,6 +228,8 @@ _ALIASES: Final[Mapping[type, Mapping[str, str]]] = {
 
 
 def _studio_config(value: object) -> StudioConfig:
+    from ._studio_models import StudioConfig  # already loaded: ``cls`` is studio's request
+
     if isinstance(value, StudioConfig):
         return value
     if not isinstance(value, Mapping):
@@ -272,7 +271,7 @@ def request_from_wire(cls: type[T], fields: Mapping[str, Any]) -> T:
             raise InvalidRequest(f"The field {target!r} is given twice ({name!r}).", field=name)
         # Request models keep sequences as tuples (frozen, hashable); JSON has lists.
         out[target] = tuple(value) if isinstance(value, list) else value
-    if cls is StudioRequest and "config" in out:
+    if model_name(cls) == "_studio_models.StudioRequest" and "config" in out:
         out["config"] = _studio_config(out["config"])
     try:
         return cls(**out)

@@ -3,15 +3,43 @@
 A leaf module under both the request models (``_request_models``) and the result models
 (``_result_models``), so neither imports the other; ``_models`` is the import path for
 all three.
+
+It also names models without importing them (``model_name``, ``resolve``): creating an
+attrs class is most of what importing a model module costs, so the endpoint table and the
+converter refer to the models of rarely used endpoints by name, and their modules load
+when such an endpoint is first used.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
+import importlib
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
-__all__ = ["ClipState", "Family", "MediaKind"]
+__all__ = ["ClipState", "Family", "MediaKind", "model_name", "resolve"]
+
+_PACKAGE: Final = f"{__package__}."
+
+
+def model_name(cls: type) -> str:
+    """How a class of this package is named without importing it: ``"_sonic_models.WavRequest"``.
+
+    A class from elsewhere keeps its full dotted name, which no name of ours can equal.
+    """
+    module = cls.__module__
+    # "<other>." keeps a module of another package from passing for one of ours.
+    ours = module.startswith(_PACKAGE)
+    module = module[len(_PACKAGE) :] if ours else f"<other>.{module}"
+    return f"{module}.{cls.__qualname__}"
+
+
+@functools.cache
+def resolve(name: str) -> Any:
+    """The object ``name`` (``"_sonic_models.WavRequest"``) names, importing its module."""
+    module, _, attribute = name.rpartition(".")
+    return getattr(importlib.import_module(_PACKAGE + module), attribute)
 
 
 MediaKind = Literal["audio", "image", "video"]

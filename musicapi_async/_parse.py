@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
 from ._convert import converter, structure_open
+from ._model_base import resolve
 from ._models import (
     Clip,
     ClipPair,
@@ -31,15 +32,19 @@ T = TypeVar("T")
 Parser = Callable[[Mapping[str, Any], str], T]
 
 
-def value_parser(cls: type[T]) -> Parser[T]:
-    """A parser for a synchronous answer: flat, or nested under ``data`` (newer utilities)."""
+def value_parser(model: str) -> Parser[Any]:
+    """A parser for a synchronous answer: flat, or nested under ``data`` (newer utilities).
 
-    def parse(data: Mapping[str, Any], _task_id: str) -> T:
+    ``model`` names the result model (``model_name``); its module is imported at the
+    first answer, so that the table can name models that are rarely used.
+    """
+
+    def parse(data: Mapping[str, Any], _task_id: str) -> Any:
         payload = data
         if isinstance(data.get("data"), Mapping):
             payload = {**data, **data["data"]}
         fields = {k: v for k, v in payload.items() if k not in ("code", "message", "data")}
-        result: T = structure_open(fields, cls)
+        result = structure_open(fields, resolve(model))
         if isinstance(result, UploadedClip) and not (result.clip_id or result.task_id):
             raise ValueError("no clip id (or task id) in the answer")
         return result

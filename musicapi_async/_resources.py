@@ -32,40 +32,28 @@ from ._models import (
     Family,
     LyricsCandidate,
     LyricsRequest,
-    NuroInstrumentalRequest,
-    NuroVocalRequest,
     Persona,
     PersonaRequest,
     SonicRequest,
     SonicTaskType,
-    StudioRequest,
     TaskSnapshot,
     UploadedClip,
     UploadRequest,
 )
 from ._resources_tasks import SonicTaskMethods
-from ._sonic_models import (
-    AlignedLyrics,
-    AlignedLyricsRequest,
-    DownloadRequest,
-    DownloadResult,
-    MashupRequest,
-    MidiRequest,
-    MidiResult,
-    StemsFullRequest,
-    StemsRequest,
-    UpsampledTags,
-    UpsampleTagsRequest,
-    VoxRequest,
-    VoxResult,
-    WavRequest,
-    WavResult,
-)
 
 if TYPE_CHECKING:
     from ._batch import SonicBatch
     from ._client import MusicAPI
     from ._jobs import Job
+    from ._sonic_models import (
+        AlignedLyrics,
+        DownloadResult,
+        MidiResult,
+        UpsampledTags,
+        VoxResult,
+        WavResult,
+    )
 
 __all__ = ["LyricsAPI", "NuroAPI", "SonicAPI", "SonicOptions", "StudioAPI"]
 
@@ -216,9 +204,13 @@ class SonicAPI(SonicTaskMethods, _Namespace):
         return await self._client.call(SONIC_BPM, BpmRequest(clip_id=clip_id))
 
     # -------------------------------------------------------- sonic utilities (issue 13)
+    # Their models are imported in the methods: ``_sonic_models`` loads when a utility is
+    # first used, not with the SDK (see ``_endpoints``).
 
     async def wav(self, *, clip_id: str) -> WavResult:
         """The URL of a clip's WAV master (``.wav_url``)."""
+        from ._sonic_models import WavRequest
+
         return await self._client.call(SONIC_WAV, WavRequest(clip_id=clip_id))
 
     async def midi(self, *, clip_id: str, timeout: float = 300.0) -> MidiResult:
@@ -227,6 +219,8 @@ class SonicAPI(SonicTaskMethods, _Namespace):
         Raises:
             TaskTimeout: the MIDI was still being prepared after ``timeout`` seconds.
         """
+        from ._sonic_models import MidiRequest
+
         request = MidiRequest(clip_id=clip_id)
         return await self._until_ready(
             lambda: self._client.call(SONIC_MIDI, request), clip_id, timeout
@@ -237,16 +231,22 @@ class SonicAPI(SonicTaskMethods, _Namespace):
         vocal_end_s: float | None = None,
     ) -> VoxResult:  # fmt: skip
         """The isolated vocals of a clip's range (at most 30 s, checked before sending)."""
+        from ._sonic_models import VoxRequest
+
         request = VoxRequest(clip_id=clip_id, vocal_start_s=vocal_start_s,
                              vocal_end_s=vocal_end_s)  # fmt: skip
         return await self._client.call(SONIC_VOX, request)
 
     async def aligned_lyrics(self, *, clip_id: str) -> AlignedLyrics:
         """A clip's word-by-word lyrics timeline; billed on the first call, repeats free."""
+        from ._sonic_models import AlignedLyricsRequest
+
         return await self._client.call(SONIC_ALIGNED_LYRICS, AlignedLyricsRequest(clip_id=clip_id))
 
     async def upsample_tags(self, *, tags: str) -> UpsampledTags:
         """A short tag string expanded into a richer style description."""
+        from ._sonic_models import UpsampleTagsRequest
+
         return await self._client.call(SONIC_UPSAMPLE_TAGS, UpsampleTagsRequest(tags=tags))
 
     async def download(
@@ -258,6 +258,8 @@ class SonicAPI(SonicTaskMethods, _Namespace):
             SourcePurged: the clip's source audio is gone (404).
             TaskTimeout: the files were still being prepared after ``timeout`` seconds.
         """
+        from ._sonic_models import DownloadRequest
+
         request = DownloadRequest(clip_id=clip_id, formats=tuple(formats))
         return await self._until_ready(
             lambda: self._client.call(SONIC_DOWNLOAD, request), clip_id, timeout
@@ -290,6 +292,8 @@ class SonicAPI(SonicTaskMethods, _Namespace):
         ``full=False``: vocals and instrumental (``/stems/basic``, 30 credits); ``True``:
         every instrument (``/stems/full``, 75 credits).
         """
+        from ._sonic_models import StemsFullRequest, StemsRequest
+
         request = StemsFullRequest(clip_id=clip_id) if full else StemsRequest(clip_id=clip_id)
         return await self._client.submit(request)
 
@@ -301,6 +305,8 @@ class SonicAPI(SonicTaskMethods, _Namespace):
         ``options`` are the other wire fields: ``prompt`` (custom mode) or
         ``gpt_description_prompt``, ``title``, ``tags``, weights, ``vocal_gender``...
         """
+        from ._sonic_models import MashupRequest
+
         request = request_from_wire(MashupRequest, {
             "mashup_clip_ids": list(mashup_clip_ids), "custom_mode": custom_mode, "mv": mv,
             **options,
@@ -367,6 +373,8 @@ class NuroAPI(_Namespace):
         webhook_secret: str | None = None,
     ) -> Job:
         """Create a song with vocals (``type: vocal``; lyrics at most 2000 characters)."""
+        from ._nuro_models import NuroVocalRequest  # lazy: nuro is rarely used
+
         return await self._client.submit(NuroVocalRequest(
             lyrics=lyrics, gender=gender, genre=genre, mood=mood, timbre=timbre,
             duration=duration, webhook_url=webhook_url, webhook_secret=webhook_secret))  # fmt: skip
@@ -386,6 +394,7 @@ class NuroAPI(_Namespace):
         webhook_secret: str | None = None,
     ) -> Job:
         """Create background music (``type: bgm``; up to 5 of each documented tag list)."""
+        from ._nuro_models import NuroInstrumentalRequest  # lazy: nuro is rarely used
 
         def seq(values: Sequence[Any] | None) -> tuple[Any, ...] | None:
             return None if values is None else tuple(values)
@@ -425,6 +434,8 @@ class StudioAPI(_Namespace):
                 ``source_song_id``.
             **fields: other documented fields (``lyrics``, ``seed``, strengths, …).
         """
+        from ._studio_models import StudioRequest  # lazy: studio is rarely used
+
         if "config" in fields and (mode != "regular" or source_song_id is not None):
             raise InvalidRequest("Give either config={...} or mode=/source_song_id=, not both.",
                                  field="config")  # fmt: skip

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._convert import request_from_wire
 from ._endpoints import RIFFUSION_UPLOAD
-from ._models import (
-    Family,
+from ._fuzz_models import (
     ProducerDownloadRequest,
     ProducerRequest,
     ProducerTaskType,
@@ -21,9 +20,8 @@ from ._models import (
     RiffusionRequest,
     RiffusionTaskType,
     RiffusionUploadRequest,
-    TaskSnapshot,
-    UploadedClip,
 )
+from ._models import Family, TaskSnapshot, UploadedClip
 
 if TYPE_CHECKING:
     from ._client import MusicAPI

@@ -11,14 +11,16 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Unpack
 
 from ._convert import request_from_wire
-from ._models import SonicRequest, SonicTaskType
-from ._sonic_task_models import (
-    CreateVoiceRequest,
-    ReplaceSectionRequest,
-    SampleRequest,
-    UploadCoverRequest,
-    UploadExtendRequest,
+from ._endpoints import (
+    SONIC_CREATE,
+    SONIC_CREATE_VOICE,
+    SONIC_REPLACE_SECTION,
+    SONIC_SAMPLE,
+    SONIC_UPLOAD_COVER,
+    SONIC_UPLOAD_EXTEND,
+    Endpoint,
 )
+from ._models import SonicTaskType
 
 if TYPE_CHECKING:
     from ._client import MusicAPI
@@ -33,10 +35,11 @@ class SonicTaskMethods:
 
     _client: MusicAPI
 
-    async def _submit_wire(self, cls: type[Any], fields: Mapping[str, Any]) -> Job:
-        """Submit ``cls`` built from wire fields; ``None`` values are left out (not sent)."""
+    async def _submit_wire(self, ep: Endpoint[Any, Any], fields: Mapping[str, Any]) -> Job:
+        """Submit ``ep``'s request model built from wire fields; ``None`` values are left
+        out (not sent). The row names the model, whose module loads at its first use."""
         wire = {k: v for k, v in fields.items() if v is not None}
-        return await self._client.submit(request_from_wire(cls, wire))
+        return await self._client.submit(request_from_wire(ep.request_types[0], wire))
 
     async def upload_extend(
         self, *, url: str, custom_mode: bool, mv: str, continue_at: float | None = None,
@@ -49,7 +52,7 @@ class SonicTaskMethods:
         every ``full`` is there (the API sends ``full: null`` while the concat runs).
         ``options``: the other wire fields (``prompt``, ``tags``, weights, ...).
         """
-        return await self._submit_wire(UploadExtendRequest, {
+        return await self._submit_wire(SONIC_UPLOAD_EXTEND, {
             "url": url, "custom_mode": custom_mode, "mv": mv, "continue_at": continue_at,
             "auto_concat": auto_concat, **options})  # fmt: skip
 
@@ -58,7 +61,7 @@ class SonicTaskMethods:
         **options: Any,
     ) -> Job:  # fmt: skip
         """Upload audio from ``url`` and cover it (``audio_weight`` 0-1: closer to it)."""
-        return await self._submit_wire(UploadCoverRequest, {
+        return await self._submit_wire(SONIC_UPLOAD_COVER, {
             "url": url, "custom_mode": custom_mode, "mv": mv, "audio_weight": audio_weight,
             **options})  # fmt: skip
 
@@ -75,7 +78,7 @@ class SonicTaskMethods:
             InvalidRequest: both or neither audio source, or the window's start not
                 before its end; nothing was sent.
         """
-        return await self._submit_wire(SampleRequest, {
+        return await self._submit_wire(SONIC_SAMPLE, {
             "url": url, "sample_clip_id": sample_clip_id,
             "chop_sample_start_s": chop_sample_start_s, "chop_sample_end_s": chop_sample_end_s,
             "custom_mode": custom_mode, "mv": mv, "make_instrumental": make_instrumental,
@@ -91,7 +94,7 @@ class SonicTaskMethods:
             InvalidRequest: the start is not before the end, or ``mv`` is older than
                 sonic-v4; nothing was sent.
         """
-        return await self._submit_wire(ReplaceSectionRequest, {
+        return await self._submit_wire(SONIC_REPLACE_SECTION, {
             "clip_id": clip_id, "mv": mv, "infill_start_s": infill_start_s,
             "infill_end_s": infill_end_s, "prompt": prompt, "infill_lyrics": infill_lyrics,
             **options})  # fmt: skip
@@ -103,7 +106,7 @@ class SonicTaskMethods:
         MusicAPI documents no path for it: this posts to ``/api/v1/sonic/create-voice``,
         the vendor client's (``musicapi-sdk`` 0.1.0).
         """
-        return await self._submit_wire(CreateVoiceRequest, {"audio_url": audio_url, **options})
+        return await self._submit_wire(SONIC_CREATE_VOICE, {"audio_url": audio_url, **options})
 
     async def add_vocals(
         self, *, continue_clip_id: str, mv: str, prompt: str, **options: Any
@@ -112,7 +115,7 @@ class SonicTaskMethods:
 
         ``options``: the other ``SonicOptions`` (``overpainting_start_s``/``_end_s``, ...).
         """
-        return await self._submit_wire(SonicRequest, {
+        return await self._submit_wire(SONIC_CREATE, {
             "task_type": SonicTaskType.ADD_VOCALS, "continue_clip_id": continue_clip_id,
             "mv": mv, "prompt": prompt, **options})  # fmt: skip
 
@@ -120,6 +123,6 @@ class SonicTaskMethods:
         self, *, continue_clip_id: str, mv: str, **options: Unpack[SonicOptions]
     ) -> Job:
         """Accompaniment for a vocal clip (``task_type: add_instrumental``)."""
-        return await self._submit_wire(SonicRequest, {
+        return await self._submit_wire(SONIC_CREATE, {
             "task_type": SonicTaskType.ADD_INSTRUMENTAL, "continue_clip_id": continue_clip_id,
             "mv": mv, **options})  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import typing
 
 import pytest
@@ -59,6 +60,24 @@ def test_names_are_unique_and_rows_are_all_in_the_table() -> None:
     assert {id(c) for c in constants} == {id(ep) for ep in ROWS}
     assert len({ep.name for ep in ROWS}) == len(ROWS)
     assert len({(ep.method, ep.path) for ep in ROWS}) == len(ROWS)
+
+
+def test_each_row_names_the_models_its_annotation_gives() -> None:
+    """A row names its models (resolved on first use); its constant's annotation, which
+    the type checker reads, gives the same request and result classes."""
+    shape = re.compile(r"Final\[Endpoint\[(?P<req>[\w |]+), (?:list\[)?(?P<res>\w+)\]?\]\]")
+    checked = 0
+    for attr, ep in vars(_endpoints).items():
+        annotation = _endpoints.__annotations__.get(attr, "")
+        if not isinstance(ep, Endpoint) or annotation == "Final":  # task rows: inferred
+            continue
+        match = shape.fullmatch(annotation)
+        assert match, f"{attr}: {annotation}"
+        requests = set(match["req"].split(" | ")) - {"None"}
+        assert {t.__name__ for t in ep.request_types} == requests, attr
+        assert ep.result.__name__ == match["res"], attr
+        checked += 1
+    assert checked == len(ROWS) - len(TASK_ENDPOINTS)
 
 
 def test_reverse_maps_derive_from_the_rows() -> None:
