@@ -3,6 +3,8 @@ when that first poll comes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import anyio
 import pytest
 
@@ -20,6 +22,22 @@ from .support import FAST_POLL, SECRET, reply
 
 ACCEPTED = reply("sonic_submit_with_code.json")
 SUCCEEDED = reply("sonic_task_live_v55.json")
+SONG = SonicRequest(custom_mode=False, mv="sonic-v5", gpt_description_prompt="a song")
+
+
+def client(now: list[float], polled: Callable[[], None], poll: PollPolicy) -> MusicAPI:
+    """A client on ``now[0]``'s clock whose server accepts a song and answers every poll
+    with it done, after calling ``polled``."""
+
+    def answer(request: HttpRequest) -> HttpResponse:
+        if request.method == "POST":
+            return ACCEPTED
+        polled()
+        return SUCCEEDED
+
+    return MusicAPI(api_key=SECRET, transport=MockTransport(answer), poll=poll,
+                    retry=RetryPolicy(attempts=1), governor=Governor.unlimited(),
+                    clock=lambda: now[0])  # fmt: skip
 
 
 @pytest.mark.anyio
@@ -29,18 +47,11 @@ async def test_a_task_done_at_its_first_poll_is_learned_one_gap_back_not_halfway
     drags the first poll early) nor the first poll itself (which creeps it later)."""
     now = [0.0]
 
-    def answer(request: HttpRequest) -> HttpResponse:
-        if request.method == "POST":
-            return ACCEPTED
+    def polled() -> None:
         now[0] = 100.0  # the first poll reaches the server 100 s after the submission
-        return SUCCEEDED
 
-    api = MusicAPI(api_key=SECRET, transport=MockTransport(answer), poll=FAST_POLL,
-                   retry=RetryPolicy(attempts=1), governor=Governor.unlimited(),
-                   clock=lambda: now[0])  # fmt: skip
-    async with api:
-        job = await api.submit(SonicRequest(custom_mode=False, mv="sonic-v5",
-                                            gpt_description_prompt="a song"))  # fmt: skip
+    async with client(now, polled, FAST_POLL) as api:
+        job = await api.submit(SONG)
         await job.wait(timeout=5)
         learned = api.poller.model.learned()
     expected = (100.0 - FAST_POLL.steady_interval / 2) * FAST_POLL.time_scale
@@ -57,18 +68,8 @@ async def test_a_first_poll_placed_before_learning_waits_for_the_learned_edge() 
     polled_at: list[float] = []
     policy = PollPolicy(jitter=0).scaled(1000)  # the prior's first poll: 0.147
 
-    def answer(request: HttpRequest) -> HttpResponse:
-        if request.method == "POST":
-            return ACCEPTED
-        polled_at.append(now[0])
-        return SUCCEEDED
-
-    api = MusicAPI(api_key=SECRET, transport=MockTransport(answer), poll=policy,
-                   retry=RetryPolicy(attempts=1), governor=Governor.unlimited(),
-                   clock=lambda: now[0])  # fmt: skip
-    async with api:
-        job = await api.submit(SonicRequest(custom_mode=False, mv="sonic-v5",
-                                            gpt_description_prompt="a song"))  # fmt: skip
+    async with client(now, lambda: polled_at.append(now[0]), policy) as api:
+        job = await api.submit(SONG)
         async with anyio.create_task_group() as group:
             group.start_soon(job.wait)
             await anyio.wait_all_tasks_blocked()  # the first poll is on the schedule
