@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from musicapi_async import Family
+from musicapi_async import Family, RedisCoordination
 from musicapi_async._polling import CompletionModel, LearnedWindows, PollPolicy
 from musicapi_async._redis._rates import _Coalesced
 from musicapi_async._redis._store import connect
@@ -117,3 +117,26 @@ async def test_processes_trade_only_the_samples_new_to_them(redis_url: str, name
     finally:
         for link in links:
             await link.aclose()
+
+
+async def test_one_keep_alive_marks_the_process_alive_and_renews_only_its_own_leases(
+    redis_url: str, namespace: str
+) -> None:
+    """A keep-alive renews this session's marker and the leases it still holds; a lease
+    another session took is dropped from what it holds, not renewed."""
+    coordination = RedisCoordination(redis_url, namespace=namespace, lease_ttl=10)
+    link = connect(redis_url, timeout=1)
+    try:
+        ours, theirs = (f"{namespace}:lease:{task}" for task in ("ours", "theirs"))
+        await link.set(ours, coordination.session, px=1000)
+        await link.set(theirs, "another session", px=1000)
+        coordination._held = {"ours": 0.0, "theirs": 0.0}
+        await coordination._renew(0.0)
+        assert coordination._held == {"ours": 0.0}
+        assert await link.pttl(ours) > 5000
+        assert 0 < await link.pttl(theirs) <= 1000
+        marker = coordination.journal.session_key(coordination.session)
+        assert await link.pttl(marker) > 25_000  # three leases' worth
+    finally:
+        await coordination.aclose()
+        await link.aclose()
