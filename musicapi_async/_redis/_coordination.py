@@ -18,8 +18,13 @@
   A finished snapshot is kept (``snapshot_ttl``): a late waiter anywhere needs no poll.
 - **Webhooks**: a verified delivery fed to any process is published like a poll.
 - **Learned windows** (``.windows``, a ``RedisWindowStore``): the client seeds its poll
-  schedule from the fleet's when it opens and merges what it learned back while it runs
-  and when it closes, so a new process polls like a warm one from its first task.
+  schedule from the fleet's when it opens and, while it runs and when it closes, trades
+  what it learned for what the others learned (new samples only, one round trip), so a
+  new process polls like a warm one from its first task.
+- **Per-process costs kept small**: each of N processes pays its own connections and
+  background loops, so they are few: creates asked for at once reserve their slots in
+  one round trip, keep-alive is one round trip every ``lease_ttl / 3``, the listener
+  pings its connection only when it has been quiet for 10 s.
 
 A process's session is marked alive in Redis while its client is open, so a request
 another process claimed (``pending``) can be told apart from one whose sender died.
