@@ -157,7 +157,7 @@ class _Coalesced:
                     got = await future
                 except BaseException:
                     # Cancelled, perhaps after being made the sender: pass that on.
-                    if future.done() and not future.cancelled() and future.result() is _LEAD:
+                    if _is_lead(future):
                         self._hand_over()
                     raise
                 if isinstance(got, float):
@@ -198,6 +198,13 @@ class _Coalesced:
                 future.set_result(_LEAD)
                 return
         self._busy = False
+
+
+def _is_lead(future: asyncio.Future[object]) -> bool:
+    """Whether ``future`` made its caller the next sender."""
+    if not future.done() or future.cancelled() or future.exception() is not None:
+        return False
+    return future.result() is _LEAD
 
 
 _LEAD: Final = object()  # "send for the queue now"

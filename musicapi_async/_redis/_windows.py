@@ -178,8 +178,11 @@ class RedisWindowStore:
                 counts[key[:-2]] = value
             elif isinstance(value, list):
                 windows[key] = _samples(value)
-        # Read up to here: a later exchange sends only what is added after.
-        self._cursors = {name: counts.get(name, len(raw)) for name, raw in windows.items()}
+        # Read up to here: a later exchange sends only what is added after. Only for a
+        # window not read yet: a load in the middle of a run (a user's look) must not
+        # skip the samples the exchanges would have brought to the client's model.
+        for name, samples in windows.items():
+            self._cursors.setdefault(name, counts.get(name, len(samples)))
         return windows
 
     async def save_windows(self, windows: LearnedWindows) -> None:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from musicapi_async import Family, RedisCoordination
+from musicapi_async import CoordinationError, Family, RedisCoordination
 from musicapi_async._polling import CompletionModel, LearnedWindows, PollPolicy
 from musicapi_async._redis._rates import _Coalesced
 from musicapi_async._redis._store import connect
@@ -49,6 +49,33 @@ async def test_a_caller_cancelled_when_its_turn_to_send_comes_passes_the_turn_on
     for task in tasks[1:3]:
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_failed_round_trip_fails_every_caller_it_carried_and_no_later_one() -> None:
+    """The send made for two callers fails: both get the error; the next caller sends
+    again."""
+    release = asyncio.Event()
+    sent: list[int] = []
+
+    async def send(count: int) -> list[float]:
+        sent.append(count)
+        if len(sent) == 1:
+            await release.wait()
+        elif len(sent) == 2:
+            raise CoordinationError("Redis is gone")
+        return [float(i) for i in range(count)]
+
+    coalesced = _Coalesced(send)
+    tasks = [asyncio.create_task(coalesced.take()) for _ in range(3)]
+    await asyncio.sleep(0)
+    release.set()
+    assert await tasks[0] == 0.0
+    for task in tasks[1:]:  # the two that came meanwhile, sent for together
+        with pytest.raises(CoordinationError):
+            await task
+    assert await coalesced.take() == 0.0
+    assert sent == [1, 2, 1]
 
 
 class _Poller:
