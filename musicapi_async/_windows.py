@@ -2,11 +2,18 @@
 
 A client whose ``coordination`` is also a ``WindowStore`` (``RedisCoordination`` is)
 seeds its poll schedule from the fleet's windows when it opens, and then, every
-``SYNC_EVERY`` seconds of the server's time (a minute) while it runs and once more when it closes,
-merges what it learned into the fleet's and takes in what the others learned meanwhile:
+``SYNC_EVERY`` seconds of the server's time (a minute) while it runs and once more when it
+closes, gives the fleet what it learned and takes in what the others learned meanwhile:
 each process of a fleet then schedules its polls from every process's observations, as
 one client would. The store is a help, never a condition: a load or save that fails is
 logged and the client polls on, from what it knows.
+
+A store that also trades samples incrementally (``WindowExchange``: Redis does) is given
+only the samples observed here since the last sync and answers with only the samples the
+others added since: one round trip per sync, whose cost follows what was learned
+meanwhile, not the size of the windows (up to 512 samples each, every server minute, in
+every process of the fleet). A sample is given once, even if the round trip fails (it is
+then lost: a sample less, never one counted twice).
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 import anyio
 
@@ -26,15 +33,29 @@ if TYPE_CHECKING:
     from ._poller import Poller
     from ._polling import CompletionModel
 
-__all__ = ["SYNC_EVERY", "WindowKeeper", "window_store"]
+__all__ = ["SYNC_EVERY", "WindowExchange", "WindowKeeper", "window_store"]
 
 logger = logging.getLogger("musicapi_async.redis")
 
 # Server seconds between two syncs of a running client: a minute against MusicAPI (tasks
-# take minutes; two small Redis commands), a second of wall time at an emulator's 60x.
+# take minutes; one small Redis command), a second of wall time at an emulator's 60x.
 SYNC_EVERY: Final = 60.0
 # Wall seconds between two looks at the period (the speed may change meanwhile).
 _STEP: Final = 5.0
+
+
+@runtime_checkable
+class WindowExchange(Protocol):
+    """A window store that trades new samples only (``RedisCoordination``)."""
+
+    async def exchange_windows(self, own: LearnedWindows) -> LearnedWindows:
+        """Add ``own`` (samples observed here since the last exchange) to the fleet's and
+        return the samples the other processes added since this one last read them.
+
+        Raises:
+            CoordinationError: the store cannot be reached.
+        """
+        ...
 
 
 def window_store(coordination: object) -> WindowStore | None:
@@ -50,17 +71,35 @@ def _missing(fleet: LearnedWindows, mine: LearnedWindows) -> LearnedWindows:
     """The fleet's samples this process does not have yet (multisets, to the ms)."""
     missing: LearnedWindows = {}
     for name, samples in fleet.items():
-        have = Counter(round(v, 3) for v in mine.get(name, ()))
-        extra = []
-        for value in samples:
-            key = round(value, 3)
-            if have[key] > 0:
-                have[key] -= 1
-            else:
-                extra.append(value)
+        extra = _unmatched(samples, mine.get(name, ()))
         if extra:
             missing[name] = extra
     return missing
+
+
+def _unmatched(samples: list[float], known: object) -> list[float]:
+    """The ``samples`` that ``known`` has no equal (to the ms) left for (multisets)."""
+    have = Counter(round(v, 3) for v in known) if isinstance(known, list | tuple) else Counter()
+    extra = []
+    for value in samples:
+        key = round(value, 3)
+        if have[key] > 0:
+            have[key] -= 1
+        else:
+            extra.append(value)
+    return extra
+
+
+def _added(now: list[float], before: list[float]) -> list[float]:
+    """The samples of ``now`` that ``before`` did not have.
+
+    Samples are only ever appended, so ``before`` is usually a prefix of ``now`` and the
+    answer its tail (one list comparison). When the oldest samples were dropped (a full
+    window) or the model was rebuilt for a new speed, they are matched to the ms instead.
+    """
+    if len(now) >= len(before) and now[: len(before)] == before:
+        return now[len(before) :]
+    return _unmatched(now, before)
 
 
 class WindowKeeper:
@@ -70,7 +109,11 @@ class WindowKeeper:
     def __init__(self, store: WindowStore, poller: Poller) -> None:
         self._store = store
         self._poller = poller
+        self._exchange = store if isinstance(store, WindowExchange) else None
+        # What the model had when the store last got (or gave) samples.
         self._saved: LearnedWindows = {}
+        # Samples the others gave since then, seeded here: not this process's to give.
+        self._seeded: dict[str, Counter[float]] = {}
 
     def _model(self) -> CompletionModel:
         return self._poller.model
@@ -84,11 +127,15 @@ class WindowKeeper:
             return
         self._model().seed(windows)
         self._saved = self._model().learned()
+        self._seeded = {}
 
     async def save(self) -> None:
         """Give the store what was learned, if anything changed since the last save."""
         learned = self._model().learned()
         if learned == self._saved:
+            return
+        if self._exchange is not None:
+            await self._trade(learned, take=False)
             return
         try:
             await self._store.save_windows(learned)
@@ -98,7 +145,10 @@ class WindowKeeper:
         self._saved = learned
 
     async def sync(self) -> None:
-        """Save what was learned here, then take in what the others learned."""
+        """Give the store what was learned here, then take in what the others learned."""
+        if self._exchange is not None:
+            await self._trade(self._model().learned(), take=True)
+            return
         await self.save()
         try:
             fleet = await self._store.load_windows()
@@ -108,6 +158,34 @@ class WindowKeeper:
         model = self._model()
         if model.seed(_missing(fleet, model.learned())):
             self._saved = model.learned()
+
+    def _own(self, learned: LearnedWindows) -> LearnedWindows:
+        """The samples this process observed since the last trade (the others' left out)."""
+        own: LearnedWindows = {}
+        for name, samples in learned.items():
+            added = _added(samples, self._saved.get(name, []))
+            seeded = self._seeded.get(name)
+            if seeded:
+                added = [v for v in added if not _consume(seeded, round(v, 3))]
+            if added:
+                own[name] = added
+        return own
+
+    async def _trade(self, learned: LearnedWindows, *, take: bool) -> None:
+        assert self._exchange is not None
+        own = self._own(learned)
+        if not own and not take:
+            self._saved, self._seeded = learned, {}
+            return
+        try:
+            others = await self._exchange.exchange_windows(own)
+        except CoordinationError as exc:
+            logger.warning("could not trade the learned poll windows: %s", exc)
+            others = {}
+        # Given once, whatever came of it: a sample is never counted twice.
+        self._saved, self._seeded = learned, {}
+        if take and others and self._model().seed(others):
+            self._seeded = {name: Counter(round(v, 3) for v in vs) for name, vs in others.items()}
 
     async def run(self) -> None:
         """Sync every ``SYNC_EVERY`` server seconds, until cancelled."""
@@ -121,3 +199,11 @@ class WindowKeeper:
             if time.monotonic() - last >= period:
                 last = time.monotonic()
                 await self.sync()
+
+
+def _consume(counts: Counter[float], key: float) -> bool:
+    """Take one ``key`` from ``counts`` if it has one."""
+    if counts[key] > 0:
+        counts[key] -= 1
+        return True
+    return False

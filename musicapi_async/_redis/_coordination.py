@@ -18,8 +18,13 @@
   A finished snapshot is kept (``snapshot_ttl``): a late waiter anywhere needs no poll.
 - **Webhooks**: a verified delivery fed to any process is published like a poll.
 - **Learned windows** (``.windows``, a ``RedisWindowStore``): the client seeds its poll
-  schedule from the fleet's when it opens and merges what it learned back while it runs
-  and when it closes, so a new process polls like a warm one from its first task.
+  schedule from the fleet's when it opens and, while it runs and when it closes, trades
+  what it learned for what the others learned (new samples only, one round trip), so a
+  new process polls like a warm one from its first task.
+- **Per-process costs kept small**: each of N processes pays its own connections and
+  background loops, so they are few: creates asked for at once reserve their slots in
+  one round trip, keep-alive is one round trip every ``lease_ttl / 3``, the listener
+  pings its connection only when it has been quiet for 10 s.
 
 A process's session is marked alive in Redis while its client is open, so a request
 another process claimed (``pending``) can be told apart from one whose sender died.
@@ -147,6 +152,21 @@ end
 return kept
 """
 
+# KEYS: this session's "alive" marker, then leases. ARGV: session, lease ttl (ms), marker
+# ttl (ms). Marks the session alive and renews the leases it still holds, in one round
+# trip. Returns the indexes (among the leases) of the kept ones.
+_KEEP: Final = """
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[3])
+local kept = {}
+for i = 2, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
+    table.insert(kept, i - 1)
+  end
+end
+return kept
+"""
+
 # KEYS: leases, then waiters. ARGV: session, how many leases. Lets go of the leases this
 # session holds and takes it off the waiters.
 _FORGET: Final = """
@@ -161,6 +181,8 @@ end
 return 1
 """
 
+# Seconds the snapshot channel may stay quiet before a ping checks its connection.
+_LISTEN_QUIET: Final = 10.0
 # How long the poll pause a tick read stays good for the send that follows it.
 _PAUSE_CHECK_FRESH: Final = 0.05
 # Finished tasks remembered, so that a watch closed by its end needs no unregistering.
@@ -312,6 +334,7 @@ class RedisCoordination:
         self._leases: AsyncScript = self._redis.register_script(_LEASES)
         self._watch: AsyncScript = self._redis.register_script(_WATCH)
         self._forget: AsyncScript = self._redis.register_script(_FORGET)
+        self._keep: AsyncScript = self._redis.register_script(_KEEP)
         self._waiters_ttl = self._snapshot_ttl
         self._poll_paused = self._rates.paused_key("poll")
         # Leases this process holds, with when it last polled under each: a lease whose
@@ -343,6 +366,11 @@ class RedisCoordination:
     async def save_windows(self, windows: LearnedWindows) -> None:
         """Merge this process's learned windows into the fleet's."""
         await self.windows.save_windows(windows)
+
+    async def exchange_windows(self, own: LearnedWindows) -> LearnedWindows:
+        """Give the fleet the samples learned here since the last exchange; returns the
+        ones the others added meanwhile (one round trip: a running client's sync)."""
+        return await self.windows.exchange_windows(own)
 
     def _key(self, kind: str, task_id: str) -> str:
         return f"{self._namespace}:{kind}:{task_id}"
@@ -463,26 +491,23 @@ class RedisCoordination:
         while True:
             await anyio.sleep(period)
             try:
-                await self._heartbeat()
                 await self._renew(time.monotonic())
             except CoordinationError as exc:
                 # Leases lapse and others take over; this process's ticks fail closed.
                 logger.warning("%s", exc)
 
     async def _renew(self, now: float) -> None:
+        """Mark this session alive and renew the leases it holds: one round trip."""
         # A holder that has not polled a task for a few lease periods no longer waits on
         # it: let the lease lapse so that a process still waiting takes it over.
         stale = 4 * self._lease_ms / 1000
         for task_id in [t for t, last in self._held.items() if now - last > stale]:
             del self._held[task_id]
-        if not self._held:
-            return
         tasks = list(self._held)
+        keys = [self.journal.session_key(self.session), *(self._key("lease", t) for t in tasks)]
         with guarded(self._url, "renewing poll leases"):
-            kept = await self._leases(
-                keys=[self._key("lease", t) for t in tasks],
-                args=[self.session, self._lease_ms, "renew"],
-            )
+            kept = await self._keep(keys=keys, args=[self.session, self._lease_ms,
+                                                     self._lease_ms * 3])  # fmt: skip
         keep = {tasks[int(i) - 1] for i in kept}
         for task_id in tasks:
             if task_id not in keep:
@@ -497,9 +522,14 @@ class RedisCoordination:
                 self.journal.listening = True
                 delay = 0.05
                 while True:
-                    message = await pubsub.get_message(timeout=1.0)
+                    message = await pubsub.get_message(timeout=_LISTEN_QUIET)
                     if message is None:
+                        # Quiet for a while: a ping proves the connection still works (a
+                        # dead one raises, and is replaced), without waking every second.
+                        await pubsub.ping()
                         continue
+                    if message.get("type") != "message":
+                        continue  # the ping's answer
                     channel = message.get("channel")
                     if channel in (self._channel, self._channel.encode()):
                         self._receive(message.get("data"), deliver, watching)

@@ -25,6 +25,8 @@ full speed. The stretch is one key in Redis: a refusal seen by one process slows
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -68,23 +70,32 @@ STRETCH_HALF_LIFE: Final = 100
 # intervals ahead of schedule. Callers sleep until their slot instead of all asking
 # again when a token comes back: the fleet keeps the full rate, never more.
 # KEYS: theoretical arrival time, paused-until, stretch. ARGV: rate per second (0: none),
-# burst. Returns {milliseconds to wait before sending (0: now), the interval used (µs)}.
+# burst, slots wanted (n, one after the other, as n calls would take them). Returns
+# {the interval used (µs), then for each slot the milliseconds to wait before sending}.
 _TAKE: Final = (
     """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local start = math.max(now, tonumber(redis.call('GET', KEYS[2]) or '0'))
 local rate = tonumber(ARGV[1])
-if rate <= 0 then return {math.ceil(start - now), 0} end
+local n = tonumber(ARGV[3] or '1')
+local out = {0}
+if rate <= 0 then
+  for i = 1, n do out[i + 1] = math.ceil(start - now) end
+  return out
+end
 """
     + _STRETCH_NOW
     + """
 local interval = 1000 / rate * stretch
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-local grant = math.max(start, tat - (tonumber(ARGV[2]) - 1) * interval)
-local next_tat = math.max(tat, start) + interval
-redis.call('SET', KEYS[1], tostring(next_tat), 'PX', math.ceil(next_tat - now) + 60000)
-return {math.ceil(grant - now), math.floor(interval * 1000)}
+for i = 1, n do
+  out[i + 1] = math.ceil(math.max(start, tat - (tonumber(ARGV[2]) - 1) * interval) - now)
+  tat = math.max(tat, start) + interval
+end
+redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil(tat - now) + 60000)
+out[1] = math.floor(interval * 1000)
+return out
 """
 )
 
@@ -120,6 +131,84 @@ redis.call('SET', KEYS[2], stretch .. ' ' .. now .. ' ' .. half, 'PX', math.ceil
 return untl
 """
 )
+
+
+class _Coalesced:
+    """One round trip for every caller that comes while another's is on its way.
+
+    The first caller sends at once. Callers that come while it waits queue up; when its
+    answer is in, the first of them sends for all of them (one script call, ``count``
+    slots) and the rest wait for its answer. A lone caller waits for nobody; a burst of
+    ``n`` callers costs two round trips instead of ``n``.
+    """
+
+    def __init__(self, send: Callable[[int], Awaitable[list[float]]]) -> None:
+        self._send = send
+        self._queue: list[asyncio.Future[object]] = []
+        self._busy = False
+
+    async def take(self) -> float:
+        """One answer of ``send``, shared with the callers that came meanwhile."""
+        while True:
+            if self._busy:
+                future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+                self._queue.append(future)
+                try:
+                    got = await future
+                except BaseException:
+                    # Cancelled, perhaps after being made the sender: pass that on.
+                    if _is_lead(future):
+                        self._hand_over()
+                    raise
+                if isinstance(got, float):
+                    return got
+                if got is not _LEAD:
+                    continue  # the sender was cancelled: ask again
+            return await self._lead()
+
+    async def _lead(self) -> float:
+        self._busy = True
+        # Callers cancelled while in line take no slot.
+        batch = [future for future in self._queue if not future.done()]
+        self._queue = []
+        try:
+            answers = await self._send(len(batch) + 1)
+        except Exception as exc:
+            for future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            raise
+        except BaseException:
+            for future in batch:
+                if not future.done():
+                    future.set_result(_AGAIN)
+            raise
+        finally:
+            self._hand_over()
+        for future, answer in zip(batch, answers[1:], strict=True):
+            if not future.done():
+                future.set_result(answer)
+        return answers[0]
+
+    def _hand_over(self) -> None:
+        # The first caller still waiting sends next; with none, the next one to come does.
+        while self._queue:
+            future = self._queue.pop(0)
+            if not future.done():
+                future.set_result(_LEAD)
+                return
+        self._busy = False
+
+
+def _is_lead(future: asyncio.Future[object]) -> bool:
+    """Whether ``future`` made its caller the next sender."""
+    if not future.done() or future.cancelled() or future.exception() is not None:
+        return False
+    return future.result() is _LEAD
+
+
+_LEAD: Final = object()  # "send for the queue now"
+_AGAIN: Final = object()  # "the sender was cancelled: ask again"
 
 
 class RedisRateStore:
@@ -171,6 +260,10 @@ class RedisRateStore:
         self._paused: AsyncScript = redis.register_script(_PAUSED)
         self._pause: AsyncScript = redis.register_script(_PAUSE)
         self.grants: dict[RateKind, int] = {"create": 0, "poll": 0}
+        self._reservations: dict[RateKind, _Coalesced] = {
+            kind: _Coalesced(functools.partial(self._reserve_many, kind))
+            for kind in ("create", "poll")
+        }
         # The interval of the last slot taken, in wall seconds (stretched after refusals).
         self._interval: dict[RateKind, float] = {"create": 0.0, "poll": 0.0}
 
@@ -205,6 +298,10 @@ class RedisRateStore:
     async def reserve(self, kind: RateKind) -> float:
         """Reserve the next ``kind`` slot of the shared schedule.
 
+        Callers that ask while another's reservation is on its way go together in the
+        next round trip (``_Coalesced``): a burst of creates costs a round trip or two,
+        not one each (and not a connection each).
+
         Returns:
             The seconds to wait before sending (0: send now). The slot is taken: a
             caller that does not use it only slows the fleet down a little.
@@ -212,13 +309,19 @@ class RedisRateStore:
         Raises:
             CoordinationError: Redis cannot be reached: do not send.
         """
+        slot = await self._reservations[kind].take()
+        return max(0.0, slot - time.monotonic())
+
+    async def _reserve_many(self, kind: RateKind, count: int) -> list[float]:
+        """``count`` consecutive ``kind`` slots, as monotonic times, in one round trip."""
         _, burst = self._limits[kind]
         keys = [f"{self._prefix}:{kind}:{name}" for name in ("tat", "paused", "stretch")]
         rate = self.wall_rate(kind)
         with guarded(self._url, f"taking a {kind} token: nothing was sent"):
-            wait, interval = await self._take(keys=keys, args=[repr(rate), burst])
-        self._interval[kind] = int(interval) / 1e6
-        return max(0, int(wait)) / 1000
+            answer = await self._take(keys=keys, args=[repr(rate), burst, count])
+        now = time.monotonic()
+        self._interval[kind] = int(answer[0]) / 1e6
+        return [now + max(0, int(wait)) / 1000 for wait in answer[1:]]
 
     async def acquire(
         self, kind: RateKind, *, before: Callable[[], Awaitable[None]] | None = None

@@ -68,10 +68,13 @@ def connect(url: str, *, timeout: float, max_connections: int = 8) -> Redis:
 
     # One quick retry absorbs a dropped idle connection; every command used is safe to
     # repeat (claims are NX, transitions are checked, a token taken twice only slows).
+    # No health-check PING before commands (one more round trip on every new connection
+    # and on one idle for 10 s): that retry covers a dead connection, and the snapshot
+    # listener pings its own when it has been quiet.
     pool = BlockingConnectionPool.from_url(
         url, max_connections=max_connections, timeout=timeout, socket_timeout=timeout,
         socket_connect_timeout=timeout, retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 1),
-        health_check_interval=10, **_driver())  # fmt: skip
+        **_driver())  # fmt: skip
     return Redis.from_pool(pool)
 
 

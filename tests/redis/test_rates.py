@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import anyio
 import pytest
 
 from musicapi_async import CoordinationError
@@ -142,3 +143,32 @@ async def test_no_redis_no_token(namespace: str) -> None:
     with pytest.raises(CoordinationError, match="nothing was sent"):
         await store.acquire("create")
     await link.aclose()
+
+
+async def test_reservations_asked_at_once_share_round_trips(redis_url: str, namespace: str) -> None:
+    """Ten creates reserved at once get ten consecutive slots from two script calls."""
+    async with (
+        stores(redis_url, namespace, create_rate=HOUR) as (one, _),
+        server_clock(redis_url) as now,
+    ):
+        calls: list[int] = []
+        take = one._take
+
+        async def counted(*, keys: list[str], args: list[object]) -> object:
+            calls.append(int(str(args[2])))
+            return await take(keys=keys, args=args)  # type: ignore[arg-type]
+
+        one._take = counted  # type: ignore[assignment]
+        start = await now()
+        waits: list[float] = []
+
+        async def reserve() -> None:
+            waits.append(await one.reserve("create"))
+
+        async with anyio.create_task_group() as group:
+            for _ in range(10):
+                group.start_soon(reserve)
+        assert calls == [1, 9]  # the first alone, the nine that came meanwhile together
+        elapsed = await now() - start
+        for index, wait in enumerate(sorted(waits)):
+            assert_left(wait, 3600 * index, elapsed)
