@@ -238,16 +238,19 @@ class CompletionModel:
             for (family, task), samples in table.items()
         }
 
-    def seed(self, windows: Mapping[str, Sequence[float]]) -> int:
+    def seed(self, windows: Mapping[str, Sequence[float]], *, fresh: bool = False) -> int:
         """Start from what an earlier run learned (``learned()``); returns the samples taken.
 
         A stored file is outside input: unknown keys and values that are not finite,
         non-negative numbers are skipped, and at most the newest ``MAX_SAMPLES`` count.
-        Seeded samples count at once: their tasks are long done.
+        Seeded samples count at once (their tasks are long done), unless ``fresh``: then
+        they were observed just now (by another process of a fleet) and wait for their
+        cohort as this model's own samples do.
         """
         if not self._policy.learn:
             return 0
         scale, taken = self._policy.time_scale, 0
+        now = self._clock() if fresh else 0.0
         for name, samples in windows.items():
             kind, _, where = str(name).partition(":")
             family_name, slash, task = where.partition("/")
@@ -263,9 +266,12 @@ class CompletionModel:
             known = table.get(key)
             if known is None:
                 known = table[key] = Samples()
+            # Fresh: taken as if observed now, so submitted ``value`` ago.
+            high = self._prior(key, kind == "playable").high if fresh else None
             for value in samples[-MAX_SAMPLES:]:
                 if isinstance(value, int | float) and math.isfinite(value) and value >= 0:
-                    known.add(float(value) / scale)
+                    offset = float(value) / scale
+                    known.add(offset, None if high is None else now - offset + high)
                     taken += 1
         self._windows.clear()
         return taken

@@ -156,7 +156,8 @@ class WindowKeeper:
             logger.warning("could not read the fleet's poll windows: %s", exc)
             return
         model = self._model()
-        if model.seed(_missing(fleet, model.learned())):
+        # The others' new samples wait for their cohort, as this process's own do.
+        if model.seed(_missing(fleet, model.learned()), fresh=True):
             self._saved = model.learned()
 
     def _own(self, learned: LearnedWindows) -> LearnedWindows:
@@ -184,7 +185,7 @@ class WindowKeeper:
             others = {}
         # Given once, whatever came of it: a sample is never counted twice.
         self._saved, self._seeded = learned, {}
-        if take and others and self._model().seed(others):
+        if take and others and self._model().seed(others, fresh=True):
             self._seeded = {name: Counter(round(v, 3) for v in vs) for name, vs in others.items()}
 
     async def run(self) -> None:

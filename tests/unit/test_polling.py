@@ -294,3 +294,17 @@ def test_the_prior_stands_in_for_samples_not_yet_seen() -> None:
         model.observe_done(Family.SONIC, 179, 181)
     clock.now = 2 * LATER
     assert model.window(Family.SONIC)[0] == 180.0  # 32 seen: theirs alone
+
+
+def test_fresh_samples_from_elsewhere_wait_for_their_cohort() -> None:
+    """Samples another process observed just now (fresh) count once their cohort could be
+    done, as this model's own do; stored ones (an earlier run's) count at once."""
+    model, clock = learning()
+    clock.now = 1000.0
+    assert model.seed({"done:sonic": [130.0] * 40}, fresh=True) == 40
+    assert model.window(Family.SONIC)[0] == pytest.approx(SONIC_PRIOR)
+    clock.now = 1000.0 - 130.0 + 240.0  # submitted 130 s ago, the prior ends at 240 s
+    assert model.window(Family.SONIC)[0] == 130.0
+    stored, _ = learning()
+    stored.seed({"done:sonic": [130.0] * 40})
+    assert stored.window(Family.SONIC)[0] == 130.0
