@@ -93,7 +93,7 @@ class Plan:
 # the median of three SDK/floor ratios is steadier on a shared machine than that of two.
 FULL: Final = Plan(jobs=450, speed=120, warmup=200, floor_pairs=3, peer_jobs=1000,
                    peer_speed=10, peer_loop=False, scale_jobs=10_000, scale_speed=5,
-                   sweep_jobs=200, sweep_speed=120, sweep_fixed=(10, 20, 30),
+                   sweep_jobs=150, sweep_speed=120, sweep_fixed=(10, 20, 30),
                    sweep_policies=((15, 15), (15, 25), (25, 40)), import_runs=12,
                    profile_jobs=150)  # fmt: skip
 # The smoke run proves every scenario runs end to end (the test suite runs it): a handful

@@ -43,9 +43,9 @@ CHART: Final = Path(__file__).with_name("fleet.png")
 # in the machine's load (other tenants) that grows or shrinks steadily through the run
 # falls on every size alike; each number is their mean. One round's CPU ratio of 4
 # processes to one moved by +-0.07 between runs on a quiet 2-core machine (four workers,
-# the emulator and Redis share two cores): three rounds of 200 jobs (about 2.3 minutes)
+# the emulator and Redis share two cores): three rounds of 160 jobs (about 2 minutes)
 # narrow the mean to a few percent, where two of 150 left it at +-0.05.
-FULL: Final = (200, 60.0, 3)
+FULL: Final = (160, 60.0, 3)
 QUICK: Final = (24, 300.0, 1)
 BUDGET: Final = 1 / 3  # creates per emulated second: the documented pace, and the default
 RATIO: Final = 1.1  # polls/job and CPU/job of N processes against one
