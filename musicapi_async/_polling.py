@@ -43,8 +43,6 @@ import attrs
 from ._models import Family
 from ._poll_samples import MAX_SAMPLES, Prior, Samples
 
-_MAX_SAMPLES: Final = MAX_SAMPLES  # what a Redis window store keeps per window
-
 __all__ = ["CompletionModel", "LearnedWindows", "PollPolicy"]
 
 # What a model learned, portable between processes and speeds: "done:sonic" (or
@@ -94,7 +92,7 @@ _HIGH: Final = 0.95
 def _prior(key: _Key, playable: bool) -> Prior:
     """The documented timings of a kind of task, in the server's seconds."""
     family, task = key
-    if playable:  # the first stream of any clip: the earliest, not the latest
+    if playable:  # the first stream of either clip: spread evenly, not the later-of-two shape
         return Prior(*_PLAYABLE_WINDOW[family])
     if task in _UNTIMED:
         return Prior(_UNTIMED_LOW, _DONE_WINDOW[family][1])

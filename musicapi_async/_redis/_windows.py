@@ -9,7 +9,7 @@ Several processes save the same windows, each a list that starts with the sample
 seeded with: a save must neither replace another process's samples (a plain ``HSET``
 would) nor count the seeded ones twice (a plain append would). So a save merges as
 multisets, in one Lua script: a stored sample matches at most one incoming equal sample,
-and only the incoming samples left unmatched are appended; the newest ``_MAX_SAMPLES``
+and only the incoming samples left unmatched are appended; the newest ``MAX_SAMPLES``
 are kept. Two processes that each observed the very same value (to the millisecond) keep
 it once: a sample less, never a sample counted twice.
 
@@ -26,7 +26,8 @@ import json
 import math
 from typing import TYPE_CHECKING, Final
 
-from .._polling import _MAX_SAMPLES, LearnedWindows
+from .._poll_samples import MAX_SAMPLES
+from .._polling import LearnedWindows
 from ._store import guarded
 
 if TYPE_CHECKING:
@@ -35,13 +36,12 @@ if TYPE_CHECKING:
 
 __all__ = ["RedisWindowStore"]
 
-# KEYS: the windows hash. ARGV: most samples kept, then name, JSON samples pairs. Counts
-# what it appends (``name#n``), as ``_EXCHANGE`` does.
-_MERGE: Final = """
-local keep = tonumber(ARGV[1])
-for i = 2, #ARGV, 2 do
+# Shared by both scripts: a window's stored samples (numbers only: the hash is anyone's to
+# write), and the newest ``keep`` of a list.
+_PRELUDE: Final = """
+local function stored_samples(name)
   local stored = {}
-  local raw = redis.call('HGET', KEYS[1], ARGV[i])
+  local raw = redis.call('HGET', KEYS[1], name)
   if raw then
     local ok, value = pcall(cjson.decode, raw)
     if ok and type(value) == 'table' then
@@ -50,6 +50,23 @@ for i = 2, #ARGV, 2 do
       end
     end
   end
+  return stored
+end
+local function newest(list, keep)
+  local kept = {}
+  for j = math.max(1, #list - keep + 1), #list do table.insert(kept, list[j]) end
+  return kept
+end
+"""
+
+# KEYS: the windows hash. ARGV: most samples kept, then name, JSON samples pairs. Counts
+# what it appends (``name#n``), as ``_EXCHANGE`` does.
+_MERGE: Final = (
+    _PRELUDE
+    + """
+local keep = tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  local stored = stored_samples(ARGV[i])
   local have = {}
   for _, x in ipairs(stored) do
     local k = tostring(x)
@@ -65,9 +82,7 @@ for i = 2, #ARGV, 2 do
       added = added + 1
     end
   end
-  local first = math.max(1, #stored - keep + 1)
-  local kept = {}
-  for j = first, #stored do table.insert(kept, stored[j]) end
+  local kept = newest(stored, keep)
   if #kept > 0 then redis.call('HSET', KEYS[1], ARGV[i], cjson.encode(kept)) end
   if added > 0 then
     local count = tonumber(redis.call('HGET', KEYS[1], ARGV[i] .. '#n') or '') or had
@@ -76,13 +91,16 @@ for i = 2, #ARGV, 2 do
 end
 return 1
 """
+)
 
 # KEYS: the windows hash. ARGV: most samples kept, JSON {name: count read up to}, JSON
 # {name: [new samples]}. Appends each process's new samples (counting them), and returns
 # JSON [{name: [samples added since the caller's count]}, {name: count now}], for every
 # window: the caller's own new samples are not sent back. A caller whose count is unknown
 # or out of range (the hash was cleared) is sent the whole window.
-_EXCHANGE: Final = """
+_EXCHANGE: Final = (
+    _PRELUDE
+    + """
 local keep = tonumber(ARGV[1])
 local cursors = cjson.decode(ARGV[2])
 local incoming = cjson.decode(ARGV[3])
@@ -93,16 +111,7 @@ for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
 end
 local news, counts = {}, {}
 for name, _ in pairs(names) do
-  local stored = {}
-  local raw = redis.call('HGET', KEYS[1], name)
-  if raw then
-    local ok, value = pcall(cjson.decode, raw)
-    if ok and type(value) == 'table' then
-      for _, x in ipairs(value) do
-        if type(x) == 'number' then table.insert(stored, x) end
-      end
-    end
-  end
+  local stored = stored_samples(name)
   local count = tonumber(redis.call('HGET', KEYS[1], name .. '#n') or '') or #stored
   local cursor = tonumber(cursors[name])
   local first = 1
@@ -120,14 +129,13 @@ for name, _ in pairs(names) do
         count = count + 1
       end
     end
-    local kept = {}
-    for j = math.max(1, #stored - keep + 1), #stored do table.insert(kept, stored[j]) end
-    redis.call('HSET', KEYS[1], name, cjson.encode(kept), name .. '#n', count)
+    redis.call('HSET', KEYS[1], name, cjson.encode(newest(stored, keep)), name .. '#n', count)
   end
   counts[name] = count
 end
 return cjson.encode({news, counts})
 """
+)
 
 
 def _samples(values: list[float]) -> list[float]:
@@ -192,7 +200,7 @@ class RedisWindowStore:
         Raises:
             CoordinationError: Redis cannot be reached.
         """
-        args: list[str | int] = [_MAX_SAMPLES]
+        args: list[str | int] = [MAX_SAMPLES]
         for name, values in sorted(windows.items()):
             samples = _samples(values)
             if samples:
@@ -211,7 +219,7 @@ class RedisWindowStore:
             CoordinationError: Redis cannot be reached.
         """
         mine = {name: samples for name, values in own.items() if (samples := _samples(values))}
-        args: list[str | int] = [_MAX_SAMPLES, json.dumps(self._cursors), json.dumps(mine)]
+        args: list[str | int] = [MAX_SAMPLES, json.dumps(self._cursors), json.dumps(mine)]
         with guarded(self._url, "trading the learned poll windows"):
             answer = await self._exchange(keys=[self.key], args=args)
         news, counts = json.loads(answer)
